@@ -1,0 +1,178 @@
+# minidock lab kit. `make help` lists every target.
+#
+# SUBMISSION picks the tree that is built and graded: the default is this kit's own labs/;
+# SUBMISSION=solutions is the reference; SUBMISSION=path/to/tree is another student's copy of
+# the kit, of which only labs/ is taken (never its Makefile, lib/ or tests).
+
+.DEFAULT_GOAL := all
+SHELL := /bin/bash
+
+SUBMISSION ?= .
+ifeq ($(SUBMISSION),solutions)
+  SUB_LABS := solutions
+  SUB_NAME := solutions
+else ifeq ($(abspath $(SUBMISSION)),$(CURDIR))
+  SUB_LABS := labs
+  SUB_NAME := labs
+else
+  SUB_LABS := $(SUBMISSION)/labs
+  SUB_NAME := sub-$(notdir $(abspath $(SUBMISSION)))
+endif
+
+HAVE_SOLUTIONS := $(wildcard solutions/01-*)
+REF_LABS := $(if $(HAVE_SOLUTIONS),solutions,$(SUB_LABS))
+LAB_DIRS := $(sort $(notdir $(wildcard $(REF_LABS)/[0-9][0-9]-*)))
+STAGES := $(foreach d,$(LAB_DIRS),$(firstword $(subst -, ,$(d))))
+
+B := build
+SUB_B := $(B)/$(SUB_NAME)
+
+# --- compiling --------------------------------------------------------------------------------
+CC ?= gcc
+PKGS := libcap libmnl libnftables jansson libarchive libcrypto libseccomp
+# -Wno-unused-parameter: a handout stub does not use its function's parameters yet.
+# -Wno-format-truncation: error messages are cut at ERR_MSG_MAX on purpose.
+WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes \
+	-Werror=implicit-function-declaration -Wno-unused-parameter -Wno-format-truncation
+CFLAGS ?= -O2 -g
+ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(CFLAGS) -Ilib -MMD -MP $(shell pkg-config --cflags $(PKGS))
+LDLIBS = $(shell pkg-config --libs $(PKGS))
+
+LIB_SRCS := $(wildcard lib/*.c)
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
+
+# lab_objs TREE-NAME, TREE-DIR, LAB-DIR: the objects of one lab folder of one tree.
+lab_objs = $(patsubst $(2)/%.c,$(B)/$(1)/obj/%.o,$(wildcard $(2)/$(3)/*.c))
+# The lab folder of stage NN.
+lab_dir = $(filter $(1)-%,$(LAB_DIRS))
+
+$(B)/obj/lib/%.o: lib/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/$(SUB_NAME)/obj/%.o: $(SUB_LABS)/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+ifneq ($(SUB_NAME),solutions)
+$(B)/solutions/obj/%.o: solutions/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+endif
+
+SUB_OBJS := $(foreach d,$(LAB_DIRS),$(call lab_objs,$(SUB_NAME),$(SUB_LABS),$(d)))
+REF_NAME := $(if $(HAVE_SOLUTIONS),solutions,$(SUB_NAME))
+REF_OBJS := $(foreach d,$(LAB_DIRS),$(call lab_objs,$(REF_NAME),$(REF_LABS),$(d)))
+
+# The submission's minidock: lib/ and all of its labs.
+$(SUB_B)/minidock: $(LIB_OBJS) $(SUB_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Stage NN's minidock: the submission's lab NN, the reference for every other lab (when the
+# kit has solutions/), so that each stage grades one lab only.
+define stage_rule
+$(SUB_B)/stages/$(1)/minidock: $(LIB_OBJS) $(call lab_objs,$(SUB_NAME),$(SUB_LABS),$(call lab_dir,$(1))) \
+		$(foreach d,$(filter-out $(call lab_dir,$(1)),$(LAB_DIRS)),$(call lab_objs,$(REF_NAME),$(REF_LABS),$(d)))
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach s,$(STAGES),$(eval $(call stage_rule,$(s))))
+STAGE_BINS := $(foreach s,$(STAGES),$(SUB_B)/stages/$(s)/minidock)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+.PHONY: all
+all: $(SUB_B)/minidock $(if $(HAVE_SOLUTIONS),$(B)/solutions/minidock) ## build build/labs/minidock (and the reference)
+	@ln -sf $(SUB_NAME)/minidock $(B)/minidock
+
+ifneq ($(SUB_NAME),solutions)
+$(B)/solutions/minidock: $(LIB_OBJS) $(REF_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+endif
+
+# --- set-up ---------------------------------------------------------------------------------------
+.PHONY: deps
+deps: ## install the Debian packages the kit needs (idempotent)
+	@grader/deps.sh
+
+# --- the handout ----------------------------------------------------------------------------------
+HANDOUT := $(B)/tools/handout
+$(HANDOUT): tools/handout.c tools/strip.c lib/err.c lib/fsutil.c lib/cleanup.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(WARNINGS) $(CFLAGS) -Ilib -Itools -o $@ $^ $(shell pkg-config --cflags --libs libcrypto)
+
+.PHONY: labs handout
+labs: $(HANDOUT) ## regenerate labs/ from solutions/ (FORCE=1 overwrites files you changed)
+	@$(HANDOUT) sync solutions labs $(if $(FORCE),--force)
+
+handout: ## write a student tree to OUT=DIR, labs before LAB=N solved (catch-up)
+	@test -n "$(OUT)" -a -n "$(LAB)" || { echo "usage: make handout LAB=N OUT=DIR" >&2; exit 2; }
+	@grader/handout-tree.sh "$(LAB)" "$(OUT)"
+
+# --- test images ----------------------------------------------------------------------------------
+IMAGES := $(B)/images
+.PHONY: images
+images: $(IMAGES)/.done ## build the busybox test images (rootfs dir, OCI layout, docker-save)
+$(IMAGES)/.done: rootfs/mkimages.sh
+	@rootfs/mkimages.sh $(IMAGES)
+
+# --- the grader VM --------------------------------------------------------------------------------
+VM := $(B)/vm
+KERNEL := $(VM)/kernel/vmlinuz
+$(KERNEL): grader/vm/fetch-kernel.sh
+	@grader/vm/fetch-kernel.sh $(VM)/kernel
+
+GRADER_FILES := grader/vm/init grader/vm/runner grader/vm/banner grader/rubric $(wildcard grader/tests/*.bats grader/tests/*.bash)
+INITRAMFS := $(SUB_B)/initramfs.cpio
+$(INITRAMFS): $(KERNEL) $(IMAGES)/.done $(STAGE_BINS) $(SUB_B)/minidock $(GRADER_FILES) grader/vm/mkinitramfs.sh
+	@rm -rf $(SUB_B)/vmstage && mkdir -p $(SUB_B)/vmstage/stages/all
+	@for s in $(STAGES); do mkdir -p $(SUB_B)/vmstage/stages/$$s; cp $(SUB_B)/stages/$$s/minidock $(SUB_B)/vmstage/stages/$$s/; done
+	@cp $(SUB_B)/minidock $(SUB_B)/vmstage/stages/all/
+	@cp -r grader/tests grader/rubric grader/vm/runner grader/vm/banner $(SUB_B)/vmstage/
+	@cp -r $(IMAGES) $(SUB_B)/vmstage/images && rm -f $(SUB_B)/vmstage/images/.done
+	@grader/vm/mkinitramfs.sh $@ $(VM)/kernel $(SUB_B)/vmstage
+	@echo "initramfs: $@ ($$(du -h $@ | cut -f1))"
+
+.PHONY: vm
+vm: $(INITRAMFS) ## build the grader VM (kernel and initramfs) for SUBMISSION
+
+GRADE = python3 grader/grade.py --kernel $(KERNEL) --initramfs $(INITRAMFS) --out $(SUB_B)/results
+
+.PHONY: grade check sandbox
+grade: deps ## grade every stage of SUBMISSION in the VM (SUBMISSION=solutions shows full marks)
+	@$(MAKE) --no-print-directory vm
+	@$(GRADE) $(if $(STAGE),--stages $(STAGE))
+
+check: deps ## grade one lab: make check LAB=N
+	@test -n "$(LAB)" || { echo "usage: make check LAB=N" >&2; exit 2; }
+	@$(MAKE) --no-print-directory vm
+	@$(GRADE) --stages $$(printf %02d $$((10#$(LAB))))
+
+sandbox: deps ## boot the VM with a root shell, minidock on PATH
+	@$(MAKE) --no-print-directory vm
+	@python3 grader/grade.py --kernel $(KERNEL) --initramfs $(INITRAMFS) --sandbox
+
+# --- the kit's own tests --------------------------------------------------------------------------
+UNIT_TESTS := $(wildcard tests/unit/test_*.c)
+$(B)/unit/tests: $(UNIT_TESTS) tests/unit/main.c tools/strip.c $(filter-out lib/cli.c,$(LIB_SRCS)) $(wildcard lib/*.h)
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(WARNINGS) -O0 -g -Ilib -Itools -o $@ $(filter %.c,$^) $(LDLIBS) -lcunit
+
+.PHONY: unit test
+unit: $(B)/unit/tests ## run the CUnit tests of lib/ and the handout generator
+	@$(B)/unit/tests
+
+test: deps ## the kit's own test suite: unit, handout, grader, every stage on solutions and handout
+	@tests/run
+
+# --- other ----------------------------------------------------------------------------------------
+.PHONY: format clean help
+format: ## apply .clang-format to lib/, solutions/, tools/ and tests/unit/
+	clang-format -i lib/*.[ch] solutions/*/*.[ch] tools/*.[ch] tests/unit/*.[ch]
+	@$(MAKE) --no-print-directory labs
+
+clean: ## remove build/ (the fetched kernel too)
+	rm -rf $(B)
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-10s %s\n", $$1, $$2}'

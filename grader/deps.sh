@@ -1,0 +1,47 @@
+#!/bin/sh
+# deps.sh: install the Debian 12 packages the kit needs, only those missing (make deps).
+#
+# This is the one list of the kit's dependencies. A new one must be a well-kept library or tool
+# made for the job, with a line here saying why.
+set -eu
+
+PACKAGES="
+gcc make pkg-config
+libcap-dev       capabilities (lab 5)
+libmnl-dev       netlink, to talk to the kernel's network stack (labs 6-9)
+libnftables-dev  nftables: NAT and published ports (lab 7)
+libjansson-dev   JSON: state files, image manifests and configs
+libarchive-dev   tar and gzip: image layers (lab 3)
+libssl-dev       sha256: content-addressed images, the handout's sums
+libseccomp-dev   system-call filters (lab 5)
+libcunit1-dev    the kit's unit tests
+qemu-system-x86  the grader VM
+busybox-static   the test images and the VM's userland
+iproute2         ip: the tests' network checks
+nftables         nft: the tests' firewall checks
+bats             the stage tests' framework (TAP)
+cpio             packs the VM's initramfs
+python3          the grader on the host (standard library only)
+"
+names=$(printf '%s\n' "$PACKAGES" | awk 'NF {print $1}')
+missing=""
+for p in $names; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
+# The grader VM's kernel is fetched with apt-get download, which needs the package lists.
+lists_ok=1
+apt-cache show linux-image-cloud-amd64 >/dev/null 2>&1 || lists_ok=0
+[ -z "$missing" ] && [ "$lists_ok" = 1 ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	[ -z "$missing" ] || echo "make deps: missing Debian packages:$missing" >&2
+	[ "$lists_ok" = 1 ] || echo "make deps: the package lists do not know linux-image-cloud-amd64" >&2
+	echo "as root, run:  apt-get update && apt-get install --no-install-recommends$missing" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null
+[ -z "$missing" ] && exit 0
+echo "make deps: installing$missing"
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing >/dev/null

@@ -1,0 +1,60 @@
+#!/bin/sh
+# mkinitramfs.sh OUT.cpio KERNELDIR STAGEDIR: the grader VM's whole root file system.
+#
+# The VM has no disk: everything it needs is in this initramfs. STAGEDIR holds what the grader
+# puts in /grader (the minidock binaries, the stage tests, the rubric, the test images); this
+# script adds busybox, bash and bats (the test framework), iproute2 and nft (the tools tests
+# check with), the shared libraries they and minidock link against, and the kernel modules.
+# The archive is left uncompressed: under TCG the guest's gunzip costs more than the bytes.
+set -eu
+out=$1 kdir=$2 stage=$3
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(mktemp -d "${out}.root.XXXXXX")
+trap 'rm -rf "$root"' EXIT
+
+mkdir -p "$root/bin" "$root/sbin" "$root/usr/bin" "$root/usr/sbin" "$root/lib" "$root/lib64" \
+	"$root/proc" "$root/sys" "$root/dev" "$root/tmp" "$root/run" "$root/root" "$root/etc" \
+	"$root/var/lib" "$root/usr/lib" "$root/usr/libexec"
+
+# busybox first, then the real tools over its applets of the same name.
+cp /bin/busybox "$root/bin/busybox"
+for applet in $(/bin/busybox --list | grep -vx busybox); do
+	ln -sf busybox "$root/bin/$applet"
+done
+
+# copy_libs BIN: every shared library BIN loads, at the same path as on this machine.
+copy_libs() {
+	ldd "$1" 2>/dev/null | awk '/=> \// {print $3} /^\t\/lib64/ {print $1}' | while read -r lib; do
+		[ -e "$root$lib" ] || { mkdir -p "$root$(dirname "$lib")"; cp -L "$lib" "$root$lib"; }
+	done
+}
+# copy_bin SRC DST: a dynamically linked program and its libraries.
+copy_bin() {
+	cp -L "$1" "$root$2"
+	copy_libs "$1"
+}
+copy_bin /usr/bin/bash /bin/bash
+copy_bin /usr/sbin/ip /sbin/ip
+copy_bin /usr/sbin/nft /sbin/nft
+rm -f "$root/bin/ip"
+
+# bats, as Debian installs it.
+ln -s ../../bin/busybox "$root/usr/bin/env"
+cp /usr/bin/bats "$root/usr/bin/bats"
+cp -r /usr/lib/bats-core "$root/usr/lib/"
+cp -r /usr/libexec/bats-core "$root/usr/libexec/"
+
+cp -r "$kdir/lib/modules" "$root/lib/"
+cp -r "$stage" "$root/grader"
+for bin in "$root"/grader/stages/*/minidock; do
+	copy_libs "$bin"
+done
+cp "$here/init" "$root/init"
+chmod 755 "$root/init"
+printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$root/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+echo grader >"$root/etc/hostname"
+
+(cd "$root" && find . -print0 | LC_ALL=C sort -z |
+	cpio --null -o -H newc --owner 0:0 --quiet) >"$out.tmp"
+mv "$out.tmp" "$out"

@@ -1,0 +1,48 @@
+/*
+ * cli.h - minidock's command-line front end.
+ *
+ * `minidock [GLOBAL OPTIONS] COMMAND [OPTIONS] [ARGS]`: main() finds COMMAND in a table and
+ * calls its handler, one small cmd_*.c file per command, in the style of Docker's CLI. A
+ * handler parses its options into a plain struct, calls the library (and the lab functions),
+ * and turns the result into output and an exit status. It is the only code that prints an
+ * error: once, as "minidock: MESSAGE".
+ */
+#ifndef MINIDOCK_CLI_H
+#define MINIDOCK_CLI_H
+
+#include "err.h"
+
+/* Exit statuses, as Docker's (see errors.md). */
+enum {
+	EXIT_MINIDOCK_ERROR = 125,  /* minidock itself failed: bad flag, missing rootfs, ... */
+	EXIT_CANNOT_INVOKE = 126,   /* the command exists but cannot be executed */
+	EXIT_NOT_FOUND = 127,       /* the command was not found */
+};
+
+/* What every command gets besides its arguments. */
+struct cli_ctx {
+	const char *root; /* the state directory: --root, else $MINIDOCK_ROOT, else /var/lib/minidock */
+};
+
+struct command {
+	const char *name;
+	const char *usage;   /* "[OPTIONS] --rootfs DIR CMD [ARG...]" */
+	const char *summary; /* one line for `minidock help` */
+	const char *help;    /* the options, for `minidock COMMAND --help` */
+	int (*run)(int argc, char **argv, const struct cli_ctx *ctx);
+};
+
+/* Print "minidock CMD: MESSAGE" and the hint to use --help on stderr; return 125. */
+int cli_usage_error(const struct command *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Print cmd's usage and help text on stdout; return 0. */
+int cli_help(const struct command *cmd);
+
+/* Print "minidock: " and err's message on stderr; return err's exit status (125 if none). */
+int cli_fail(const err_t *err);
+
+/* The commands (each defined in its cmd_*.c file). */
+extern const struct command cmd_run;
+
+#endif

@@ -1,0 +1,274 @@
+/*
+ * process.c - lab 1: a process in its own namespaces (see lib/process.h for the contract,
+ * course.md chapter 1 for the ideas).
+ *
+ * How it fits together. minidock (the parent) makes a pipe, then clone()s a child into new
+ * PID, UTS, IPC and mount namespaces. The child prepares its little world (private mounts,
+ * host name, root directory, working directory) and execve()s the command, which becomes
+ * PID 1 of the new PID namespace. The write end of the pipe is close-on-exec: when the
+ * execve() succeeds the kernel closes it, and the parent reads end-of-file, which means
+ * "started". When any step fails, the child writes its err_t into the pipe and exits; the
+ * parent reads the real reason and reports it (so the user never sees a bare "exit 1").
+ *
+ * After that the parent only waits. It blocked the signals it forwards before clone(), so it
+ * can take them one by one with sigwaitinfo() and pass each one on with kill(); SIGCHLD,
+ * blocked too, wakes it when the container's PID 1 ends.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "cli.h"
+#include "fsutil.h"
+#include "lab.h"
+#include "process.h"
+
+/* SOLUTION BEGIN */
+/* The signals a user sends to minidock that are meant for the container. */
+static const int forwarded_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+
+#define CHILD_STACK_SIZE (256 * 1024)
+
+/* Those signals and SIGCHLD: what the parent blocks and then waits for. */
+static void waited_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	for (size_t i = 0; i < sizeof(forwarded_signals) / sizeof(forwarded_signals[0]); i++)
+		sigaddset(set, forwarded_signals[i]);
+	sigaddset(set, SIGCHLD);
+}
+
+/* Set (or replace) "K=V" in env, which has room for one more entry. */
+static int env_set(char **env, size_t *n, const char *entry, size_t key_len, err_t *err)
+{
+	char *copy = strdup(entry);
+	if (!copy)
+		return err_sys(err, "environment");
+	for (size_t i = 0; i < *n; i++) {
+		if (strncmp(env[i], entry, key_len) == 0 && env[i][key_len] == '=') {
+			free(env[i]);
+			env[i] = copy;
+			return 0;
+		}
+	}
+	env[(*n)++] = copy;
+	return 0;
+}
+/* SOLUTION END */
+
+int proc_environ(const char *hostname, char *const user_env[], char ***out_env, err_t *err)
+{
+	/* SOLUTION BEGIN */
+	size_t n_user = 0;
+	while (user_env[n_user])
+		n_user++;
+	_cleanup_strv_ char **env = calloc(3 + n_user + 1, sizeof(char *));
+	if (!env)
+		return err_sys(err, "environment");
+	size_t n = 0;
+	char hostname_entry[HOST_NAME_MAX + 10];
+	snprintf(hostname_entry, sizeof(hostname_entry), "HOSTNAME=%s", hostname);
+	if (env_set(env, &n, "PATH=" PROC_DEFAULT_PATH, 4, err) < 0 ||
+	    env_set(env, &n, hostname_entry, 8, err) < 0 || env_set(env, &n, "HOME=/root", 4, err) < 0)
+		return -1;
+
+	for (size_t i = 0; i < n_user; i++) {
+		const char *entry = user_env[i];
+		const char *eq = strchr(entry, '=');
+		if (entry[0] == '\0' || entry[0] == '=')
+			return err_msg(err, EINVAL, "invalid environment variable \"%s\"", entry);
+		if (eq) {
+			if (env_set(env, &n, entry, (size_t)(eq - entry), err) < 0)
+				return -1;
+			continue;
+		}
+		/* `-e K`: K's value comes from minidock's own environment, if it has one. */
+		const char *value = getenv(entry);
+		if (!value)
+			continue;
+		_cleanup_free_ char *copied = NULL;
+		if (asprintf(&copied, "%s=%s", entry, value) < 0)
+			return err_sys(err, "environment");
+		if (env_set(env, &n, copied, strlen(entry), err) < 0)
+			return -1;
+	}
+	*out_env = take_ptr(&env);
+	return 0;
+	/* SOLUTION END: return lab_todo(err, 1, __func__); */
+}
+
+/* SOLUTION BEGIN */
+/* Value of "PATH" in env, or Docker's default when env has none. */
+static const char *env_path(char *const env[])
+{
+	for (size_t i = 0; env[i]; i++)
+		if (strncmp(env[i], "PATH=", 5) == 0)
+			return env[i] + 5;
+	return PROC_DEFAULT_PATH;
+}
+
+/*
+ * execve() spec->argv, looking argv[0] up in the container's PATH when it has no '/'.
+ * Returns only on failure, with err's status set to 127 (not found) or 126 (cannot invoke).
+ */
+static int exec_command(const struct run_spec *spec, err_t *err)
+{
+	const char *file = spec->argv[0];
+
+	if (strchr(file, '/')) {
+		execve(file, spec->argv, spec->env);
+		if (errno == ENOENT || errno == ENOTDIR) {
+			err_msg(err, errno, "exec: \"%s\": stat %s: no such file or directory", file, file);
+			err->status = EXIT_NOT_FOUND;
+		} else {
+			err_set(err, errno, "exec: \"%s\"", file);
+			err->status = EXIT_CANNOT_INVOKE;
+		}
+		return -1;
+	}
+
+	/* Try each directory of PATH in turn, as a shell would. */
+	int denied = 0;
+	char path_copy[PATH_MAX];
+	snprintf(path_copy, sizeof(path_copy), "%s", env_path(spec->env));
+	char *save = NULL;
+	for (char *dir = strtok_r(path_copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		char candidate[PATH_MAX];
+		if (snprintf(candidate, sizeof(candidate), "%s/%s", dir, file) >= (int)sizeof(candidate))
+			continue;
+		execve(candidate, spec->argv, spec->env);
+		if (errno == EACCES || errno == EISDIR || errno == ENOEXEC) {
+			denied = errno; /* found, but not something we can run: keep looking */
+			err_set(err, denied, "exec: \"%s\": %s", file, candidate);
+		}
+	}
+	if (denied) {
+		err->status = EXIT_CANNOT_INVOKE;
+		return -1;
+	}
+	err_msg(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", file);
+	err->status = EXIT_NOT_FOUND;
+	return -1;
+}
+
+/* Everything the child does between clone() and execve(). Returns only on failure. */
+static int child_setup(const struct run_spec *spec, err_t *err)
+{
+	/* mount --make-rprivate /: the new mount namespace starts as a copy of the host's, still
+	 * joined to it by shared propagation; cut that tie before mounting anything. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return err_sys(err, "make mounts private");
+	/* hostname NAME, seen only in the new UTS namespace. */
+	if (sethostname(spec->hostname, strlen(spec->hostname)) < 0)
+		return err_sys(err, "set hostname \"%s\"", spec->hostname);
+	/* chroot DIR: from now on "/" is the container's root (lab 2 does this properly). */
+	if (chroot(spec->rootfs) < 0)
+		return err_sys(err, "chroot \"%s\"", spec->rootfs);
+	if (chdir("/") < 0)
+		return err_sys(err, "chdir /");
+	/* Docker makes a missing working directory rather than failing. */
+	if (fs_mkdir_p(spec->workdir, 0755, err) < 0)
+		return err_wrap(err, "working directory");
+	if (chdir(spec->workdir) < 0)
+		return err_sys(err, "chdir %s", spec->workdir);
+	return exec_command(spec, err);
+}
+
+struct child_args {
+	const struct run_spec *spec;
+	int report_fd; /* write end of the pipe, close-on-exec */
+	sigset_t mask; /* the signal mask minidock had before it blocked the forwarded signals */
+};
+
+static int child_main(void *arg)
+{
+	struct child_args *args = arg;
+	err_t err = { 0 };
+
+	/* If minidock dies, so does the container: nothing may outlive `minidock run`. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* The command must not inherit minidock's blocked signals (a blocked mask survives exec). */
+	sigprocmask(SIG_SETMASK, &args->mask, NULL);
+	child_setup(args->spec, &err);
+	err_send(args->report_fd, &err);
+	_exit(EXIT_MINIDOCK_ERROR);
+}
+/* SOLUTION END */
+
+int proc_spawn(const struct run_spec *spec, pid_t *out_pid, err_t *err)
+{
+	/* SOLUTION BEGIN */
+	struct child_args args = { .spec = spec };
+	sigset_t waited;
+	int pipefd[2];
+
+	/* Block before clone(), so a signal that comes early waits for proc_wait(). */
+	waited_signals(&waited);
+	sigprocmask(SIG_BLOCK, &waited, &args.mask);
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return err_sys(err, "pipe");
+	_cleanup_close_ int report_read = pipefd[0];
+	_cleanup_close_ int report_write = pipefd[1];
+	args.report_fd = report_write;
+
+	_cleanup_free_ char *stack = malloc(CHILD_STACK_SIZE);
+	if (!stack)
+		return err_sys(err, "allocate the child's stack");
+	/* unshare --pid --uts --ipc --mount --fork: the child is PID 1 of the new PID namespace. */
+	int flags = CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNS | SIGCHLD;
+	pid_t pid = clone(child_main, stack + CHILD_STACK_SIZE, flags, &args);
+	if (pid < 0)
+		return err_sys(err, "clone");
+	_cleanup_kill_ pid_t child = pid; /* killed and reaped on any failure below */
+
+	/* Keep only the read end here, or we would never see end-of-file. */
+	close(take_fd(&report_write));
+	if (err_recv(report_read, err) < 0)
+		return -1;
+	*out_pid = child;
+	child = 0;
+	return 0;
+	/* SOLUTION END: return lab_todo(err, 1, __func__); */
+}
+
+int proc_wait(pid_t pid, int *out_status, err_t *err)
+{
+	/* SOLUTION BEGIN */
+	sigset_t waited;
+	waited_signals(&waited);
+
+	for (;;) {
+		int status;
+		pid_t done = waitpid(pid, &status, WNOHANG);
+		if (done < 0 && errno != EINTR)
+			return err_sys(err, "wait for the container (pid %d)", (int)pid);
+		if (done == pid) {
+			if (WIFSIGNALED(status))
+				*out_status = 128 + WTERMSIG(status);
+			else
+				*out_status = WEXITSTATUS(status);
+			return 0;
+		}
+		/* Sleep until a signal comes: SIGCHLD (check again) or one to pass on. A SIGCHLD
+		 * that arrived since waitpid() is pending, so this returns at once: no race. */
+		siginfo_t info;
+		int sig = sigwaitinfo(&waited, &info);
+		if (sig < 0 && errno != EINTR)
+			return err_sys(err, "wait for signals");
+		if (sig > 0 && sig != SIGCHLD)
+			kill(pid, sig);
+	}
+	/* SOLUTION END: return lab_todo(err, 1, __func__); */
+}
