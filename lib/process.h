@@ -51,7 +51,8 @@ int proc_environ(const char *hostname, char *const user_env[], char ***out_env, 
  *   - makes and enters spec->workdir;
  *   - executes spec->argv with environment spec->env, searching argv[0] in the PATH of
  *     spec->env when it has no '/'.
- * stdin, stdout and stderr are the caller's. proc_spawn() returns only once the command is
+ * The command starts with every signal at its default action and none blocked, whatever
+ * minidock inherited; stdin, stdout and stderr are the caller's. proc_spawn() returns only once the command is
  * executing, or with the error that stopped it. The child's own errors come back through a
  * pipe (err_send/err_recv): a command that is not found fails with err->status 127 and a
  * message containing "executable file not found in $PATH" (or "no such file or directory" for

@@ -6,6 +6,7 @@
 # depend on) are kept; busybox's depmod writes the modules.dep that modprobe reads in the VM.
 set -eu
 out=$1
+mkdir -p "$(dirname "$out")"
 meta=linux-image-cloud-amd64
 
 # The modules later labs load: veth, bridge, macvlan, vxlan (networks), overlay (image layers),

@@ -188,7 +188,6 @@ static int child_setup(const struct run_spec *spec, err_t *err)
 struct child_args {
 	const struct run_spec *spec;
 	int report_fd; /* write end of the pipe, close-on-exec */
-	sigset_t mask; /* the signal mask minidock had before it blocked the forwarded signals */
 };
 
 static int child_main(void *arg)
@@ -198,8 +197,13 @@ static int child_main(void *arg)
 
 	/* If minidock dies, so does the container: nothing may outlive `minidock run`. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	/* The command must not inherit minidock's blocked signals (a blocked mask survives exec). */
-	sigprocmask(SIG_SETMASK, &args->mask, NULL);
+	/* The command starts with a clean slate: every signal at its default action (an ignored
+	 * signal stays ignored across exec, and a shell cannot trap it then), none blocked. */
+	for (int sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	child_setup(args->spec, &err);
 	err_send(args->report_fd, &err);
 	_exit(EXIT_MINIDOCK_ERROR);
@@ -213,9 +217,13 @@ int proc_spawn(const struct run_spec *spec, pid_t *out_pid, err_t *err)
 	sigset_t waited;
 	int pipefd[2];
 
-	/* Block before clone(), so a signal that comes early waits for proc_wait(). */
+	/* Block before clone(), so a signal that comes early waits for proc_wait(). A signal
+	 * minidock inherited as ignored (as `cmd &` does to SIGINT) would be dropped, never
+	 * waited for: give each its default action back (blocked, it cannot act anyway). */
 	waited_signals(&waited);
-	sigprocmask(SIG_BLOCK, &waited, &args.mask);
+	sigprocmask(SIG_BLOCK, &waited, NULL);
+	for (size_t i = 0; i < sizeof(forwarded_signals) / sizeof(forwarded_signals[0]); i++)
+		signal(forwarded_signals[i], SIG_DFL);
 
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return err_sys(err, "pipe");

@@ -1,0 +1,382 @@
+#!/usr/bin/env python3
+"""grade.py - boot the grader VM, run the stage tests, score them, write the reports.
+
+The host side of the grader. It starts QEMU with the VM's console going to a log file and
+the VM's second serial port (the results channel, grader/vm/runner) on QEMU's stdout, reads
+result lines as they come, prints a live line per test, and scores with grader/rubric.
+
+A watchdog guards every boot: if no line comes for longer than a test may take (the stage's
+timeout plus a margin), the VM is taken to be hung; if QEMU ends without the runner's "done",
+it crashed (a kernel panic reboots, and -no-reboot turns that into QEMU exiting). Either way
+the test that was running is failed with the reason and the VM is booted again at the next
+test, so one bad test never costs the rest of the grade.
+
+Reports, in --out: results.json (Gradescope's format), junit.xml, results.tap, console-N.log.
+"""
+
+import argparse
+import json
+import os
+import re
+import select
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import xml.sax.saxutils as sax
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BOOT_TIMEOUT = 90      # seconds from QEMU's start to the runner's "hello", under TCG
+WATCHDOG_MARGIN = 30   # seconds beyond a test's own limit before the VM counts as hung
+KVM_PROBE_TIMEOUT = 5  # a working KVM boots to the probe's answer in about one second
+MAX_OUTPUT = 4000      # characters of a failed test's output kept in the reports
+
+
+# --- the rubric -------------------------------------------------------------------------------
+
+class Test:
+    def __init__(self, stage, points, name, index):
+        self.stage, self.points, self.name, self.index = stage, points, name, index
+        self.status = None     # "passed" | "failed" once known
+        self.seconds = 0.0
+        self.reason = ""       # why it failed: bats' diagnostics or the grader's own words
+
+    @property
+    def score(self):
+        return self.points if self.status == "passed" else 0
+
+
+def load_rubric(path):
+    """Return ({stage: (timeout, title)}, [Test...]) from the rubric file."""
+    stages, tests = {}, []
+    with open(path) as f:
+        for n, raw in enumerate(f, 1):
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            words = line.split()
+            if words[0] == "stage" and len(words) >= 4:
+                stages[words[1]] = (int(words[2]), " ".join(words[3:]))
+            elif len(words) >= 3 and words[0] in stages and words[1].isdigit():
+                index = sum(1 for t in tests if t.stage == words[0]) + 1
+                name = line.split(None, 2)[2]
+                tests.append(Test(words[0], int(words[1]), name, index))
+            else:
+                sys.exit(f"grade: {path}:{n}: not a rubric line: {line}")
+    return stages, tests
+
+
+# --- QEMU -------------------------------------------------------------------------------------
+
+KERNEL_ARGS = ("console=ttyS0 panic=-1 quiet mitigations=off lsm= ima_appraise=off audit=0 "
+               "tsc=reliable no_timer_check nowatchdog 8250.nr_uarts=2")
+
+
+def qemu_command(kernel, initramfs, accel, append, console, results):
+    cmd = ["qemu-system-x86_64", "-M", "pc", "-m", "1024", "-smp", "2", "-nodefaults",
+           "-no-reboot", "-display", "none", "-kernel", kernel, "-initrd", initramfs,
+           "-append", f"{KERNEL_ARGS} {append}", "-serial", console, "-serial", results]
+    if accel == "kvm":
+        cmd += ["-accel", "kvm", "-cpu", "host"]
+    else:
+        cmd += ["-accel", "tcg"]
+    return cmd
+
+
+def probe_kvm(kernel, initramfs):
+    """True if a KVM guest boots here. Some machines have /dev/kvm but hang a KVM guest."""
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        return False
+    cmd = qemu_command(kernel, initramfs, "kvm", "minidock.mode=probe", "null", "stdio")
+    try:
+        out = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, timeout=KVM_PROBE_TIMEOUT).stdout
+    except subprocess.TimeoutExpired:
+        return False
+    return b"probe ok" in out
+
+
+def choose_accel(kernel, initramfs, wanted):
+    if wanted in ("kvm", "tcg"):
+        return wanted
+    return "kvm" if probe_kvm(kernel, initramfs) else "tcg"
+
+
+# --- one boot ------------------------------------------------------------------------------------
+
+class Boot:
+    """One run of the VM: yields the runner's lines, or raises Hung / Crashed."""
+
+    class Hung(Exception):
+        pass
+
+    class Crashed(Exception):
+        pass
+
+    def __init__(self, cmd):
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
+        self.buf = b""
+
+    def lines(self, timeout_for):
+        """Yield lines; timeout_for() gives the seconds allowed before the next one."""
+        fd = self.proc.stdout.fileno()
+        while True:
+            while b"\n" in self.buf:
+                line, self.buf = self.buf.split(b"\n", 1)
+                yield line.decode("utf-8", "replace").rstrip("\r")
+            limit = timeout_for()
+            ready, _, _ = select.select([fd], [], [], limit)
+            if not ready:
+                raise Boot.Hung(f"no word from the VM for {limit:.0f} s")
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                self.proc.wait()
+                err = self.proc.stderr.read().decode("utf-8", "replace").strip()
+                raise Boot.Crashed(err.splitlines()[-1] if err else
+                                   "the VM stopped (kernel panic or power-off)")
+            self.buf += chunk
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+
+
+# --- grading -------------------------------------------------------------------------------------
+
+TAP_RESULT = re.compile(r"^(ok|not ok) \d+ (.*?)(?: in (\d+)ms)?(?: # (.*))?$")
+
+
+class Grader:
+    def __init__(self, args):
+        self.args = args
+        self.stages, all_tests = load_rubric(args.rubric)
+        wanted = args.stages.split(",") if args.stages else list(self.stages)
+        for s in wanted:
+            if s not in self.stages:
+                sys.exit(f"grade: no stage {s} in {args.rubric}")
+        self.tests = [t for t in all_tests if t.stage in wanted]
+        self.wanted = wanted
+        self.by_name = {(t.stage, t.name): t for t in self.tests}
+        self.boots = 0
+        self.started = time.time()
+        self.tty = sys.stdout.isatty()
+
+    def pending(self):
+        return [t for t in self.tests if t.status is None]
+
+    def record(self, test, passed, seconds, reason=""):
+        if test.status is not None:
+            return  # a test reports once; a second report (forged or not) changes nothing
+        test.status = "passed" if passed else "failed"
+        test.seconds = seconds
+        test.reason = reason[-MAX_OUTPUT:]
+        mark = "ok  " if passed else "FAIL"
+        if self.tty:
+            mark = "\033[32mok  \033[0m" if passed else "\033[31mFAIL\033[0m"
+        print(f"  {test.stage}  {mark}  {seconds:6.1f}s  {test.name}", flush=True)
+        if not passed and reason and self.args.verbose:
+            for line in reason.splitlines()[:20]:
+                print(f"                     {line}")
+        self.write_reports()
+
+    def run(self):
+        accel = choose_accel(self.args.kernel, self.args.initramfs, self.args.accel)
+        print(f"grade: {len(self.tests)} tests in stage(s) {', '.join(self.wanted)}; "
+              f"VM on {'KVM' if accel == 'kvm' else 'TCG (no KVM: slower)'}", flush=True)
+        failed_boots = 0
+        while self.pending():
+            first = self.pending()[0]
+            ok = self.boot(accel, first)
+            if ok:
+                failed_boots = 0
+            else:
+                failed_boots += 1
+                if failed_boots >= 2:
+                    for t in self.pending():
+                        self.record(t, False, 0, "the grader VM did not boot twice in a row")
+        self.write_reports()
+        self.print_table()
+
+    def boot(self, accel, first):
+        """Boot once, starting at test `first`. False if the VM never said hello."""
+        self.boots += 1
+        os.makedirs(self.args.out, exist_ok=True)
+        console = os.path.join(self.args.out, f"console-{self.boots}.log")
+        append = f"minidock.mode=grade minidock.stages={','.join(self.wanted)} " \
+                 f"minidock.resume={first.stage}:{first.index}"
+        boot = Boot(qemu_command(self.args.kernel, self.args.initramfs, accel, append,
+                                 f"file:{console}", "stdio"))
+        state = {"hello": False, "stage": first.stage, "last": time.time(), "diag": []}
+        current_result = None
+
+        def timeout_for():
+            if not state["hello"]:
+                return BOOT_TIMEOUT
+            return self.stages[state["stage"]][0] + self.args.margin
+
+        try:
+            for line in boot.lines(timeout_for):
+                if line == "hello":
+                    state["hello"] = True
+                    state["last"] = time.time()
+                elif line.startswith("stage "):
+                    self.flush(current_result)
+                    current_result = None
+                    state["stage"] = line.split()[1]
+                    state["last"] = time.time()
+                elif line == "done":
+                    self.flush(current_result)
+                    current_result = None
+                    for t in self.pending():
+                        self.record(t, False, 0, "no result: the test did not run (see the console log)")
+                    return True
+                elif line.startswith("tap "):
+                    _, stage, tap = line.split(" ", 2)
+                    m = TAP_RESULT.match(tap)
+                    if m:
+                        self.flush(current_result)
+                        verdict, name, _, directive = m.groups()
+                        test = self.by_name.get((stage, name))
+                        current_result = None
+                        # The VM's clock has whole seconds only: time the test from here.
+                        now = time.time()
+                        seconds, state["last"] = now - state["last"], now
+                        if test is not None:
+                            reason = f"timed out after {directive.split()[-1]}" \
+                                if directive and directive.startswith("timeout") else ""
+                            current_result = [test, verdict == "ok", seconds, [reason] if reason else []]
+                    elif tap.startswith("#") and current_result is not None:
+                        current_result[3].append(tap[2:] if tap.startswith("# ") else tap[1:])
+        except Boot.Hung as e:
+            self.flush(current_result)
+            current_result = None
+            self.lose_test(f"the VM hung: {e}; the VM was restarted", console)
+        except Boot.Crashed as e:
+            self.flush(current_result)
+            current_result = None
+            self.lose_test(f"the VM crashed: {e}; the VM was restarted", console)
+        finally:
+            self.flush(current_result)
+            boot.stop()
+        return state["hello"]
+
+    def flush(self, result):
+        """Record a test once its diagnostics (the TAP lines after it) are all in."""
+        if result is not None and result[0].status is None:
+            test, passed, seconds, diag = result
+            self.record(test, passed, seconds, "\n".join(diag))
+
+    def lose_test(self, reason, console):
+        pending = self.pending()
+        if pending:
+            self.record(pending[0], False, 0, f"{reason} (console: {console})")
+
+    # --- reports ---------------------------------------------------------------------------------
+
+    def totals(self):
+        rows = []
+        for s in self.wanted:
+            ts = [t for t in self.tests if t.stage == s]
+            rows.append((s, self.stages[s][1], sum(t.score for t in ts), sum(t.points for t in ts),
+                         sum(1 for t in ts if t.status == "passed"), len(ts)))
+        return rows
+
+    def print_table(self):
+        rows = self.totals()
+        print()
+        print(f"  {'stage':<44} {'tests':>7} {'points':>9}")
+        for s, title, got, out_of, passed, n in rows:
+            print(f"  {s + ' ' + title:<44} {passed:>3}/{n:<3} {got:>4}/{out_of:<4}")
+        got = sum(r[2] for r in rows)
+        out_of = sum(r[3] for r in rows)
+        print(f"  {'total':<44} {'':>7} {got:>4}/{out_of:<4}")
+        print(f"\nreports: {self.args.out}/results.json, junit.xml, results.tap "
+              f"({time.time() - self.started:.0f} s, {self.boots} boot(s))")
+
+    def write_reports(self):
+        os.makedirs(self.args.out, exist_ok=True)
+        rows = self.totals()
+        got = sum(r[2] for r in rows)
+        tests = []
+        for n, t in enumerate(self.tests, 1):
+            tests.append({
+                "name": f"stage {t.stage}: {t.name}",
+                "number": f"{int(t.stage)}.{t.index}",
+                "score": t.score,
+                "max_score": t.points,
+                "status": "passed" if t.status == "passed" else "failed",
+                "output": t.reason if t.status != "passed" else "",
+                "tags": [f"stage-{t.stage}"],
+                "visibility": "visible",
+            })
+        summary = "\n".join(f"stage {s} {title}: {g}/{o} points ({p}/{n} tests)"
+                            for s, title, g, o, p, n in rows)
+        results = {"score": got, "execution_time": round(time.time() - self.started),
+                   "output": summary, "tests": tests}
+        self.write_atomic("results.json", json.dumps(results, indent=2) + "\n")
+
+        tap = [f"1..{len(self.tests)}"]
+        for n, t in enumerate(self.tests, 1):
+            tap.append(f"{'ok' if t.status == 'passed' else 'not ok'} {n} stage {t.stage}: {t.name}")
+            if t.status != "passed" and t.reason:
+                tap += [f"# {line}" for line in t.reason.splitlines()]
+        self.write_atomic("results.tap", "\n".join(tap) + "\n")
+
+        x = ['<?xml version="1.0" encoding="UTF-8"?>', "<testsuites>"]
+        for s, title, g, o, p, n in rows:
+            ts = [t for t in self.tests if t.stage == s]
+            x.append(f'  <testsuite name={sax.quoteattr("stage " + s + " " + title)} tests="{n}" '
+                     f'failures="{n - p}">')
+            for t in ts:
+                x.append(f'    <testcase classname="stage{s}" name={sax.quoteattr(t.name)} time="{t.seconds:.3f}">')
+                if t.status != "passed":
+                    x.append(f'      <failure message={sax.quoteattr((t.reason or "failed").splitlines()[0][:200])}>'
+                             f'{sax.escape(t.reason)}</failure>')
+                x.append("    </testcase>")
+            x.append("  </testsuite>")
+        x.append("</testsuites>")
+        self.write_atomic("junit.xml", "\n".join(x) + "\n")
+
+    def write_atomic(self, name, text):
+        path = os.path.join(self.args.out, name)
+        fd, tmp = tempfile.mkstemp(dir=self.args.out, prefix=f".{name}.")
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+
+
+def sandbox(args):
+    accel = choose_accel(args.kernel, args.initramfs, args.accel)
+    cmd = qemu_command(args.kernel, args.initramfs, accel, "minidock.mode=sandbox",
+                       "mon:stdio", "null")
+    print(f"sandbox: booting ({accel}); leave with `poweroff -f` or Ctrl-A X", flush=True)
+    return subprocess.call(cmd)
+
+
+def main():
+    p = argparse.ArgumentParser(description="Grade a minidock submission in the grader VM.")
+    p.add_argument("--kernel", required=True)
+    p.add_argument("--initramfs", required=True)
+    p.add_argument("--rubric", default=os.path.join(HERE, "rubric"))
+    p.add_argument("--stages", help="comma-separated stages (default: all)")
+    p.add_argument("--out", default="build/results", help="where the reports go")
+    p.add_argument("--accel", default=os.environ.get("MINIDOCK_ACCEL", "auto"),
+                   choices=["auto", "kvm", "tcg"])
+    p.add_argument("--margin", type=float, default=WATCHDOG_MARGIN,
+                   help="seconds beyond a test's limit before the VM counts as hung")
+    p.add_argument("--sandbox", action="store_true", help="boot with an interactive shell")
+    p.add_argument("-v", "--verbose", action="store_true", help="print why each test failed")
+    args = p.parse_args()
+    if not shutil.which("qemu-system-x86_64"):
+        sys.exit("grade: qemu-system-x86_64 not found (make deps installs it)")
+    if args.sandbox:
+        return sandbox(args)
+    Grader(args).run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,202 @@
+#!/usr/bin/env bats
+# Stage 1: process isolation (labs/01-process). Each test checks one behaviour of
+# `minidock run --rootfs DIR CMD`, from inside the container and, where it can, from the host.
+# Points are in grader/rubric.
+
+load helpers
+
+@test "the command's output reaches the terminal" {
+	run minidock run --rootfs "$BUSYBOX" echo hello from the container
+	[ "$status" -eq 0 ]
+	[ "$output" = "hello from the container" ]
+}
+
+@test "the command runs as PID 1 of a new PID namespace" {
+	run minidock run --rootfs "$BUSYBOX" sh -c 'echo $$'
+	[ "$status" -eq 0 ]
+	[ "$output" = 1 ]
+}
+
+@test "the container has its own PID, UTS, IPC and mount namespaces, seen from the host" {
+	minidock run --rootfs "$BUSYBOX" sleep 30 &
+	local md=$!
+	local pid
+	pid=$(container_pid "$md")
+	wait_for grep -q sleep "/proc/$pid/comm"
+	for ns in pid uts ipc mnt; do
+		[ "$(readlink /proc/$pid/ns/$ns)" != "$(readlink /proc/self/ns/$ns)" ] ||
+			fail "the container shares the host's $ns namespace"
+	done
+	# The labs so far leave the network and users alone.
+	[ "$(readlink /proc/$pid/ns/net)" = "$(readlink /proc/self/ns/net)" ]
+	kill -9 "$pid"
+	wait "$md" || true
+}
+
+@test "--hostname sets the container's host name and leaves the host's alone" {
+	local before
+	before=$(hostname)
+	run minidock run --rootfs "$BUSYBOX" --hostname box1 hostname
+	[ "$status" -eq 0 ]
+	[ "$output" = box1 ]
+	[ "$(hostname)" = "$before" ]
+}
+
+@test "the default host name is a random 12-digit hex id" {
+	run minidock run --rootfs "$BUSYBOX" hostname
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ ^[0-9a-f]{12}$ ]] || fail "not 12 hex digits: $output"
+	local first=$output
+	run minidock run --rootfs "$BUSYBOX" hostname
+	[ "$output" != "$first" ] || fail "two containers got the same host name $first"
+}
+
+@test "the root directory is the rootfs and nothing of the host is visible" {
+	local root
+	root=$(writable_rootfs)
+	echo "only in this rootfs" >"$root/marker"
+	run minidock run --rootfs "$root" cat /marker
+	[ "$status" -eq 0 ]
+	[ "$output" = "only in this rootfs" ]
+	# /grader exists on the host, not in the image.
+	run minidock run --rootfs "$root" sh -c 'test -e /grader && echo visible || echo hidden; cd /..; ls /'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = hidden ]
+	[[ "$output" == *marker* ]]
+}
+
+@test "the environment is Docker's default plus -e" {
+	FROM_HOST=copied run minidock run --rootfs "$BUSYBOX" --hostname envbox -e A=1 -e HOME=/home/x \
+		-e FROM_HOST -e NOT_SET_ANYWHERE env
+	[ "$status" -eq 0 ]
+	echo "$output"
+	[[ "$output" == *"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"* ]]
+	[[ "$output" == *"HOSTNAME=envbox"* ]]
+	[[ "$output" == *"HOME=/home/x"* ]]
+	[[ "$output" == *"A=1"* ]]
+	[[ "$output" == *"FROM_HOST=copied"* ]]
+	[[ "$output" != *NOT_SET_ANYWHERE* ]]
+	# Nothing else leaks from minidock's own environment.
+	[[ "$output" != *BATS_* ]]
+	run minidock run --rootfs "$BUSYBOX" sh -c 'echo $HOME'
+	[ "$output" = /root ]
+}
+
+@test "the working directory is / by default, -w sets it and makes it when missing" {
+	local root
+	root=$(writable_rootfs)
+	run minidock run --rootfs "$root" pwd
+	[ "$output" = / ]
+	run minidock run --rootfs "$root" -w /etc pwd
+	[ "$output" = /etc ]
+	run minidock run --rootfs "$root" -w /made/for/you pwd
+	[ "$status" -eq 0 ]
+	[ "$output" = /made/for/you ]
+	[ -d "$root/made/for/you" ]
+}
+
+@test "stdin is passed through, stdout and stderr stay apart" {
+	run bash -c 'printf "line one\nline two\n" | minidock run --rootfs "$BUSYBOX" sh -c "cat; echo to-stderr >&2" 2>"$BATS_TEST_TMPDIR/err"'
+	[ "$status" -eq 0 ]
+	[ "$output" = $'line one\nline two' ]
+	[ "$(cat "$BATS_TEST_TMPDIR/err")" = to-stderr ]
+}
+
+@test "the exit status is the command's" {
+	run minidock run --rootfs "$BUSYBOX" sh -c 'exit 3'
+	[ "$status" -eq 3 ]
+	run minidock run --rootfs "$BUSYBOX" false
+	[ "$status" -eq 1 ]
+	run minidock run --rootfs "$BUSYBOX" sh -c 'exit 0'
+	[ "$status" -eq 0 ]
+}
+
+@test "a container killed by signal N makes minidock exit 128+N" {
+	minidock run --rootfs "$BUSYBOX" sleep 30 &
+	local md=$! pid
+	pid=$(container_pid "$md")
+	wait_for grep -q sleep "/proc/$pid/comm"
+	kill -KILL "$pid"
+	local rc=0
+	wait "$md" || rc=$?
+	[ "$rc" -eq 137 ] || fail "minidock exited $rc, want 137"
+	# PID 1 of a namespace ignores signals it has no handler for, except SIGKILL from outside.
+	# A shell with a handler that exits on its own is not "killed": its status is its own.
+	minidock run --rootfs "$BUSYBOX" sh -c 'trap "exit 7" USR1; echo ready; while :; do sleep 0.1; done' \
+		>"$BATS_TEST_TMPDIR/out" &
+	md=$!
+	wait_for_output "$md" "$BATS_TEST_TMPDIR/out" ready
+	kill -USR1 "$(children_of "$md")"
+	rc=0
+	wait "$md" || rc=$?
+	[ "$rc" -eq 7 ] || fail "minidock exited $rc, want the container's 7"
+}
+
+@test "SIGTERM and SIGINT sent to minidock reach the container" {
+	local sig out
+	for sig in TERM INT; do
+		out=$BATS_TEST_TMPDIR/out-$sig
+		minidock run --rootfs "$BUSYBOX" sh -c \
+			"trap 'echo got $sig; exit 42' $sig; echo ready; while :; do sleep 0.1; done" >"$out" &
+		local md=$!
+		wait_for_output "$md" "$out" ready
+		kill -"$sig" "$md"
+		local rc=0
+		wait "$md" || rc=$?
+		[ "$rc" -eq 42 ] || fail "SIG$sig: minidock exited $rc, want the container's 42"
+		grep -q "got $sig" "$out"
+	done
+}
+
+@test "a command that is not found exits 127 with Docker's message" {
+	run -127 minidock run --rootfs "$BUSYBOX" no-such-command
+	[ "$status" -eq 127 ]
+	[[ "$output" == *'"no-such-command": executable file not found in $PATH'* ]]
+	run -127 minidock run --rootfs "$BUSYBOX" /no/such/file
+	[ "$status" -eq 127 ]
+	[[ "$output" == *"no such file or directory"* ]]
+}
+
+@test "a command that cannot be executed exits 126" {
+	run minidock run --rootfs "$BUSYBOX" /etc
+	[ "$status" -eq 126 ]
+	[[ "$output" == *"ermission denied"* ]]
+	run minidock run --rootfs "$BUSYBOX" /etc/passwd
+	[ "$status" -eq 126 ]
+	[[ "$output" == *"/etc/passwd"* ]]
+}
+
+@test "a failure inside the container before exec reports the child's real error with 125" {
+	# /etc/passwd is a file: the child cannot make it its working directory.
+	run minidock run --rootfs "$BUSYBOX" -w /etc/passwd/sub true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"Not a directory"* ]] || fail "the child's error is lost: $output"
+	[[ "$output" == *"/etc/passwd"* ]]
+}
+
+@test "mounts made in the container are not seen by the host" {
+	local root before
+	root=$(writable_rootfs)
+	before=$(host_mounts)
+	local flag=$BATS_TEST_TMPDIR/mounted
+	minidock run --rootfs "$root" sh -c "mount -t tmpfs leak /tmp && touch /tmp/inside && echo ok && sleep 30" >"$flag" &
+	local md=$!
+	wait_for_output "$md" "$flag" ok
+	# While the container runs, its tmpfs must not show up here.
+	[ "$(host_mounts)" = "$before" ] || fail "host mounts changed: $(diff <(echo "$before") <(host_mounts))"
+	[ ! -e "$root/tmp/inside" ]
+	kill -9 "$(children_of "$md")"
+	wait "$md" || true
+	[ "$(host_mounts)" = "$before" ]
+}
+
+@test "nothing is left running after the container exits" {
+	# (busybox sh says it cannot open /dev/null for the background jobs: no /dev before lab 2)
+	run --separate-stderr minidock run --rootfs "$BUSYBOX" sh -c 'sleep 1234 & sleep 2345 & echo started'
+	[ "$status" -eq 0 ]
+	[ "$output" = started ]
+	# The namespace's PID 1 is gone: the kernel killed the rest of the namespace with it.
+	sleep 0.2
+	run sh -c 'grep -l -e "^sleep$" /proc/[0-9]*/comm 2>/dev/null | while read -r f; do d=${f%/comm}; tr "\0" " " <"$d/cmdline"; echo; done'
+	[[ "$output" != *1234* && "$output" != *2345* ]] || fail "left running: $output"
+}

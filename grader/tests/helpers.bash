@@ -1,0 +1,77 @@
+# helpers.bash - shared by the stage tests (load it with `load helpers`).
+#
+# Tests run as root inside the grader VM, one bats file per stage. minidock is on PATH (the
+# submission's build for this stage), the test images are under $IMAGES.
+
+bats_require_minimum_version 1.5.0 # run -N, run --separate-stderr
+
+export BUSYBOX=$IMAGES/busybox/rootfs
+
+# A private, writable copy of the busybox root, for tests that change it.
+writable_rootfs() {
+	local dir=$BATS_TEST_TMPDIR/rootfs
+	cp -a "$BUSYBOX" "$dir"
+	echo "$dir"
+}
+
+# The PIDs of the children of process $1 (field 4 of /proc/PID/stat, after "pid (comm)").
+children_of() {
+	awk -v parent="$1" '{pid = $1; sub(/^.*\) /, ""); if ($2 == parent) print pid}' \
+		/proc/[0-9]*/stat 2>/dev/null
+	return 0
+}
+
+# wait_for CMD...: retry CMD for up to 10 s.
+wait_for() {
+	local i
+	for i in $(seq 100); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	echo "timed out waiting for: $*" >&2
+	return 1
+}
+
+# The container process of the minidock whose PID is $1. Fails at once if minidock ends first.
+container_pid() {
+	local i child
+	for i in $(seq 100); do
+		child=$(children_of "$1" | head -n 1)
+		[ -n "$child" ] && { echo "$child"; return 0; }
+		kill -0 "$1" 2>/dev/null || { fail "minidock (pid $1) exited before its container showed up"; return 1; }
+		sleep 0.1
+	done
+	fail "no container process under minidock (pid $1) after 10 s"
+}
+
+# wait_for_output PID FILE TEXT: wait until FILE holds TEXT, while process PID lives.
+wait_for_output() {
+	local i
+	for i in $(seq 100); do
+		grep -q "$3" "$2" 2>/dev/null && return 0
+		kill -0 "$1" 2>/dev/null || { grep -q "$3" "$2" 2>/dev/null && return 0;
+			fail "minidock (pid $1) exited before printing \"$3\": $(cat "$2")"; return 1; }
+		sleep 0.1
+	done
+	fail "\"$3\" did not show up in 10 s: $(cat "$2")"
+}
+
+# The mount table, without the fields that change between reads.
+host_mounts() {
+	cut -d' ' -f4-5,9- /proc/self/mountinfo | sort
+}
+
+# Print a message and fail (use after a check that bats would not show).
+fail() {
+	echo "$*" >&2
+	return 1
+}
+
+teardown() {
+	# Whatever a failed test left in the background.
+	local job
+	for job in $(jobs -p); do
+		kill -9 "$job" 2>/dev/null
+	done
+	return 0
+}
