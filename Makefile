@@ -154,7 +154,7 @@ sandbox: deps ## boot the VM with a root shell, minidock on PATH
 
 # --- the kit's own tests --------------------------------------------------------------------------
 UNIT_TESTS := $(wildcard tests/unit/test_*.c)
-$(B)/unit/tests: $(UNIT_TESTS) tests/unit/main.c tools/strip.c $(filter-out lib/cli.c,$(LIB_SRCS)) $(wildcard lib/*.h)
+$(B)/unit/tests: $(UNIT_TESTS) tests/unit/main.c tests/unit/unit.h tools/strip.c $(filter-out lib/cli.c lib/cmd_%.c,$(LIB_SRCS)) $(wildcard lib/*.h)
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 $(WARNINGS) -O0 -g -Ilib -Itools -o $@ $(filter %.c,$^) $(LDLIBS) -lcunit
 
@@ -163,6 +163,7 @@ unit: $(B)/unit/tests ## run the CUnit tests of lib/ and the handout generator
 	@$(B)/unit/tests
 
 test: deps ## the kit's own test suite: unit, handout, grader, every stage on solutions and handout
+	@test -x tests/run || { echo "make test: the kit's own tests are not part of a student tree" >&2; exit 2; }
 	@tests/run
 
 # --- other ----------------------------------------------------------------------------------------

@@ -73,8 +73,16 @@ int fs_read_file(const char *path, size_t max, char **out_data, size_t *out_len,
 		return err_sys(err, "read %s", path);
 	for (;;) {
 		if (len == cap) {
-			if (cap >= max)
+			if (cap >= max) {
+				/* Full: fine if this is the end of the file, too big otherwise. */
+				char extra;
+				ssize_t more = read(fd, &extra, 1);
+				if (more < 0)
+					return err_sys(err, "read %s", path);
+				if (more == 0)
+					break;
 				return err_set(err, EFBIG, "read %s: larger than %zu bytes", path, max);
+			}
 			cap = cap * 2 > max ? max : cap * 2;
 			char *bigger = realloc(buf, cap + 1);
 			if (!bigger)

@@ -7,6 +7,18 @@ bats_require_minimum_version 1.5.0 # run -N, run --separate-stderr
 
 export BUSYBOX=$IMAGES/busybox/rootfs
 
+# Every test runs minidock through this wrapper, first on PATH. Bats writes its TAP results on
+# fd 3, so the submission's minidock must not inherit fd 3: whatever it prints stays the
+# test's output. (A wrapper that execs keeps minidock's PID, which `cmd &` tests rely on.)
+if [ -z "${MINIDOCK_REAL:-}" ]; then
+	export MINIDOCK_REAL
+	MINIDOCK_REAL=$(command -v minidock)
+	mkdir -p "$BATS_RUN_TMPDIR/wrap"
+	printf '#!/bin/sh\nexec "$MINIDOCK_REAL" "$@" 3>&-\n' >"$BATS_RUN_TMPDIR/wrap/minidock"
+	chmod +x "$BATS_RUN_TMPDIR/wrap/minidock"
+	export PATH="$BATS_RUN_TMPDIR/wrap:$PATH"
+fi
+
 # A private, writable copy of the busybox root, for tests that change it.
 writable_rootfs() {
 	local dir=$BATS_TEST_TMPDIR/rootfs

@@ -1,0 +1,80 @@
+#!/usr/bin/env bats
+# The grader's own behaviour: results on their own channel, timeouts, a crashed or hung VM,
+# forged output, and a rubric that agrees with the stage tests. Needs the VM's kernel
+# (build/vm/kernel) and a built stage (build/solutions/vmstage); tests/run makes both.
+
+setup_file() {
+	export SELFTEST=$BATS_FILE_TMPDIR/selftest
+	local stage=$SELFTEST/stage
+	mkdir -p "$stage"
+	cp -r build/solutions/vmstage/stages build/solutions/vmstage/images "$stage/"
+	cp grader/vm/runner grader/vm/banner "$stage/"
+	mkdir -p "$stage/tests"
+	cp tests/grader/90-selftest.bats "$stage/tests/"
+	cp tests/grader/rubric "$stage/rubric"
+	grader/vm/mkinitramfs.sh "$SELFTEST/initramfs.cpio" build/vm/kernel "$stage"
+	python3 grader/grade.py --kernel build/vm/kernel/vmlinuz --initramfs "$SELFTEST/initramfs.cpio" \
+		--rubric tests/grader/rubric --out "$SELFTEST/out" --margin 5 >"$SELFTEST/log" 2>&1
+}
+
+# result NAME FIELD: a field of test NAME in the self-test's results.json.
+result() {
+	python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+t = [t for t in r["tests"] if t["name"].endswith(": " + sys.argv[2])][0]
+print(t[sys.argv[3]])' "$SELFTEST/out/results.json" "$1" "$2"
+}
+
+@test "grader: a passing test scores its points" {
+	[ "$(result passes status)" = passed ]
+	[ "$(result passes score)" = 1 ]
+}
+
+@test "grader: a failing test scores 0 and keeps its output as the reason" {
+	[ "$(result "fails with a reason" status)" = failed ]
+	[ "$(result "fails with a reason" score)" = 0 ]
+	[[ "$(result "fails with a reason" output)" == *"the reason is here"* ]]
+}
+
+@test "grader: a test past its time limit is stopped in the VM and failed as a timeout" {
+	[ "$(result "runs past its time limit" status)" = failed ]
+	[[ "$(result "runs past its time limit" output)" == *"timed out"* ]]
+}
+
+@test "grader: forged output on stdout, stderr and the console changes no result" {
+	[ "$(result "prints forged results" status)" = failed ]
+	[ "$(result "crashes the VM" status)" = failed ]
+	[ "$(result "hangs the VM" status)" = failed ]
+}
+
+@test "grader: a crashed VM fails the test that crashed it and grading goes on" {
+	[[ "$(result "crashes the VM" output)" == *"VM crashed"* ]]
+}
+
+@test "grader: a hung VM is killed by the watchdog, the test failed, grading goes on" {
+	[[ "$(result "hangs the VM" output)" == *"VM hung"* ]]
+	[ "$(result "passes after the restarts" status)" = passed ]
+	grep -q "3 boot(s)" "$SELFTEST/log"
+}
+
+@test "grader: results.json, junit.xml and results.tap agree on the score" {
+	local score
+	score=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["score"])' "$SELFTEST/out/results.json")
+	[ "$score" = 2 ]
+	[ "$(grep -c '^ok ' "$SELFTEST/out/results.tap")" = 2 ]
+	python3 -c 'import sys, xml.etree.ElementTree as E
+s = E.parse(sys.argv[1]).getroot().find("testsuite")
+assert (s.get("tests"), s.get("failures")) == ("7", "5"), s.attrib' "$SELFTEST/out/junit.xml"
+}
+
+@test "grader: the rubric lists every stage test, once, in the files' order" {
+	local file stage
+	for file in grader/tests/[0-9][0-9]-*.bats; do
+		stage=$(basename "$file" | cut -c1-2)
+		diff <(sed -n 's/^@test "\(.*\)" {$/\1/p' "$file") \
+			<(awk -v s="$stage" '$1 == s {$1 = $2 = ""; sub(/^ +/, ""); print}' grader/rubric)
+		grep -q "^stage $stage " grader/rubric
+	done
+	# Test names are unique within a stage.
+	[ -z "$(awk '$1 ~ /^[0-9][0-9]$/ {$2 = ""; print}' grader/rubric | sort | uniq -d)" ]
+}

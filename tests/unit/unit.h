@@ -1,0 +1,23 @@
+/* unit.h - the suites of the unit tests; each test_*.c file defines one. */
+#ifndef MINIDOCK_UNIT_H
+#define MINIDOCK_UNIT_H
+
+#include <CUnit/CUnit.h>
+
+struct unit_test {
+	const char *name;
+	CU_TestFunc fn;
+};
+
+struct unit_suite {
+	const char *name;
+	const struct unit_test *tests; /* ends with { NULL, NULL } */
+};
+
+extern const struct unit_suite suite_err, suite_path, suite_fsutil, suite_json, suite_lock, suite_strip;
+
+/* A fresh empty directory for one test (under $TMPDIR), removed by unit_rmtmp(). */
+const char *unit_mktmp(void);
+void unit_rmtmp(void);
+
+#endif
