@@ -146,6 +146,13 @@ class Boot:
 
 # --- grading -------------------------------------------------------------------------------------
 
+def brief(reason, n):
+    """The first n telling lines of a failure: without bats' "(in test file ...)" lines."""
+    lines = [l for l in reason.splitlines()
+             if l.strip() and not re.match(r"^\s*\(?(in|from) (test file|function)", l)]
+    return lines[:n]
+
+
 TAP_RESULT = re.compile(r"^(ok|not ok) \d+ (.*?)(?: in (\d+)ms)?(?: # (.*))?$")
 
 
@@ -177,8 +184,8 @@ class Grader:
         if self.tty:
             mark = "\033[32mok  \033[0m" if passed else "\033[31mFAIL\033[0m"
         print(f"  {test.stage}  {mark}  {seconds:6.1f}s  {test.name}", flush=True)
-        if not passed and reason and self.args.verbose:
-            for line in reason.splitlines()[:20]:
+        if not passed and reason:
+            for line in brief(reason, 40 if self.args.verbose else 3):
                 print(f"                     {line}")
         self.write_reports()
 

@@ -19,7 +19,7 @@ done
 # Catch-up: labs before LAB come with their reference answers.
 for dir in "$top"/solutions/[0-9][0-9]-*; do
 	n=$(basename "$dir" | cut -c1-2)
-	if [ "$((10#$n))" -lt "$lab" ]; then
+	if [ "$(expr "$n" + 0)" -lt "$lab" ]; then
 		cp "$dir"/* "$tmp/labs/$(basename "$dir")/"
 	fi
 done

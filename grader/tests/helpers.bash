@@ -80,6 +80,11 @@ fail() {
 }
 
 teardown() {
+	# When a test fails after `run`, show what the command said: that is the reason a student
+	# needs ("not implemented yet: lab 1, ...", "exec: ... not found").
+	if [ -z "${BATS_TEST_COMPLETED:-}" ] && [ -n "${output:-}" ]; then
+		echo "the last command (exit ${status:-?}) said: ${output:0:1500}"
+	fi
 	# Whatever a failed test left in the background.
 	local job
 	for job in $(jobs -p); do
