@@ -166,6 +166,12 @@ test: deps ## the kit's own test suite: unit, handout, grader, every stage on so
 	@test -x tests/run || { echo "make test: the kit's own tests are not part of a student tree" >&2; exit 2; }
 	@tests/run
 
+# --- benchmarks (numbers, not pass/fail) ---------------------------------------------------------
+.PHONY: bench
+bench: deps ## measure: the grader VM's boot time
+	@$(MAKE) --no-print-directory vm
+	@python3 grader/bench-boot.py $(KERNEL) $(INITRAMFS) 10
+
 # --- other ----------------------------------------------------------------------------------------
 .PHONY: format clean help
 format: ## apply .clang-format to lib/, solutions/, tools/ and tests/unit/

@@ -70,7 +70,7 @@ def load_rubric(path):
 # --- QEMU -------------------------------------------------------------------------------------
 
 KERNEL_ARGS = ("console=ttyS0 panic=-1 quiet mitigations=off lsm= ima_appraise=off audit=0 "
-               "tsc=reliable no_timer_check nowatchdog 8250.nr_uarts=2")
+               "tsc=reliable no_timer_check nowatchdog 8250.nr_uarts=2 cryptomgr.notests")
 
 
 def qemu_command(kernel, initramfs, accel, append, console, results):
@@ -114,9 +114,12 @@ class Boot:
     class Crashed(Exception):
         pass
 
-    def __init__(self, cmd):
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE)
+    def __init__(self, cmd, qemu_log):
+        # QEMU's own messages go to a file: a pipe nobody reads could fill and stall QEMU.
+        self.log = qemu_log
+        with open(qemu_log, "wb") as log:
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                         stderr=log)
         self.buf = b""
 
     def lines(self, timeout_for):
@@ -133,7 +136,8 @@ class Boot:
             chunk = os.read(fd, 65536)
             if not chunk:
                 self.proc.wait()
-                err = self.proc.stderr.read().decode("utf-8", "replace").strip()
+                with open(self.log, errors="replace") as log:
+                    err = log.read().strip()
                 raise Boot.Crashed(err.splitlines()[-1] if err else
                                    "the VM stopped (kernel panic or power-off)")
             self.buf += chunk
@@ -215,7 +219,8 @@ class Grader:
         append = f"minidock.mode=grade minidock.stages={','.join(self.wanted)} " \
                  f"minidock.resume={first.stage}:{first.index}"
         boot = Boot(qemu_command(self.args.kernel, self.args.initramfs, accel, append,
-                                 f"file:{console}", "stdio"))
+                                 f"file:{console}", "stdio"),
+                    os.path.join(self.args.out, f"qemu-{self.boots}.log"))
         state = {"hello": False, "stage": first.stage, "last": time.time(), "diag": []}
         current_result = None
 
@@ -375,10 +380,15 @@ def main():
     p.add_argument("--margin", type=float, default=WATCHDOG_MARGIN,
                    help="seconds beyond a test's limit before the VM counts as hung")
     p.add_argument("--sandbox", action="store_true", help="boot with an interactive shell")
+    p.add_argument("--probe", action="store_true",
+                   help="print the accelerator grading would use (kvm or tcg) and exit")
     p.add_argument("-v", "--verbose", action="store_true", help="print why each test failed")
     args = p.parse_args()
     if not shutil.which("qemu-system-x86_64"):
         sys.exit("grade: qemu-system-x86_64 not found (make deps installs it)")
+    if args.probe:
+        print(choose_accel(args.kernel, args.initramfs, args.accel))
+        return 0
     if args.sandbox:
         return sandbox(args)
     Grader(args).run()

@@ -37,6 +37,7 @@ copy_bin /usr/bin/bash /bin/bash
 copy_bin /usr/sbin/ip /sbin/ip
 copy_bin /usr/sbin/nft /sbin/nft
 rm -f "$root/bin/ip"
+ln -s ../bin/busybox "$root/sbin/modprobe"
 
 # bats, as Debian installs it.
 ln -s ../../bin/busybox "$root/usr/bin/env"
