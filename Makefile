@@ -154,7 +154,9 @@ sandbox: deps ## boot the VM with a root shell, minidock on PATH
 
 # --- the kit's own tests --------------------------------------------------------------------------
 UNIT_TESTS := $(wildcard tests/unit/test_*.c)
-$(B)/unit/tests: $(UNIT_TESTS) tests/unit/main.c tests/unit/unit.h tools/strip.c $(filter-out lib/cli.c lib/cmd_%.c,$(LIB_SRCS)) $(wildcard lib/*.h)
+# All of lib/ but main() (main.c), and the reference labs that lib/ calls into.
+$(B)/unit/tests: $(UNIT_TESTS) tests/unit/main.c tests/unit/unit.h tools/strip.c $(filter-out lib/main.c,$(LIB_SRCS)) \
+		$(wildcard lib/*.h) $(wildcard solutions/[0-9][0-9]-*/*.c)
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 $(WARNINGS) -O0 -g -Ilib -Itools -o $@ $(filter %.c,$^) $(LDLIBS) -lcunit
 
@@ -168,9 +170,11 @@ test: deps ## the kit's own test suite: unit, handout, grader, every stage on so
 
 # --- benchmarks (numbers, not pass/fail) ---------------------------------------------------------
 .PHONY: bench
-bench: deps ## measure: the grader VM's boot time
-	@$(MAKE) --no-print-directory vm
-	@python3 grader/bench-boot.py $(KERNEL) $(INITRAMFS) 10
+bench: deps ## measure (not pass/fail): VM boot time; container start latency beside crun (root)
+	@$(MAKE) --no-print-directory vm all images SUBMISSION=solutions
+	@python3 bench/boot.py $(KERNEL) $(B)/solutions/initramfs.cpio 10
+	@echo
+	@python3 bench/start.py $(B)/solutions/minidock $(IMAGES)/busybox/rootfs 30
 
 # --- other ----------------------------------------------------------------------------------------
 .PHONY: format clean help

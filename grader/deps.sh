@@ -22,6 +22,7 @@ nftables         nft: the tests' firewall checks
 bats             the stage tests' framework (TAP)
 cpio             packs the VM's initramfs
 python3          the grader on the host (standard library only)
+crun             the runtime make bench measures minidock against
 "
 names=$(printf '%s\n' "$PACKAGES" | awk 'NF {print $1}')
 missing=""

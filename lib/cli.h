@@ -1,5 +1,5 @@
 /*
- * cli.h - minidock's command-line front end.
+ * cli.h - minidock's command-line front end (main.c, cli.c and one cmd_*.c per command).
  *
  * `minidock [GLOBAL OPTIONS] COMMAND [OPTIONS] [ARGS]`: main() finds COMMAND in a table and
  * calls its handler, one small cmd_*.c file per command, in the style of Docker's CLI. A

@@ -5,6 +5,7 @@
  * work is done by the lab functions of process.h (lab 1).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -28,6 +29,8 @@ const struct command cmd_run = {
 		"  -h, --hostname NAME     container host name (default: a random id)\n"
 		"  -e, --env K=V           set an environment variable (K alone: copy minidock's)\n"
 		"  -w, --workdir DIR       working directory inside the container (default /)\n"
+		"      --read-only         mount the container's root file system read-only\n"
+		"      --tmpfs DIR         mount a tmpfs on DIR (absolute) inside the container\n"
 		"      --help              print this help\n",
 	.run = run_main,
 };
@@ -65,16 +68,21 @@ static int run_main(int argc, char **argv, const struct cli_ctx *ctx)
 		{ "hostname", required_argument, NULL, 'h' },
 		{ "env", required_argument, NULL, 'e' },
 		{ "workdir", required_argument, NULL, 'w' },
+		{ "read-only", no_argument, NULL, 'O' },
+		{ "tmpfs", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'H' },
 		{ 0 },
 	};
 	const char *rootfs = NULL, *hostname = NULL, *workdir = "/";
+	/* -e and --tmpfs may repeat: there are never more of them than arguments. */
 	_cleanup_free_ char **user_env = calloc((size_t)argc + 1, sizeof(char *));
-	size_t n_env = 0;
+	_cleanup_free_ char **tmpfs = calloc((size_t)argc + 1, sizeof(char *));
+	size_t n_env = 0, n_tmpfs = 0;
+	bool readonly = false;
 	int opt;
 
 	(void)ctx;
-	if (!user_env)
+	if (!user_env || !tmpfs)
 		return EXIT_MINIDOCK_ERROR;
 	/* "+": the first word that is not an option is the command; the rest is its own. */
 	while ((opt = getopt_long(argc, argv, "+:h:e:w:", options, NULL)) != -1) {
@@ -90,6 +98,14 @@ static int run_main(int argc, char **argv, const struct cli_ctx *ctx)
 			break;
 		case 'w':
 			workdir = optarg;
+			break;
+		case 'O':
+			readonly = true;
+			break;
+		case 'T':
+			if (optarg[0] != '/')
+				return cli_usage_error(&cmd_run, "--tmpfs %s: the path must be absolute", optarg);
+			tmpfs[n_tmpfs++] = optarg;
 			break;
 		case 'H':
 			return cli_help(&cmd_run);
@@ -137,6 +153,8 @@ static int run_main(int argc, char **argv, const struct cli_ctx *ctx)
 		.argv = argv + optind,
 		.env = env,
 		.workdir = workdir,
+		.readonly = readonly,
+		.tmpfs = tmpfs,
 	};
 	pid_t pid;
 	int status;

@@ -15,6 +15,7 @@
 #ifndef MINIDOCK_PROCESS_H
 #define MINIDOCK_PROCESS_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "err.h"
@@ -29,6 +30,8 @@ struct run_spec {
 	char **argv;          /* the command and its arguments, NULL-terminated; argv[0] != NULL */
 	char **env;           /* the command's whole environment, NULL-terminated ("K=V") */
 	const char *workdir;  /* absolute path inside the container; made when missing */
+	bool readonly;        /* --read-only: the root file system is mounted read-only (lab 2) */
+	char **tmpfs;         /* --tmpfs paths (absolute, inside), NULL-terminated; may be empty */
 };
 
 /*
@@ -47,7 +50,8 @@ int proc_environ(const char *hostname, char *const user_env[], char ***out_env, 
  * this process sees it) in *out_pid. Before it executes the command, the new process:
  *   - makes every mount in its namespace private, so nothing it mounts reaches the host;
  *   - sets its host name to spec->hostname;
- *   - changes its root to spec->rootfs (chroot; lab 2 replaces this with pivot_root);
+ *   - enters its root, spec->rootfs, with rootfs_enter() (rootfs.h: a chroot until lab 2
+ *     gives it a root of its own);
  *   - makes and enters spec->workdir;
  *   - executes spec->argv with environment spec->env, searching argv[0] in the PATH of
  *     spec->env when it has no '/'.

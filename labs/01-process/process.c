@@ -33,6 +33,7 @@
 #include "fsutil.h"
 #include "lab.h"
 #include "process.h"
+#include "rootfs.h"
 
 
 int proc_environ(const char *hostname, char *const user_env[], char ***out_env, err_t *err)

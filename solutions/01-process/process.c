@@ -33,6 +33,7 @@
 #include "fsutil.h"
 #include "lab.h"
 #include "process.h"
+#include "rootfs.h"
 
 /* SOLUTION BEGIN */
 /* The signals a user sends to minidock that are meant for the container. */
@@ -172,11 +173,9 @@ static int child_setup(const struct run_spec *spec, err_t *err)
 	/* hostname NAME, seen only in the new UTS namespace. */
 	if (sethostname(spec->hostname, strlen(spec->hostname)) < 0)
 		return err_sys(err, "set hostname \"%s\"", spec->hostname);
-	/* chroot DIR: from now on "/" is the container's root (lab 2 does this properly). */
-	if (chroot(spec->rootfs) < 0)
-		return err_sys(err, "chroot \"%s\"", spec->rootfs);
-	if (chdir("/") < 0)
-		return err_sys(err, "chdir /");
+	/* From now on "/" is the container's root (a chroot until lab 2, then pivot_root). */
+	if (rootfs_enter(spec, err) < 0)
+		return err_wrap(err, "rootfs \"%s\"", spec->rootfs);
 	/* Docker makes a missing working directory rather than failing. */
 	if (fs_mkdir_p(spec->workdir, 0755, err) < 0)
 		return err_wrap(err, "working directory");

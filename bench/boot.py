@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""bench-boot.py KERNEL INITRAMFS [RUNS]: how long the grader VM takes to boot (make bench).
+"""boot.py KERNEL INITRAMFS [RUNS]: how long the grader VM takes to boot (make bench).
 
 Two times per boot, from QEMU's start: to the first line of user space (the KVM probe's answer,
 right after /proc is mounted) and to the runner's "hello" (ready to run tests). Prints the
@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "grader"))
 import grade  # noqa: E402
 
 
