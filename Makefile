@@ -97,9 +97,9 @@ deps: ## install the Debian packages the kit needs (idempotent)
 
 # --- the handout ----------------------------------------------------------------------------------
 HANDOUT := $(B)/tools/handout
-$(HANDOUT): tools/handout.c tools/strip.c lib/err.c lib/fsutil.c lib/cleanup.c
+$(HANDOUT): tools/handout.c tools/strip.c lib/err.c lib/fsutil.c lib/cleanup.c lib/digest.c
 	@mkdir -p $(@D)
-	$(CC) -std=gnu11 $(WARNINGS) $(CFLAGS) -Ilib -Itools -o $@ $^ $(shell pkg-config --cflags --libs libcrypto)
+	$(CC) -std=gnu11 $(WARNINGS) $(CFLAGS) -Ilib -Itools -o $@ $^ $(shell pkg-config --cflags --libs libcrypto jansson)
 
 .PHONY: labs handout
 labs: $(HANDOUT) ## regenerate labs/ from solutions/ (FORCE=1 overwrites files you changed)
@@ -113,7 +113,7 @@ handout: ## write a student tree to OUT=DIR, labs before LAB=N solved (catch-up)
 IMAGES := $(B)/images
 .PHONY: images
 images: $(IMAGES)/.done ## build the busybox test images (rootfs dir, OCI layout, docker-save)
-$(IMAGES)/.done: rootfs/mkimages.sh
+$(IMAGES)/.done: rootfs/mkimages.sh rootfs/mkfixtures.py rootfs/mkumoci.sh
 	@rootfs/mkimages.sh $(IMAGES)
 
 # --- the grader VM --------------------------------------------------------------------------------
@@ -170,11 +170,13 @@ test: deps ## the kit's own test suite: unit, handout, grader, every stage on so
 
 # --- benchmarks (numbers, not pass/fail) ---------------------------------------------------------
 .PHONY: bench
-bench: deps ## measure (not pass/fail): VM boot time; container start latency beside crun (root)
+bench: deps ## measure (not pass/fail): VM boot; start latency beside crun; image load beside tar (root)
 	@$(MAKE) --no-print-directory vm all images SUBMISSION=solutions
 	@python3 bench/boot.py $(KERNEL) $(B)/solutions/initramfs.cpio 10
 	@echo
-	@python3 bench/start.py $(B)/solutions/minidock $(IMAGES)/busybox/rootfs 30
+	@python3 bench/start.py $(B)/solutions/minidock $(IMAGES)/busybox-oci.tar $(IMAGES)/busybox/rootfs 30
+	@echo
+	@python3 bench/load.py $(B)/solutions/minidock 10
 
 # --- other ----------------------------------------------------------------------------------------
 .PHONY: format clean help

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""start.py MINIDOCK ROOTFS [RUNS]: container start latency, minidock beside crun (make bench).
+"""start.py MINIDOCK IMAGE_TAR ROOTFS [RUNS]: container start latency beside crun (make bench).
 
 Times, over RUNS runs each (after a warm-up), one container that runs `true`:
-  minidock   minidock run --rootfs ROOTFS true
+  minidock   minidock run --rm busybox true   (the image IMAGE_TAR, loaded first: overlayfs root)
+  --rootfs   minidock run --rootfs ROOTFS true (the same files as a plain directory)
   crun       crun run on an OCI bundle of the same root, with the same namespaces (PID, UTS,
              IPC, mount), crun's default mounts and masked paths
   floor      unshare --pid --uts --ipc --mount --fork chroot ROOTFS true: the namespaces
@@ -74,11 +75,15 @@ def row(name, times):
 def main():
     if os.geteuid() != 0:
         sys.exit("bench: start latency needs root")
-    minidock, rootfs = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-    runs = int(sys.argv[3]) if len(sys.argv) > 3 else 30
+    minidock, image, rootfs = (os.path.abspath(a) for a in sys.argv[1:4])
+    runs = int(sys.argv[4]) if len(sys.argv) > 4 else 30
     enter_private_namespace()
     work = tempfile.mkdtemp(prefix="minidock-bench-")
-    results = [("minidock", measure(lambda i: [minidock, "run", "--rootfs", rootfs, "true"], runs))]
+    store = os.path.join(work, "store")
+    subprocess.run([minidock, "--root", store, "image", "load", "-i", image], check=True,
+                   stdout=subprocess.DEVNULL)
+    results = [("minidock", measure(lambda i: [minidock, "--root", store, "run", "--rm", "busybox", "true"], runs)),
+               ("--rootfs", measure(lambda i: [minidock, "run", "--rootfs", rootfs, "true"], runs))]
     if subprocess.run(["which", "crun"], stdout=subprocess.DEVNULL).returncode == 0:
         bundle = crun_bundle(rootfs, work)
         state = os.path.join(work, "crun-state")

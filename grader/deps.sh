@@ -23,6 +23,7 @@ bats             the stage tests' framework (TAP)
 cpio             packs the VM's initramfs
 python3          the grader on the host (standard library only)
 crun             the runtime make bench measures minidock against
+umoci            builds a test image with a tool other than minidock's own (lab 3)
 "
 names=$(printf '%s\n' "$PACKAGES" | awk 'NF {print $1}')
 missing=""

@@ -2,6 +2,7 @@
 #include "cleanup.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -38,6 +39,11 @@ void strv_free(char **strv)
 void cleanup_strv(char ***strv)
 {
 	strv_free(*strv);
+}
+
+void cleanup_json(void *json)
+{
+	json_decref(*(json_t **)json);
 }
 
 void cleanup_kill(pid_t *pid)

@@ -23,12 +23,14 @@ void cleanup_close(int *fd);
 void cleanup_fclose(FILE **fp);
 void cleanup_strv(char ***strv);
 void cleanup_kill(pid_t *pid); /* SIGKILL the child, then reap it (a failed setup's child) */
+void cleanup_json(void *json); /* json_decref() a json_t * */
 
 #define _cleanup_free_ __attribute__((cleanup(cleanup_free)))
 #define _cleanup_close_ __attribute__((cleanup(cleanup_close)))
 #define _cleanup_fclose_ __attribute__((cleanup(cleanup_fclose)))
 #define _cleanup_strv_ __attribute__((cleanup(cleanup_strv)))
 #define _cleanup_kill_ __attribute__((cleanup(cleanup_kill)))
+#define _cleanup_json_ __attribute__((cleanup(cleanup_json)))
 
 /* Return *fd and set it to -1, so the cleanup does nothing. */
 static inline int take_fd(int *fd)

@@ -44,5 +44,6 @@ int cli_fail(const err_t *err);
 
 /* The commands (each defined in its cmd_*.c file). */
 extern const struct command cmd_run;
+extern const struct command cmd_image;
 
 #endif

@@ -14,6 +14,7 @@
 
 static const struct command *const commands[] = {
 	&cmd_run,
+	&cmd_image,
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

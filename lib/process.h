@@ -32,6 +32,10 @@ struct run_spec {
 	const char *workdir;  /* absolute path inside the container; made when missing */
 	bool readonly;        /* --read-only: the root file system is mounted read-only (lab 2) */
 	char **tmpfs;         /* --tmpfs paths (absolute, inside), NULL-terminated; may be empty */
+	const char *user;     /* run the command as this user (user.h), or NULL for root */
+	const char *image;    /* run IMAGE: the image id, whose layers rootfs_enter() mounts (lab 3) */
+	const char *root;     /*   the state directory holding the image store */
+	const char *container_dir; /* the container's own directory (upper, work, merged) */
 };
 
 /*
@@ -53,6 +57,7 @@ int proc_environ(const char *hostname, char *const user_env[], char ***out_env, 
  *   - enters its root, spec->rootfs, with rootfs_enter() (rootfs.h: a chroot until lab 2
  *     gives it a root of its own);
  *   - makes and enters spec->workdir;
+ *   - becomes spec->user when set, with user_switch() (user.h);
  *   - executes spec->argv with environment spec->env, searching argv[0] in the PATH of
  *     spec->env when it has no '/'.
  * The command starts with every signal at its default action and none blocked, whatever

@@ -59,7 +59,8 @@ int rootfs_pivot(const char *rootfs, err_t *err);
 int rootfs_protect(const struct run_spec *spec, err_t *err);
 
 /*
- * Given (lib/rootfs.c): enter spec->rootfs with the three functions above. Until lab 2 is
+ * Given (lib/rootfs.c): enter spec->rootfs with the three functions above, after mounting the
+ * image's layers there when spec->image is set (img_mount(), lab 3). Until lab 2 is
  * written (rootfs_prepare() fails with ENOSYS) it falls back to lab 1's chroot, so that the
  * labs before it keep working.
  */

@@ -20,7 +20,7 @@ setup() {
 @test "cli: minidock run --help and help run describe run's options" {
 	run $MD run --help
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"Usage:  minidock run"*"--rootfs"*"--hostname"*"--env"*"--workdir"* ]]
+	[[ "$output" == *"Usage:  minidock run"*"IMAGE"*"--rootfs"*"--hostname"*"--env"*"--workdir"* ]]
 	run $MD help run
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"--rootfs"* ]]
@@ -42,10 +42,13 @@ setup() {
 	[ "$status" -eq 125 ]
 }
 
-@test "cli: run without --rootfs, without a command or with a missing argument exits 125" {
-	run $MD run true
+@test "cli: run without an image, without a command or with a missing argument exits 125" {
+	run $MD run
 	[ "$status" -eq 125 ]
-	[[ "$output" == *"--rootfs"* ]]
+	[[ "$output" == *"requires an image (or --rootfs DIR)"* ]]
+	run $MD --root "$BATS_TEST_TMPDIR/state" run no-such-image
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"No such image: no-such-image"* ]]
 	run $MD run --rootfs /
 	[ "$status" -eq 125 ]
 	[[ "$output" == *"requires a command"* ]]

@@ -14,13 +14,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "cleanup.h"
+#include "digest.h"
 #include "fsutil.h"
 #include "strip.h"
 
@@ -32,16 +32,6 @@ struct entry {
 	char path[PATH_MAX]; /* relative: "01-process/process.c" */
 	char sum[65];
 };
-
-static void sha256_hex(const char *data, size_t len, char out[65])
-{
-	unsigned char md[32];
-	unsigned int md_len = 0;
-
-	EVP_Digest(data, len, md, &md_len, EVP_sha256(), NULL);
-	for (unsigned int i = 0; i < md_len; i++)
-		sprintf(out + 2 * i, "%02x", md[i]);
-}
 
 static int by_name(const struct dirent **a, const struct dirent **b)
 {

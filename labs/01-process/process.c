@@ -34,6 +34,7 @@
 #include "lab.h"
 #include "process.h"
 #include "rootfs.h"
+#include "user.h"
 
 
 int proc_environ(const char *hostname, char *const user_env[], char ***out_env, err_t *err)

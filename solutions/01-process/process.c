@@ -34,6 +34,7 @@
 #include "lab.h"
 #include "process.h"
 #include "rootfs.h"
+#include "user.h"
 
 /* SOLUTION BEGIN */
 /* The signals a user sends to minidock that are meant for the container. */
@@ -181,6 +182,9 @@ static int child_setup(const struct run_spec *spec, err_t *err)
 		return err_wrap(err, "working directory");
 	if (chdir(spec->workdir) < 0)
 		return err_sys(err, "chdir %s", spec->workdir);
+	/* Last, as it may give up root: the user the image or `run -u` names. */
+	if (spec->user && user_switch(spec->user, err) < 0)
+		return -1;
 	return exec_command(spec, err);
 }
 

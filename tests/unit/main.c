@@ -33,7 +33,7 @@ void unit_rmtmp(void)
 int main(void)
 {
 	const struct unit_suite *suites[] = { &suite_err, &suite_path, &suite_fsutil,
-					      &suite_json, &suite_lock, &suite_strip };
+					      &suite_json, &suite_lock, &suite_strip, &suite_store };
 
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 2;

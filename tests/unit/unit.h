@@ -14,7 +14,8 @@ struct unit_suite {
 	const struct unit_test *tests; /* ends with { NULL, NULL } */
 };
 
-extern const struct unit_suite suite_err, suite_path, suite_fsutil, suite_json, suite_lock, suite_strip;
+extern const struct unit_suite suite_err, suite_path, suite_fsutil, suite_json, suite_lock, suite_strip,
+	suite_store;
 
 /* A fresh empty directory for one test (under $TMPDIR), removed by unit_rmtmp(). */
 const char *unit_mktmp(void);
