@@ -12,7 +12,6 @@ libmnl-dev       netlink, to talk to the kernel's network stack (labs 6-9)
 libnftables-dev  nftables: NAT and published ports (lab 7)
 libjansson-dev   JSON: state files, image manifests and configs
 libarchive-dev   tar and gzip: image layers (lab 3)
-libssl-dev       sha256: content-addressed images, the handout's sums
 libseccomp-dev   system-call filters (lab 5)
 libcunit1-dev    the kit's unit tests
 qemu-system-x86  the grader VM

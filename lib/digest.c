@@ -8,55 +8,51 @@
 
 #include "cleanup.h"
 
-static void to_hex(const unsigned char *md, unsigned int len, char *out)
+static void to_hex(const unsigned char md[32], char *out)
 {
-	for (unsigned int i = 0; i < len; i++)
+	for (int i = 0; i < 32; i++)
 		sprintf(out + 2 * i, "%02x", md[i]);
 }
 
 void sha256_hex(const void *data, size_t len, char out[65])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int md_len = 0;
+	struct sha256 ctx;
+	unsigned char md[32];
 
-	EVP_Digest(data, len, md, &md_len, EVP_sha256(), NULL);
-	to_hex(md, md_len, out);
+	sha256_init(&ctx);
+	sha256_update(&ctx, data, len);
+	sha256_final(&ctx, md);
+	to_hex(md, out);
 }
 
-void digest_final(EVP_MD_CTX *ctx, char out[DIGEST_LEN + 1])
+void digest_final(struct sha256 *ctx, char out[DIGEST_LEN + 1])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int md_len = 0;
+	unsigned char md[32];
 
-	EVP_DigestFinal_ex(ctx, md, &md_len);
+	sha256_final(ctx, md);
 	sprintf(out, "sha256:");
-	to_hex(md, md_len, out + 7);
+	to_hex(md, out + 7);
 }
 
 int digest_file(const char *path, char out[DIGEST_LEN + 1], err_t *err)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct sha256 ctx;
+	char buf[1 << 16];
+
 	if (fd < 0)
 		return err_sys(err, "open %s", path);
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-		EVP_MD_CTX_free(ctx);
-		return err_set(err, ENOMEM, "sha256 %s", path);
-	}
-	char buf[1 << 16];
+	sha256_init(&ctx);
 	for (;;) {
 		ssize_t n = read(fd, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			EVP_MD_CTX_free(ctx);
+		if (n < 0)
 			return err_sys(err, "read %s", path);
-		}
 		if (n == 0)
 			break;
-		EVP_DigestUpdate(ctx, buf, (size_t)n);
+		sha256_update(&ctx, buf, (size_t)n);
 	}
-	digest_final(ctx, out);
-	EVP_MD_CTX_free(ctx);
+	digest_final(&ctx, out);
 	return 0;
 }

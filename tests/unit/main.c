@@ -33,7 +33,8 @@ void unit_rmtmp(void)
 int main(void)
 {
 	const struct unit_suite *suites[] = { &suite_err, &suite_path, &suite_fsutil,
-					      &suite_json, &suite_lock, &suite_strip, &suite_store };
+					      &suite_json, &suite_lock, &suite_strip, &suite_store,
+					      &suite_sha256 };
 
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 2;
