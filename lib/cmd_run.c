@@ -252,25 +252,21 @@ static int run_main(int argc, char **argv, const struct cli_ctx *ctx)
 		spec.workdir = "/";
 	spec.user = user;
 	char random_name[13];
-	int status = EXIT_MINIDOCK_ERROR;
-	if (!spec.hostname) {
-		if (random_hostname(random_name, &err) < 0)
-			goto out;
-		spec.hostname = random_name;
-	}
 	_cleanup_strv_ char **env = NULL;
 	pid_t pid;
+	int status = 0, failed = 0;
+
 	spec.argv = cmd;
-	if (proc_environ(spec.hostname, all_env ? all_env : user_env, &env, &err) < 0)
-		goto out;
+	if (!spec.hostname) {
+		failed = random_hostname(random_name, &err) < 0;
+		spec.hostname = random_name;
+	}
+	failed = failed || proc_environ(spec.hostname, all_env ? all_env : user_env, &env, &err) < 0;
 	spec.env = env;
-	if (proc_spawn(&spec, &pid, &err) < 0 || proc_wait(pid, &status, &err) < 0)
-		goto out;
-	err.msg[0] = '\0';
-out:
+	failed = failed || proc_spawn(&spec, &pid, &err) < 0 || proc_wait(pid, &status, &err) < 0;
 	if (container_dir[0]) {
 		err_t ignored;
 		fs_remove_tree(container_dir, &ignored); /* its upper layer goes with it */
 	}
-	return err.msg[0] ? cli_fail(&err) : status;
+	return failed ? cli_fail(&err) : status;
 }
