@@ -156,13 +156,13 @@ static int image_inspect(int argc, char **argv, const struct cli_ctx *ctx)
 			continue;
 		}
 		json_t *image = json_object_get(json_object_get(store, "images"), id);
-		json_array_append_new(out, json_pack("{s:s, s:O, s:O, s:O, s:O, s:O, s:O, s:{s:s, s:O}}",
-			"Id", "", "RepoTags", json_object_get(image, "RepoTags"), "RepoDigests",
+		/* The fields of `docker image inspect` minidock has. */
+		json_array_append_new(out, json_pack("{s:s+, s:O, s:O, s:O, s:O, s:O, s:O, s:{s:s, s:O}}",
+			"Id", "sha256:", id, "RepoTags", json_object_get(image, "RepoTags"), "RepoDigests",
 			json_object_get(image, "RepoDigests"), "Created", json_object_get(config, "created"),
 			"Architecture", json_object_get(config, "architecture"), "Os", json_object_get(config, "os"),
 			"Config", json_object_get(config, "config"), "RootFS", "Type", "layers", "Layers",
 			json_object_get(image, "Layers")));
-		json_object_set_new(json_array_get(out, json_array_size(out) - 1), "Id", json_sprintf("sha256:%s", id));
 		json_decref(config);
 	}
 	char *text = json_dumps(out, JSON_INDENT(4));
