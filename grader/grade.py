@@ -172,6 +172,7 @@ class Grader:
         self.wanted = wanted
         self.by_name = {(t.stage, t.name): t for t in self.tests}
         self.boots = 0
+        self.boot_error = ""
         self.started = time.time()
         self.tty = sys.stdout.isatty()
 
@@ -195,6 +196,9 @@ class Grader:
 
     def run(self):
         accel = choose_accel(self.args.kernel, self.args.initramfs, self.args.accel)
+        # Reports exist from the start: if the grader itself dies, the platform still gets a
+        # results.json (with every test not yet run failed, saying so) rather than nothing.
+        self.write_reports()
         print(f"grade: {len(self.tests)} tests in stage(s) {', '.join(self.wanted)}; "
               f"VM on {'KVM' if accel == 'kvm' else 'TCG (no KVM: slower)'}", flush=True)
         failed_boots = 0
@@ -207,7 +211,7 @@ class Grader:
                 failed_boots += 1
                 if failed_boots >= 2:
                     for t in self.pending():
-                        self.record(t, False, 0, "the grader VM did not boot twice in a row")
+                        self.record(t, False, 0, f"the grader VM did not boot twice in a row; {self.boot_error}")
         self.write_reports()
         self.print_table()
 
@@ -262,14 +266,15 @@ class Grader:
                             current_result = [test, verdict == "ok", seconds, [reason] if reason else []]
                     elif tap.startswith("#") and current_result is not None:
                         current_result[3].append(tap[2:] if tap.startswith("# ") else tap[1:])
-        except Boot.Hung as e:
+        except (Boot.Hung, Boot.Crashed) as e:
             self.flush(current_result)
             current_result = None
-            self.lose_test(f"the VM hung: {e}; the VM was restarted", console)
-        except Boot.Crashed as e:
-            self.flush(current_result)
-            current_result = None
-            self.lose_test(f"the VM crashed: {e}; the VM was restarted", console)
+            what = "hung" if isinstance(e, Boot.Hung) else "crashed"
+            if state["hello"]:
+                self.lose_test(f"the VM {what}: {e}; the VM was restarted", console)
+            else:
+                # Not a test's doing: the VM never came up. Tried again by run().
+                self.boot_error = f"the VM {what} before the tests began: {e} (console: {console})"
         finally:
             self.flush(current_result)
             boot.stop()
@@ -320,7 +325,8 @@ class Grader:
                 "score": t.score,
                 "max_score": t.points,
                 "status": "passed" if t.status == "passed" else "failed",
-                "output": t.reason if t.status != "passed" else "",
+                "output": "" if t.status == "passed" else t.reason if t.status else
+                          "not run: grading stopped before this test",
                 "tags": [f"stage-{t.stage}"],
                 "visibility": "visible",
             })

@@ -78,3 +78,15 @@ assert (s.get("tests"), s.get("failures")) == ("7", "5"), s.attrib' "$SELFTEST/o
 	# Test names are unique within a stage.
 	[ -z "$(awk '$1 ~ /^[0-9][0-9]$/ {$2 = ""; print}' grader/rubric | sort | uniq -d)" ]
 }
+
+@test "grader: a VM that cannot boot fails every test with the reason, and reports are written" {
+	run env MINIDOCK_ACCEL=tcg python3 grader/grade.py --kernel /nonexistent/vmlinuz \
+		--initramfs "$SELFTEST/initramfs.cpio" --rubric tests/grader/rubric --out "$BATS_TEST_TMPDIR/out"
+	[ "$status" -eq 0 ]
+	python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["score"] == 0, r["score"]
+assert len(r["tests"]) == 7
+for t in r["tests"]:
+    assert t["status"] == "failed" and "did not boot" in t["output"], t' "$BATS_TEST_TMPDIR/out/results.json"
+}
