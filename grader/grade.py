@@ -12,6 +12,12 @@ the test that was running is failed with the reason and the VM is booted again a
 test, so one bad test never costs the rest of the grade.
 
 Reports, in --out: results.json (Gradescope's format), junit.xml, results.tap, console-N.log.
+
+What the results channel guarantees: nothing a submission prints (on stdout, stderr, the
+console, or bats' fd 3, which the stage tests close for minidock) can pass for a result, and
+each test reports once, in rubric order. It does not stop a submission written to attack the
+grader: running as root in the VM, such code could find bats' own pipe in /proc. Read the code
+of a submission whose marks surprise you.
 """
 
 import argparse
