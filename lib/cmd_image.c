@@ -20,6 +20,7 @@
 #include "image.h"
 #include "json.h"
 #include "lock.h"
+#include "log.h"
 
 static int image_main(int argc, char **argv, const struct cli_ctx *ctx);
 
@@ -64,6 +65,7 @@ static int image_load(int argc, char **argv, const struct cli_ctx *ctx)
 	_cleanup_close_ int lock = -1;
 	_cleanup_json_ json_t *loaded = json_array();
 	err_t err;
+	log_debug("load %s into %s", input, root);
 	if (open_store(ctx, root, &lock, NULL, &err) < 0 || img_load(root, input, loaded, &err) < 0)
 		return cli_fail(&err);
 	size_t i;

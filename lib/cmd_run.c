@@ -19,6 +19,7 @@
 #include "fsutil.h"
 #include "image.h"
 #include "json.h"
+#include "log.h"
 #include "process.h"
 
 static int run_main(int argc, char **argv, const struct cli_ctx *ctx);
@@ -243,6 +244,7 @@ static int run_main(int argc, char **argv, const struct cli_ctx *ctx)
 		if (container_make(root, id, container_dir, &err) < 0)
 			return cli_fail(&err);
 		snprintf(merged, sizeof(merged), "%s/merged", container_dir);
+		log_debug("image %.12s: container directory %s", id, container_dir);
 		spec.rootfs = merged;
 		spec.image = id;
 		spec.root = root;
@@ -263,7 +265,11 @@ static int run_main(int argc, char **argv, const struct cli_ctx *ctx)
 	}
 	failed = failed || proc_environ(spec.hostname, all_env ? all_env : user_env, &env, &err) < 0;
 	spec.env = env;
+	if (!failed)
+		log_debug("run %s in %s, host name %s, workdir %s", cmd[0], spec.rootfs, spec.hostname, spec.workdir);
 	failed = failed || proc_spawn(&spec, &pid, &err) < 0 || proc_wait(pid, &status, &err) < 0;
+	if (!failed)
+		log_debug("container exited with status %d", status);
 	if (container_dir[0]) {
 		err_t ignored;
 		fs_remove_tree(container_dir, &ignored); /* its upper layer goes with it */
