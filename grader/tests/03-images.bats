@@ -86,12 +86,10 @@ refused() {
 	run minidock run layers sh -c 'ls -A /data; echo --; ls -A /data/dir'
 	[ "$status" -eq 0 ]
 	[ "$output" = $'dir\nkeep\n--\nnew' ] || fail "got: $output"
-	# On disk, overlayfs's own forms: a 0:0 character device and an opaque directory.
-	local top
-	top=$(ls -t "$MINIDOCK_ROOT/layers" | head -n 1)
-	run sh -c "ls -l $MINIDOCK_ROOT/layers/*/data/gone | grep '^c'"
-	[ "$status" -eq 0 ]
-	! ls -R "$MINIDOCK_ROOT/layers" | grep -q '^\.wh\.'
+	# On disk, overlayfs's own form of a whiteout: a 0:0 character device; and no .wh. file.
+	run sh -c "for f in $MINIDOCK_ROOT/layers/*/data/gone; do [ -c \"\$f\" ] && stat -c %t:%T \"\$f\"; done"
+	[ "$output" = 0:0 ] || fail "no 0:0 character device for data/gone in the layers: $output"
+	[ -z "$(find "$MINIDOCK_ROOT/layers" -name '.wh.*')" ] || fail "whiteout files left as files"
 }
 
 @test "the image's Cmd, Env and WorkingDir apply, and run's arguments, -e and -w override them" {
