@@ -46,8 +46,17 @@ LDLIBS = $(STATIC_LIBS) $(shell pkg-config --libs libcap libmnl libnftables libs
 LIB_SRCS := $(wildcard lib/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 
-# lab_objs TREE-NAME, TREE-DIR, LAB-DIR: the objects of one lab folder of one tree.
-lab_objs = $(patsubst $(2)/%.c,$(B)/$(1)/obj/%.o,$(wildcard $(2)/$(3)/*.c))
+# lab_objs TREE-NAME, TREE-DIR, LAB-DIR: the objects of one lab folder of one tree (init.c is
+# a program of its own: minidock-init).
+lab_objs = $(patsubst $(2)/%.c,$(B)/$(1)/obj/%.o,$(filter-out %/init.c,$(wildcard $(2)/$(3)/*.c)))
+# minidock-init (lab 4) runs inside containers, whose roots have none of the host's libraries:
+# linked statically, with nothing but the C library.
+INIT_SRC := 04-lifecycle/init.c
+define init_rule
+$(1): $(2)
+	@mkdir -p $$(@D)
+	$$(CC) -std=gnu11 $$(WARNINGS) -O2 -static -o $$@ $$<
+endef
 # The lab folder of stage NN.
 lab_dir = $(filter $(1)-%,$(LAB_DIRS))
 
@@ -82,12 +91,19 @@ $(SUB_B)/stages/$(1)/minidock: $(LIB_OBJS) $(call lab_objs,$(SUB_NAME),$(SUB_LAB
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
 $(foreach s,$(STAGES),$(eval $(call stage_rule,$(s))))
-STAGE_BINS := $(foreach s,$(STAGES),$(SUB_B)/stages/$(s)/minidock)
+STAGE_BINS := $(foreach s,$(STAGES),$(SUB_B)/stages/$(s)/minidock $(SUB_B)/stages/$(s)/minidock-init)
+
+# Each minidock finds minidock-init beside itself: stage 04's is the submission's.
+$(eval $(call init_rule,$(SUB_B)/minidock-init,$(SUB_LABS)/$(INIT_SRC)))
+ifneq ($(SUB_NAME),$(REF_NAME))
+$(eval $(call init_rule,$(B)/$(REF_NAME)/minidock-init,$(REF_LABS)/$(INIT_SRC)))
+endif
+$(foreach s,$(STAGES),$(eval $(call init_rule,$(SUB_B)/stages/$(s)/minidock-init,$(if $(filter 04,$(s)),$(SUB_LABS),$(REF_LABS))/$(INIT_SRC))))
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
 .PHONY: all
-all: $(SUB_B)/minidock $(if $(HAVE_SOLUTIONS),$(B)/solutions/minidock) ## build build/labs/minidock (and the reference)
+all: $(SUB_B)/minidock $(SUB_B)/minidock-init $(if $(HAVE_SOLUTIONS),$(B)/solutions/minidock $(B)/solutions/minidock-init) ## build build/labs/minidock (and the reference)
 	@ln -sf $(SUB_NAME)/minidock $(B)/minidock
 
 ifneq ($(SUB_NAME),solutions)
@@ -127,13 +143,20 @@ KERNEL := $(VM)/kernel/vmlinuz
 $(KERNEL): grader/vm/fetch-kernel.sh
 	@grader/vm/fetch-kernel.sh $(VM)/kernel
 
+# ptyrun: the stage tests' terminal (busybox has no `script`), static as it runs in the VM.
+PTYRUN := $(B)/tools/ptyrun
+$(PTYRUN): grader/tools/ptyrun.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(WARNINGS) -O2 -static -o $@ $<
+
 GRADER_FILES := grader/vm/init grader/vm/runner grader/vm/banner grader/rubric $(wildcard grader/tests/*.bats grader/tests/*.bash)
 INITRAMFS := $(SUB_B)/initramfs.cpio
-$(INITRAMFS): $(KERNEL) $(IMAGES)/.done $(STAGE_BINS) $(SUB_B)/minidock $(GRADER_FILES) grader/vm/mkinitramfs.sh
+$(INITRAMFS): $(KERNEL) $(IMAGES)/.done $(STAGE_BINS) $(SUB_B)/minidock $(SUB_B)/minidock-init $(PTYRUN) $(GRADER_FILES) grader/vm/mkinitramfs.sh
 	@rm -rf $(SUB_B)/vmstage && mkdir -p $(SUB_B)/vmstage/stages/all
-	@for s in $(STAGES); do mkdir -p $(SUB_B)/vmstage/stages/$$s; cp $(SUB_B)/stages/$$s/minidock $(SUB_B)/vmstage/stages/$$s/; done
-	@cp $(SUB_B)/minidock $(SUB_B)/vmstage/stages/all/
+	@for s in $(STAGES); do mkdir -p $(SUB_B)/vmstage/stages/$$s; cp $(SUB_B)/stages/$$s/minidock $(SUB_B)/stages/$$s/minidock-init $(SUB_B)/vmstage/stages/$$s/; done
+	@cp $(SUB_B)/minidock $(SUB_B)/minidock-init $(SUB_B)/vmstage/stages/all/
 	@cp -r grader/tests grader/rubric grader/vm/runner grader/vm/banner $(SUB_B)/vmstage/
+	@mkdir -p $(SUB_B)/vmstage/bin && cp $(PTYRUN) $(SUB_B)/vmstage/bin/
 	@cp -r $(IMAGES) $(SUB_B)/vmstage/images && rm -f $(SUB_B)/vmstage/images/.done
 	@grader/vm/mkinitramfs.sh $@ $(VM)/kernel $(SUB_B)/vmstage
 	@echo "initramfs: $@ ($$(du -h $@ | cut -f1))"
@@ -161,7 +184,7 @@ sandbox: deps ## boot the VM with a root shell, minidock on PATH
 UNIT_TESTS := $(wildcard tests/unit/test_*.c)
 # All of lib/ but main() (main.c), and the reference labs that lib/ calls into.
 $(B)/unit/tests: $(UNIT_TESTS) tests/unit/main.c tests/unit/unit.h tools/strip.c $(filter-out lib/main.c,$(LIB_SRCS)) \
-		$(wildcard lib/*.h) $(wildcard solutions/[0-9][0-9]-*/*.c)
+		$(wildcard lib/*.h) $(filter-out %/init.c,$(wildcard solutions/[0-9][0-9]-*/*.c))
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 $(WARNINGS) -O0 -g -Ilib -Itools -o $@ $(filter %.c,$^) $(LDLIBS) -lcunit
 

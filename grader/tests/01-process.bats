@@ -95,8 +95,8 @@ load helpers
 	[ -d "$root/made/for/you" ]
 }
 
-@test "stdin is passed through, stdout and stderr stay apart" {
-	run bash -c 'printf "line one\nline two\n" | minidock run --rootfs "$BUSYBOX" sh -c "cat; echo to-stderr >&2" 2>"$BATS_TEST_TMPDIR/err"'
+@test "stdin is passed through with -i, stdout and stderr stay apart" {
+	run bash -c 'printf "line one\nline two\n" | minidock run -i --rootfs "$BUSYBOX" sh -c "cat; echo to-stderr >&2" 2>"$BATS_TEST_TMPDIR/err"'
 	[ "$status" -eq 0 ]
 	[ "$output" = $'line one\nline two' ]
 	[ "$(cat "$BATS_TEST_TMPDIR/err")" = to-stderr ]
@@ -126,7 +126,7 @@ load helpers
 		>"$BATS_TEST_TMPDIR/out" &
 	md=$!
 	wait_for_output "$md" "$BATS_TEST_TMPDIR/out" ready
-	kill -USR1 "$(children_of "$md")"
+	kill -USR1 "$(container_pid "$md")"
 	rc=0
 	wait "$md" || rc=$?
 	[ "$rc" -eq 7 ] || fail "minidock exited $rc, want the container's 7"
@@ -185,7 +185,7 @@ load helpers
 	# While the container runs, its tmpfs must not show up here.
 	[ "$(host_mounts)" = "$before" ] || fail "host mounts changed: $(diff <(echo "$before") <(host_mounts))"
 	[ ! -e "$root/tmp/inside" ]
-	kill -9 "$(children_of "$md")"
+	kill -9 "$(container_pid "$md")"
 	wait "$md" || true
 	[ "$(host_mounts)" = "$before" ]
 }

@@ -132,7 +132,7 @@ inside_mount_points() {
 	wait_for_output "$md" "$BATS_TEST_TMPDIR/out" up
 	[ "$(host_mounts)" = "$before" ] || fail "during: $(diff <(echo "$before") <(host_mounts))"
 	! grep -q " $root" /proc/self/mountinfo
-	kill -9 "$(children_of "$md")"
+	kill -9 "$(container_pid "$md")"
 	wait "$md" || true
 	run minidock run --rootfs "$root" --read-only true
 	[ "$(host_mounts)" = "$before" ] || fail "after: $(diff <(echo "$before") <(host_mounts))"

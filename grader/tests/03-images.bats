@@ -137,9 +137,9 @@ refused() {
 	load_ok "$IMAGES/layers-oci.tar"
 	local before
 	before=$(cd "$MINIDOCK_ROOT/layers" && find . -exec stat -c '%n %s %Y' {} + | sort)
-	run minidock run layers sh -c 'echo changed > /data/keep; rm /etc/motd; touch /new; cat /data/keep'
+	run minidock run --rm layers sh -c 'echo changed > /data/keep; rm /etc/motd; touch /new; cat /data/keep'
 	[ "$output" = changed ]
-	run minidock run layers sh -c 'cat /data/keep; ls /new 2>&1; cat /etc/motd'
+	run minidock run --rm layers sh -c 'cat /data/keep; ls /new 2>&1; cat /etc/motd'
 	[[ "$output" == keep*"No such file"*"hello from layer 3" ]]
 	[ "$(cd "$MINIDOCK_ROOT/layers" && find . -exec stat -c '%n %s %Y' {} + | sort)" = "$before" ]
 	# The containers' own directories are gone.
@@ -172,13 +172,13 @@ refused() {
 @test "image rm is refused while a container uses it, and removes only unshared layers" {
 	load_ok "$IMAGES/busybox-oci.tar"
 	load_ok "$IMAGES/layers-oci.tar"
-	minidock run layers sh -c 'echo up; sleep 30' >"$BATS_TEST_TMPDIR/out" &
+	minidock run --rm layers sh -c 'echo up; sleep 30' >"$BATS_TEST_TMPDIR/out" &
 	local md=$!
 	wait_for_output "$md" "$BATS_TEST_TMPDIR/out" up
 	run minidock image rm layers
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"container"* ]]
-	kill -9 "$(children_of "$md")"
+	kill -9 "$(container_pid "$md")"
 	wait "$md" || true
 	run minidock image rm layers
 	[ "$status" -eq 0 ]

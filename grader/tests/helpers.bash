@@ -44,11 +44,16 @@ wait_for() {
 	return 1
 }
 
-# The container process of the minidock whose PID is $1. Fails at once if minidock ends first.
+# The container process of the minidock whose PID is $1: its child, or from lab 4 on, the
+# child of its child the container's monitor (named minidock-mon). Fails at once if minidock
+# ends first.
 container_pid() {
 	local i child
 	for i in $(seq 100); do
 		child=$(children_of "$1" | head -n 1)
+		if [ -n "$child" ] && [ "$(cat "/proc/$child/comm" 2>/dev/null)" = minidock-mon ]; then
+			child=$(children_of "$child" | head -n 1)
+		fi
 		[ -n "$child" ] && { echo "$child"; return 0; }
 		kill -0 "$1" 2>/dev/null || { fail "minidock (pid $1) exited before its container showed up"; return 1; }
 		sleep 0.1
@@ -79,7 +84,8 @@ fail() {
 	return 1
 }
 
-teardown() {
+# What every test's teardown does; a file with a teardown of its own calls it last.
+common_teardown() {
 	# When a test fails after `run`, show what the command said: that is the reason a student
 	# needs ("not implemented yet: lab 1, ...", "exec: ... not found").
 	if [ -z "${BATS_TEST_COMPLETED:-}" ] && [ -n "${output:-}" ]; then
@@ -91,4 +97,8 @@ teardown() {
 		kill -9 "$job" 2>/dev/null
 	done
 	return 0
+}
+
+teardown() {
+	common_teardown
 }

@@ -1,0 +1,293 @@
+/*
+ * cmd_ps.c - `minidock ps` and `minidock inspect`: the containers, as a table or as JSON.
+ *
+ * Both only read the store (container.h), which makes each container's state true as it
+ * loads it: a container whose monitor died shows as exited, never as "Up".
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cleanup.h"
+#include "cli.h"
+#include "container.h"
+#include "json.h"
+#include "timefmt.h"
+
+static int ps_main(int argc, char **argv, const struct cli_ctx *ctx);
+static int inspect_main(int argc, char **argv, const struct cli_ctx *ctx);
+
+const struct command cmd_ps = {
+	.name = "ps",
+	.usage = "[OPTIONS]",
+	.summary = "List containers",
+	.help = "Options:\n"
+		"  -a, --all        show all containers (default: only running ones)\n"
+		"  -q, --quiet      print only the ids\n"
+		"      --no-trunc   print whole ids and commands\n"
+		"      --help       print this help\n",
+	.run = ps_main,
+};
+
+const struct command cmd_inspect = {
+	.name = "inspect",
+	.usage = "[OPTIONS] CONTAINER [CONTAINER...]",
+	.summary = "Show containers as JSON",
+	.help = "Options:\n"
+		"  -f, --format TEMPLATE   print TEMPLATE for each, where {{.State.Status}} is replaced\n"
+		"                          by that field ({{json .State}}: as JSON)\n"
+		"      --help              print this help\n",
+	.run = inspect_main,
+};
+
+/* Seconds since the RFC 3339 time text, or -1 when text is not one. */
+static double seconds_since(const char *text)
+{
+	struct timespec then, now;
+
+	if (!text || !time_parse_rfc3339(text, &then))
+		return -1;
+	clock_gettime(CLOCK_REALTIME, &now);
+	return (double)(now.tv_sec - then.tv_sec) + (double)(now.tv_nsec - then.tv_nsec) / 1e9;
+}
+
+/* Docker's STATUS column: "Up 5 seconds", "Exited (0) 2 minutes ago", "Created". */
+static void status_text(const json_t *state, char *out, size_t size)
+{
+	const char *status = json_str(state, "Status");
+	char since[64];
+
+	if (status && strcmp(status, "running") == 0) {
+		time_human_duration(seconds_since(json_str(state, "StartedAt")), since, sizeof(since));
+		snprintf(out, size, "Up %s", since);
+	} else if (status && strcmp(status, "exited") == 0) {
+		time_human_duration(seconds_since(json_str(state, "FinishedAt")), since, sizeof(since));
+		snprintf(out, size, "Exited (%d) %s ago", (int)json_integer_value(json_object_get(state, "ExitCode")),
+			 since);
+	} else if (status && strcmp(status, "created") == 0) {
+		snprintf(out, size, "Created");
+	} else {
+		snprintf(out, size, "Dead");
+	}
+}
+
+/* Docker's COMMAND column: the command line in quotes, cut to 20 characters with "…". */
+static void command_text(const json_t *doc, bool no_trunc, char *out, size_t size)
+{
+	char line[512];
+	size_t n = (size_t)snprintf(line, sizeof(line), "%s", json_str(doc, "Path") ? json_str(doc, "Path") : "");
+	size_t i;
+	json_t *arg;
+
+	json_array_foreach(json_object_get(doc, "Args"), i, arg)
+		if (n < sizeof(line))
+			n += (size_t)snprintf(line + n, sizeof(line) - n, " %s", json_string_value(arg));
+	if (!no_trunc && strlen(line) > 20)
+		snprintf(out, size, "\"%.19s…\"", line);
+	else
+		snprintf(out, size, "\"%s\"", line);
+}
+
+static int ps_main(int argc, char **argv, const struct cli_ctx *ctx)
+{
+	static const struct option options[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "no-trunc", no_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'H' },
+		{ 0 },
+	};
+	bool all = false, quiet = false, no_trunc = false;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, ":aq", options, NULL)) != -1) {
+		if (opt == 'a')
+			all = true;
+		else if (opt == 'q')
+			quiet = true;
+		else if (opt == 'T')
+			no_trunc = true;
+		else if (opt == 'H')
+			return cli_help(&cmd_ps);
+		else
+			return cli_usage_error(&cmd_ps, "unknown flag: %s", argv[optind - 1]);
+	}
+	if (optind < argc)
+		return cli_usage_error(&cmd_ps, "accepts no arguments");
+
+	struct container *list;
+	size_t n;
+	err_t err;
+	if (ctr_list(ctx->root, &list, &n, &err) < 0) {
+		cli_fail(&err);
+		return 1;
+	}
+	/* The rows first, to size the columns (Docker's tabwriter: 3 spaces between columns). */
+	enum { ID, IMAGE, COMMAND, CREATED, STATUS, PORTS, NAMES, N_COLUMNS };
+	static const char *const header[N_COLUMNS] = { "CONTAINER ID", "IMAGE", "COMMAND", "CREATED",
+							"STATUS",       "PORTS", "NAMES" };
+	char(*rows)[N_COLUMNS][160] = calloc(n + 1, sizeof(*rows));
+	size_t width[N_COLUMNS], n_rows = 0;
+	if (!rows) {
+		ctr_free_list(list, n);
+		return 1;
+	}
+	for (int col = 0; col < N_COLUMNS; col++) {
+		snprintf(rows[0][col], sizeof(rows[0][col]), "%s", header[col]);
+		width[col] = strlen(header[col]);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const json_t *doc = list[i].doc;
+		if (!all && !ctr_monitor_alive(&list[i]))
+			continue;
+		if (quiet) {
+			printf("%.*s\n", no_trunc ? CTR_ID_LEN : 12, list[i].id);
+			continue;
+		}
+		char(*row)[160] = rows[++n_rows];
+		char ago[64];
+		const char *image = json_str(json_object_get(doc, "Config"), "Image");
+		snprintf(row[ID], 160, "%.*s", no_trunc ? CTR_ID_LEN : 12, list[i].id);
+		snprintf(row[IMAGE], 160, "%s", image && *image ? image : json_str(doc, "Rootfs"));
+		command_text(doc, no_trunc, row[COMMAND], 160);
+		time_human_duration(seconds_since(json_str(doc, "Created")), ago, sizeof(ago));
+		snprintf(row[CREATED], 160, "%s ago", ago);
+		status_text(json_object_get(doc, "State"), row[STATUS], 160);
+		row[PORTS][0] = '\0';
+		snprintf(row[NAMES], 160, "%s", json_str(doc, "Name") + 1);
+		for (int col = 0; col < N_COLUMNS; col++) {
+			/* "…" is 3 bytes but one column wide. */
+			size_t w = strlen(row[col]) - (strstr(row[col], "…") ? 2 : 0);
+			if (w > width[col])
+				width[col] = w;
+		}
+	}
+	for (size_t r = 0; !quiet && r <= n_rows; r++) {
+		for (int col = 0; col < N_COLUMNS; col++) {
+			const char *cell = rows[r][col];
+			size_t w = strlen(cell) - (strstr(cell, "…") ? 2 : 0);
+			if (col == N_COLUMNS - 1)
+				printf("%s\n", cell);
+			else
+				printf("%s%*s", cell, (int)(width[col] - w + 3), "");
+		}
+	}
+	free(rows);
+	ctr_free_list(list, n);
+	return 0;
+}
+
+/* The value at a dotted path (".State.Status") of doc, or NULL. */
+static json_t *json_path(json_t *doc, const char *path, size_t len)
+{
+	char key[128];
+	json_t *at = doc;
+
+	while (at && len > 0 && *path == '.') {
+		path++;
+		len--;
+		size_t k = 0;
+		while (k < len && path[k] != '.')
+			k++;
+		snprintf(key, sizeof(key), "%.*s", (int)k, path);
+		at = json_object_get(at, key);
+		path += k;
+		len -= k;
+	}
+	return len == 0 ? at : NULL;
+}
+
+/* Print format for doc: text as is, each {{.Path}} or {{json .Path}} replaced by its value. */
+static int print_format(const char *format, json_t *doc, err_t *err)
+{
+	const char *p = format;
+
+	while (*p) {
+		const char *open = strstr(p, "{{");
+		if (!open) {
+			fputs(p, stdout);
+			break;
+		}
+		fwrite(p, 1, (size_t)(open - p), stdout);
+		const char *close = strstr(open, "}}");
+		if (!close)
+			return err_msg(err, EINVAL, "template: unclosed action in \"%s\"", format);
+		const char *expr = open + 2;
+		while (*expr == ' ')
+			expr++;
+		bool as_json = strncmp(expr, "json ", 5) == 0;
+		if (as_json)
+			expr += 5;
+		const char *end = close;
+		while (end > expr && end[-1] == ' ')
+			end--;
+		json_t *value = *expr == '.' ? json_path(doc, expr, (size_t)(end - expr)) : NULL;
+		if (!value && !(*expr == '.' && end - expr == 1))
+			return err_msg(err, EINVAL, "template: no field \"%.*s\"", (int)(end - expr), expr);
+		if (!value)
+			value = doc;
+		if (json_is_string(value) && !as_json) {
+			fputs(json_string_value(value), stdout);
+		} else if (json_is_integer(value) && !as_json) {
+			printf("%lld", (long long)json_integer_value(value));
+		} else if (json_is_boolean(value) && !as_json) {
+			fputs(json_is_true(value) ? "true" : "false", stdout);
+		} else {
+			_cleanup_free_ char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+			fputs(text ? text : "null", stdout);
+		}
+		p = close + 2;
+	}
+	putchar('\n');
+	return 0;
+}
+
+static int inspect_main(int argc, char **argv, const struct cli_ctx *ctx)
+{
+	static const struct option options[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'H' },
+		{ 0 },
+	};
+	const char *format = NULL;
+	int opt, status = 0;
+
+	while ((opt = getopt_long(argc, argv, ":f:", options, NULL)) != -1) {
+		if (opt == 'f')
+			format = optarg;
+		else if (opt == 'H')
+			return cli_help(&cmd_inspect);
+		else if (opt == ':')
+			return cli_usage_error(&cmd_inspect, "flag needs an argument: %s", argv[optind - 1]);
+		else
+			return cli_usage_error(&cmd_inspect, "unknown flag: %s", argv[optind - 1]);
+	}
+	if (optind == argc)
+		return cli_usage_error(&cmd_inspect, "requires at least 1 argument");
+
+	_cleanup_json_ json_t *all = json_array();
+	for (int i = optind; i < argc; i++) {
+		struct container c;
+		err_t err;
+		if (ctr_load(ctx->root, argv[i], &c, &err) < 0) {
+			cli_fail(&err);
+			status = 1;
+			continue;
+		}
+		json_object_del(c.doc, "MonitorPid"); /* minidock's own bookkeeping */
+		if (format && print_format(format, c.doc, &err) < 0) {
+			ctr_release(&c);
+			return cli_fail(&err);
+		}
+		json_array_append(all, c.doc);
+		ctr_release(&c);
+	}
+	if (!format) {
+		_cleanup_free_ char *text = json_dumps(all, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
+		puts(text ? text : "[]");
+	}
+	return status;
+}

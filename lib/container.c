@@ -1,0 +1,760 @@
+/*
+ * container.c - the container store: ROOT/containers/ID/container.json and its directory.
+ *
+ * Three rules keep it truthful when processes die at any instant (container.h tells why):
+ *   - a container appears whole or not at all: it is made in ROOT/containers/.new-ID and
+ *     renamed to ID, and removed by renaming it to .rm-ID before deleting the tree, so a
+ *     `kill -9` halfway leaves only a dot-directory that nothing lists (and `prune` deletes);
+ *   - every change is read-modify-write of container.json under the state lock, written
+ *     atomically;
+ *   - a container whose state says "running" while no monitor holds its lock is dead: loading
+ *     it writes that down first.
+ */
+#define _GNU_SOURCE
+#include "container.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fsutil.h"
+#include "json.h"
+#include "lock.h"
+#include "log.h"
+#include "timefmt.h"
+
+#define DOC_MAX (1 << 20)
+
+/* --- names ------------------------------------------------------------------------------------ */
+
+/* Docker's rule for a name: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
+static bool valid_name(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len < 2 || len > 128)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char ch = name[i];
+		bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+		if (!alnum && (i == 0 || (ch != '_' && ch != '.' && ch != '-')))
+			return false;
+	}
+	return true;
+}
+
+/* A random "adjective_noun" name, as Docker gives a container started without --name. */
+static int random_name(char *out, size_t size, err_t *err)
+{
+	static const char *const adjectives[] = {
+		"brave", "calm", "clever", "eager", "fancy", "gentle", "happy", "jolly", "keen", "lucid",
+		"merry", "nimble", "proud", "quiet", "rapid", "sharp", "sleepy", "steady", "tender", "witty",
+	};
+	static const char *const nouns[] = {
+		"badger", "beaver", "falcon", "ferret", "gecko", "heron", "ibex", "lynx", "marmot", "otter",
+		"panda", "puffin", "quokka", "raven", "salmon", "tapir", "walrus", "wombat", "yak", "zebra",
+	};
+	unsigned int pick[3];
+
+	if (getrandom(pick, sizeof(pick), 0) != (ssize_t)sizeof(pick))
+		return err_sys(err, "getrandom");
+	snprintf(out, size, "%s_%s%u", adjectives[pick[0] % (sizeof(adjectives) / sizeof(adjectives[0]))],
+		 nouns[pick[1] % (sizeof(nouns) / sizeof(nouns[0]))], pick[2] % 100);
+	return 0;
+}
+
+static int random_id(char out[CTR_ID_LEN + 1], err_t *err)
+{
+	unsigned char bytes[CTR_ID_LEN / 2];
+
+	if (getrandom(bytes, sizeof(bytes), 0) != (ssize_t)sizeof(bytes))
+		return err_sys(err, "getrandom");
+	for (size_t i = 0; i < sizeof(bytes); i++)
+		sprintf(out + 2 * i, "%02x", bytes[i]);
+	return 0;
+}
+
+/* The name without Docker's leading '/'. */
+static const char *doc_name(const json_t *doc)
+{
+	const char *name = json_str(doc, "Name");
+	return name ? name + (name[0] == '/') : "";
+}
+
+/* --- reading and writing one container --------------------------------------------------------- */
+
+static void set_paths(struct container *c, const char *root, const char *id)
+{
+	snprintf(c->id, sizeof(c->id), "%s", id);
+	snprintf(c->root, sizeof(c->root), "%s", root);
+	snprintf(c->dir, sizeof(c->dir), "%s/containers/%s", root, id);
+}
+
+static int read_doc(const struct container *c, json_t **out, err_t *err)
+{
+	char path[PATH_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/container.json", c->dir);
+	if (json_read_file(path, DOC_MAX, out, err) < 0) {
+		if (err->code == ENOENT)
+			return err_msg(err, ENOENT, "No such container: %s", c->id);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * container.json is replaced atomically (rename) but not flushed to disk: it describes live
+ * processes, which a power cut ends anyway, and an fsync per state change would cost each
+ * `run` milliseconds. What matters, that no reader ever sees half a file, the rename gives.
+ */
+static int write_doc(const struct container *c, const json_t *doc, err_t *err)
+{
+	char path[PATH_MAX + 32], tmp[PATH_MAX + 48];
+
+	snprintf(path, sizeof(path), "%s/container.json", c->dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	_cleanup_free_ char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!text)
+		return err_set(err, ENOMEM, "write %s", path);
+	_cleanup_fclose_ FILE *f = fopen(tmp, "we");
+	if (!f || fputs(text, f) < 0 || fputc('\n', f) < 0 || fflush(f) != 0) {
+		err_sys(err, "write %s", tmp);
+		unlink(tmp);
+		return -1;
+	}
+	if (rename(tmp, path) < 0) {
+		err_sys(err, "write %s", path);
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+bool ctr_monitor_alive(const struct container *c)
+{
+	char path[PATH_MAX + 32];
+	struct flock probe = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+
+	snprintf(path, sizeof(path), "%s/monitor.lock", c->dir);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* F_OFD_GETLK asks "could I lock this?" without locking: no race with a starting monitor. */
+	if (fd < 0 || fcntl(fd, F_OFD_GETLK, &probe) < 0)
+		return false;
+	return probe.l_type != F_UNLCK;
+}
+
+int ctr_monitor_lock(const struct container *c, int *out_fd, err_t *err)
+{
+	char path[PATH_MAX + 32];
+	struct flock lock = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+
+	snprintf(path, sizeof(path), "%s/monitor.lock", c->dir);
+	_cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return err_sys(err, "open %s", path);
+	if (fcntl(fd, F_OFD_SETLK, &lock) < 0) {
+		if (errno == EAGAIN || errno == EACCES)
+			return err_msg(err, EBUSY, "container %s is already running", doc_name(c->doc));
+		return err_sys(err, "lock %s", path);
+	}
+	*out_fd = take_fd(&fd);
+	return 0;
+}
+
+const char *ctr_status(const struct container *c)
+{
+	const char *status = json_str(json_object_get(c->doc, "State"), "Status");
+	return status ? status : "dead";
+}
+
+pid_t ctr_pid(const struct container *c)
+{
+	return (pid_t)json_integer_value(json_object_get(json_object_get(c->doc, "State"), "Pid"));
+}
+
+/* Remove c's directory: renamed out of sight first, so that it goes whole. Under the lock. */
+static int remove_dir(const struct container *c, err_t *err)
+{
+	char doomed[PATH_MAX + 16];
+
+	snprintf(doomed, sizeof(doomed), "%s/containers/.rm-%s", c->root, c->id);
+	if (rename(c->dir, doomed) < 0)
+		return errno == ENOENT ? 0 : err_sys(err, "remove container %.12s", c->id);
+	return fs_remove_tree(doomed, err);
+}
+
+/* Write the end of c's PID 1 into doc's State. */
+static void set_exited(json_t *doc, int status, const char *error)
+{
+	char now[TIME_RFC3339_LEN];
+	json_t *state = json_object_get(doc, "State");
+
+	time_now_rfc3339(now);
+	json_object_set_new(state, "Status", json_string("exited"));
+	json_object_set_new(state, "Running", json_false());
+	json_object_set_new(state, "Pid", json_integer(0));
+	json_object_set_new(state, "ExitCode", json_integer(status));
+	json_object_set_new(state, "FinishedAt", json_string(now));
+	json_object_set_new(state, "Error", json_string(error));
+	json_object_del(doc, "MonitorPid");
+}
+
+/*
+ * Make c's state true: "running" with no monitor means the monitor died (and its container
+ * with it: SIGKILL, 137). Re-checked under the lock, as the monitor may just have written the
+ * exit itself. A container to remove on exit is removed; ENOENT then.
+ */
+static int make_true(struct container *c, err_t *err)
+{
+	if (strcmp(ctr_status(c), "running") != 0 || ctr_monitor_alive(c))
+		return 0;
+	_cleanup_close_ int lock = -1;
+	if (lock_state(c->root, &lock, err) < 0)
+		return -1;
+	json_t *doc;
+	if (read_doc(c, &doc, err) < 0)
+		return -1;
+	json_decref(c->doc);
+	c->doc = doc;
+	if (strcmp(ctr_status(c), "running") != 0 || ctr_monitor_alive(c))
+		return 0;
+	log_debug("container %.12s: its monitor died, recording the exit", c->id);
+	set_exited(doc, 128 + SIGKILL, "the container's monitor died");
+	if (json_is_true(json_object_get(json_object_get(doc, "HostConfig"), "AutoRemove"))) {
+		if (remove_dir(c, err) < 0)
+			return -1;
+		return err_msg(err, ENOENT, "No such container: %s", c->id);
+	}
+	return write_doc(c, doc, err);
+}
+
+int ctr_reload(struct container *c, err_t *err)
+{
+	json_t *doc;
+
+	if (read_doc(c, &doc, err) < 0)
+		return -1;
+	json_decref(c->doc);
+	c->doc = doc;
+	return make_true(c, err);
+}
+
+void ctr_release(struct container *c)
+{
+	json_decref(c->doc);
+	c->doc = NULL;
+}
+
+/* Every container id in ROOT/containers (dot-directories are being made or removed). */
+static int list_ids(const char *root, char ***out, size_t *out_n, err_t *err)
+{
+	char path[PATH_MAX + 16];
+	size_t n = 0, cap = 16;
+	_cleanup_strv_ char **ids = calloc(cap + 1, sizeof(char *));
+
+	snprintf(path, sizeof(path), "%s/containers", root);
+	DIR *dir = opendir(path);
+	if (!dir) {
+		if (errno != ENOENT)
+			return err_sys(err, "open %s", path);
+	}
+	struct dirent *de;
+	while (dir && ids && (de = readdir(dir))) {
+		if (de->d_name[0] == '.' || strlen(de->d_name) != CTR_ID_LEN)
+			continue;
+		if (n == cap) {
+			char **bigger = realloc(ids, (2 * cap + 1) * sizeof(char *));
+			if (!bigger)
+				break;
+			ids = bigger;
+			cap *= 2;
+		}
+		ids[n] = strdup(de->d_name);
+		ids[++n] = NULL;
+		if (!ids[n - 1])
+			break;
+	}
+	if (dir)
+		closedir(dir);
+	if (!ids || (n > 0 && !ids[n - 1]))
+		return err_set(err, ENOMEM, "list containers");
+	*out = take_ptr(&ids);
+	*out_n = n;
+	return 0;
+}
+
+static int load_id(const char *root, const char *id, struct container *out, err_t *err)
+{
+	set_paths(out, root, id);
+	out->doc = NULL;
+	if (read_doc(out, &out->doc, err) < 0)
+		return -1;
+	if (make_true(out, err) < 0) {
+		ctr_release(out);
+		return -1;
+	}
+	return 0;
+}
+
+int ctr_load(const char *root, const char *ref, struct container *out, err_t *err)
+{
+	_cleanup_strv_ char **ids = NULL;
+	size_t n, ref_len = strlen(ref), matches = 0;
+	const char *match = NULL;
+
+	if (ref_len == 0)
+		return err_msg(err, EINVAL, "invalid container name or id: it is empty");
+	if (list_ids(root, &ids, &n, err) < 0)
+		return -1;
+	/* Docker's order: the full id, then the name, then a unique id prefix. */
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(ids[i], ref) == 0)
+			return load_id(root, ids[i], out, err);
+	const char *name = ref + (ref[0] == '/');
+	for (size_t i = 0; i < n; i++) {
+		struct container c;
+		err_t ignored;
+		if (load_id(root, ids[i], &c, &ignored) < 0)
+			continue;
+		bool same = strcmp(doc_name(c.doc), name) == 0;
+		if (same) {
+			*out = c;
+			return 0;
+		}
+		ctr_release(&c);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (strncmp(ids[i], ref, ref_len) == 0) {
+			matches++;
+			match = ids[i];
+		}
+	}
+	if (matches > 1)
+		return err_msg(err, EINVAL, "multiple containers match the id prefix \"%s\": give more of it", ref);
+	if (matches == 0)
+		return err_msg(err, ENOENT, "No such container: %s", ref);
+	return load_id(root, match, out, err);
+}
+
+static int newest_first(const void *a, const void *b)
+{
+	const char *ta = json_str(((const struct container *)a)->doc, "Created");
+	const char *tb = json_str(((const struct container *)b)->doc, "Created");
+	return strcmp(tb ? tb : "", ta ? ta : "");
+}
+
+int ctr_list(const char *root, struct container **out, size_t *out_n, err_t *err)
+{
+	_cleanup_strv_ char **ids = NULL;
+	size_t n, kept = 0;
+
+	if (list_ids(root, &ids, &n, err) < 0)
+		return -1;
+	struct container *list = calloc(n + 1, sizeof(*list));
+	if (!list)
+		return err_sys(err, "list containers");
+	for (size_t i = 0; i < n; i++) {
+		err_t ignored; /* removed meanwhile, or half gone: not listed */
+		if (load_id(root, ids[i], &list[kept], &ignored) == 0)
+			kept++;
+	}
+	qsort(list, kept, sizeof(*list), newest_first);
+	*out = list;
+	*out_n = kept;
+	return 0;
+}
+
+void ctr_free_list(struct container *list, size_t n)
+{
+	for (size_t i = 0; list && i < n; i++)
+		ctr_release(&list[i]);
+	free(list);
+}
+
+/* --- creating -------------------------------------------------------------------------------- */
+
+/* Is name taken? Sets *out_owner. Called under the lock, so it reads the docs as they are
+ * (making them true would take the lock again). */
+static bool name_taken(const char *root, const char *name, char out_owner[CTR_ID_LEN + 1])
+{
+	_cleanup_strv_ char **ids = NULL;
+	size_t n;
+	err_t ignored;
+	bool taken = false;
+
+	if (list_ids(root, &ids, &n, &ignored) < 0)
+		return false;
+	for (size_t i = 0; i < n && !taken; i++) {
+		struct container c = { 0 };
+		set_paths(&c, root, ids[i]);
+		if (read_doc(&c, &c.doc, &ignored) < 0)
+			continue;
+		if (strcmp(doc_name(c.doc), name) == 0) {
+			taken = true;
+			snprintf(out_owner, CTR_ID_LEN + 1, "%s", ids[i]);
+		}
+		ctr_release(&c);
+	}
+	return taken;
+}
+
+/* The new container's directory, under the lock: container.json, and the overlay's dirs. */
+static int make_dir(const char *dir, const json_t *doc, const char *image_id, err_t *err)
+{
+	/* upper/ becomes the container's "/": 0755, or only root could walk its tree. */
+	static const struct {
+		const char *name;
+		mode_t mode;
+	} subdirs[] = { { "upper", 0755 }, { "work", 0700 }, { "merged", 0755 } };
+	char path[PATH_MAX + 32];
+
+	if (mkdir(dir, 0700) < 0)
+		return err_sys(err, "make %s", dir);
+	for (size_t i = 0; image_id && i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, subdirs[i].name);
+		if (mkdir(path, subdirs[i].mode) < 0 || chmod(path, subdirs[i].mode) < 0)
+			return err_sys(err, "make %s", path);
+	}
+	if (image_id) {
+		/* `image rm` reads this to know the image is in use. */
+		snprintf(path, sizeof(path), "%s/image", dir);
+		if (fs_write_atomic(path, image_id, strlen(image_id), 0644, err) < 0)
+			return -1;
+	}
+	snprintf(path, sizeof(path), "%s/container.json", dir);
+	return json_write_file(path, doc, err);
+}
+
+int ctr_create(const char *root, json_t *doc, struct container *out, err_t *err)
+{
+	char id[CTR_ID_LEN + 1], name[160], created[TIME_RFC3339_LEN], owner[CTR_ID_LEN + 1];
+	char path[PATH_MAX + 32], tmp[PATH_MAX + 32];
+	json_t *config = json_object_get(doc, "Config");
+	const char *wanted = json_str(doc, "Name");
+
+	if (wanted && !valid_name(wanted))
+		return err_msg(err, EINVAL,
+			       "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", wanted);
+	if (random_id(id, err) < 0)
+		return -1;
+	set_paths(out, root, id);
+
+	/* The host name is the short id unless -h said otherwise; the environment names it. */
+	if (!json_str(config, "Hostname") || !*json_str(config, "Hostname")) {
+		char short_id[13];
+		snprintf(short_id, sizeof(short_id), "%.12s", id);
+		json_object_set_new(config, "Hostname", json_string(short_id));
+	}
+	json_t *env_in = json_object_get(config, "Env");
+	size_t n_env = json_array_size(env_in);
+	_cleanup_free_ char **user_env = calloc(n_env + 1, sizeof(char *));
+	_cleanup_strv_ char **env = NULL;
+	if (!user_env)
+		return err_sys(err, "environment");
+	for (size_t i = 0; i < n_env; i++)
+		user_env[i] = (char *)json_string_value(json_array_get(env_in, i));
+	if (proc_environ(json_str(config, "Hostname"), user_env, &env, err) < 0)
+		return -1;
+	json_t *env_out = json_array();
+	for (size_t i = 0; env[i]; i++)
+		json_array_append_new(env_out, json_string(env[i]));
+	json_object_set_new(config, "Env", env_out);
+
+	time_now_rfc3339(created);
+	json_object_set_new(doc, "Id", json_string(id));
+	json_object_set_new(doc, "Created", json_string(created));
+	snprintf(path, sizeof(path), "%s/%s-json.log", out->dir, id);
+	json_object_set_new(doc, "LogPath", json_string(path));
+	json_object_set_new(doc, "State", json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:s, s:s, s:s}",
+						    "Status", "created", "Running", 0, "Paused", 0,
+						    "Restarting", 0, "OOMKilled", 0, "Dead", 0, "Pid", 0,
+						    "ExitCode", 0, "Error", "", "StartedAt", "0001-01-01T00:00:00Z",
+						    "FinishedAt", "0001-01-01T00:00:00Z"));
+
+	_cleanup_close_ int lock = -1;
+	if (lock_state(root, &lock, err) < 0)
+		return -1;
+	if (wanted) {
+		snprintf(name, sizeof(name), "%s", wanted);
+		if (name_taken(root, name, owner))
+			return err_msg(err, EEXIST,
+				       "Conflict. The container name \"/%s\" is already in use by container \"%s\". "
+				       "You have to remove (or rename) that container to be able to reuse that name.",
+				       name, owner);
+	} else {
+		do {
+			if (random_name(name, sizeof(name), err) < 0)
+				return -1;
+		} while (name_taken(root, name, owner));
+	}
+	char slash_name[170];
+	snprintf(slash_name, sizeof(slash_name), "/%s", name);
+	json_object_set_new(doc, "Name", json_string(slash_name));
+
+	snprintf(path, sizeof(path), "%s/containers", root);
+	if (fs_mkdir_p(path, 0711, err) < 0)
+		return -1;
+	snprintf(tmp, sizeof(tmp), "%s/containers/.new-%s", root, id);
+	const char *image = json_str(doc, "Image");
+	if (make_dir(tmp, doc, image && *image ? image + strlen("sha256:") : NULL, err) < 0 ||
+	    rename(tmp, out->dir) < 0) {
+		if (!err->msg[0] || err->code == 0)
+			err_sys(err, "make container %.12s", id);
+		err_t ignored;
+		fs_remove_tree(tmp, &ignored);
+		return -1;
+	}
+	out->doc = json_incref(doc);
+	return 0;
+}
+
+/* --- state changes ----------------------------------------------------------------------------- */
+
+/* Under the lock: read c's doc again, let change() edit it, write it (or remove c). */
+static int update(struct container *c, void (*change)(json_t *doc, const void *arg), const void *arg,
+		  err_t *err)
+{
+	_cleanup_close_ int lock = -1;
+	json_t *doc;
+
+	if (lock_state(c->root, &lock, err) < 0)
+		return -1;
+	if (read_doc(c, &doc, err) < 0)
+		return -1;
+	json_decref(c->doc);
+	c->doc = doc;
+	change(doc, arg);
+	if (strcmp(ctr_status(c), "exited") == 0 &&
+	    json_is_true(json_object_get(json_object_get(doc, "HostConfig"), "AutoRemove")))
+		return remove_dir(c, err);
+	return write_doc(c, doc, err);
+}
+
+static void change_running(json_t *doc, const void *arg)
+{
+	char now[TIME_RFC3339_LEN];
+	json_t *state = json_object_get(doc, "State");
+
+	time_now_rfc3339(now);
+	json_object_set_new(state, "Status", json_string("running"));
+	json_object_set_new(state, "Running", json_true());
+	json_object_set_new(state, "Pid", json_integer(((const pid_t *)arg)[0]));
+	json_object_set_new(state, "ExitCode", json_integer(0));
+	json_object_set_new(state, "Error", json_string(""));
+	json_object_set_new(state, "StartedAt", json_string(now));
+	json_object_set_new(state, "FinishedAt", json_string("0001-01-01T00:00:00Z"));
+	json_object_set_new(doc, "MonitorPid", json_integer(((const pid_t *)arg)[1]));
+}
+
+int ctr_record_running(struct container *c, pid_t pid, err_t *err)
+{
+	pid_t pids[2] = { pid, getpid() };
+	return update(c, change_running, pids, err);
+}
+
+static void change_start_error(json_t *doc, const void *arg)
+{
+	const err_t *start_err = arg;
+	json_t *state = json_object_get(doc, "State");
+
+	json_object_set_new(state, "Error", json_string(start_err->msg));
+	json_object_set_new(state, "ExitCode", json_integer(start_err->status ? start_err->status : 125));
+}
+
+int ctr_record_start_error(struct container *c, const err_t *start_err, err_t *err)
+{
+	return update(c, change_start_error, start_err, err);
+}
+
+static void change_exited(json_t *doc, const void *arg)
+{
+	set_exited(doc, *(const int *)arg, "");
+}
+
+int ctr_record_exit(struct container *c, int status, err_t *err)
+{
+	return update(c, change_exited, &status, err);
+}
+
+int ctr_wait_monitor(const struct container *c, int timeout_ms)
+{
+	char path[PATH_MAX + 32];
+
+	if (timeout_ms < 0) {
+		/* Forever: ask for the lock and let the kernel wake us when the monitor drops it. */
+		struct flock lock = { .l_type = F_RDLCK, .l_whence = SEEK_SET };
+		snprintf(path, sizeof(path), "%s/monitor.lock", c->dir);
+		_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+		while (fd >= 0 && fcntl(fd, F_OFD_SETLKW, &lock) < 0 && errno == EINTR)
+			;
+		return 1;
+	}
+	/* With a limit: look again and again, 1 ms apart at first, then up to 20 ms. */
+	struct timespec start, now, pause = { 0, 1000000 };
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (ctr_monitor_alive(c)) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long elapsed = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+		if (elapsed >= timeout_ms)
+			return 0;
+		nanosleep(&pause, NULL);
+		if (pause.tv_nsec < 20000000)
+			pause.tv_nsec *= 2;
+	}
+	return 1;
+}
+
+int ctr_remove(struct container *c, bool force, err_t *err)
+{
+	if (ctr_reload(c, err) < 0)
+		return err->code == ENOENT ? 0 : -1;
+	if (ctr_monitor_alive(c)) {
+		if (!force)
+			return err_msg(err, EBUSY,
+				       "cannot remove container \"%s\": container is running: stop the container "
+				       "before removing or force remove",
+				       doc_name(c->doc));
+		/* rm -f: SIGKILL PID 1; its monitor records the end and goes. One that does not (it is
+		 * still starting the container) is killed too: the container dies with it. */
+		if (ctr_pid(c) > 0)
+			kill(ctr_pid(c), SIGKILL);
+		if (!ctr_wait_monitor(c, 5000)) {
+			pid_t monitor = (pid_t)json_integer_value(json_object_get(c->doc, "MonitorPid"));
+			if (monitor > 0)
+				kill(monitor, SIGKILL);
+			ctr_wait_monitor(c, -1);
+		}
+	}
+	_cleanup_close_ int lock = -1;
+	if (lock_state(c->root, &lock, err) < 0)
+		return -1;
+	return remove_dir(c, err);
+}
+
+/* --- running ------------------------------------------------------------------------------------ */
+
+/* The strings of a JSON array, NULL-terminated, prefixed by the n_pre strings of pre. */
+static char **strv_from_json(const json_t *array, const char *const *pre, size_t n_pre)
+{
+	size_t n = json_array_size(array);
+	char **v = calloc(n_pre + n + 1, sizeof(char *));
+
+	for (size_t i = 0; v && i < n_pre + n; i++) {
+		const char *s = i < n_pre ? pre[i] : json_string_value(json_array_get(array, i - n_pre));
+		if (!(v[i] = strdup(s ? s : ""))) {
+			strv_free(v);
+			return NULL;
+		}
+	}
+	return v;
+}
+
+int ctr_init_path(char *out, size_t size, err_t *err)
+{
+	char self[PATH_MAX];
+	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (len < 0)
+		return err_sys(err, "find minidock's own program");
+	self[len] = '\0';
+	char *slash = strrchr(self, '/');
+	if (slash)
+		*slash = '\0';
+	snprintf(out, size, "%s/minidock-init", self);
+	return 0;
+}
+
+int ctr_spec_make(const struct container *c, struct ctr_spec *out, err_t *err)
+{
+	const json_t *doc = c->doc, *config = json_object_get(doc, "Config");
+	const json_t *host = json_object_get(doc, "HostConfig");
+	const char *image = json_str(doc, "Image");
+
+	memset(out, 0, sizeof(*out));
+	out->init_fd = -1;
+	/* --init: PID 1 is minidock-init, which runs the command (`minidock-init -- CMD...`). It
+	 * is executed through /proc/self/fd/N, an fd opened here, so it need not be in the
+	 * container's root; it is a static program, so it needs nothing from that root either. */
+	const char *pre[2] = { out->init_exe, "--" };
+	size_t n_pre = 0;
+	if (json_is_true(json_object_get(host, "Init"))) {
+		char path[PATH_MAX];
+		if (ctr_init_path(path, sizeof(path), err) < 0)
+			return -1;
+		out->init_fd = open(path, O_RDONLY);
+		if (out->init_fd < 0)
+			return err_sys(err, "--init: open %s", path);
+		snprintf(out->init_exe, sizeof(out->init_exe), "/proc/self/fd/%d", out->init_fd);
+		n_pre = 2;
+	}
+	out->argv = strv_from_json(json_object_get(config, "Cmd"), pre, n_pre);
+	json_t *tmpfs = json_object_get(host, "Tmpfs");
+	json_t *list = json_array();
+	const char *key;
+	json_t *value;
+	json_object_foreach(tmpfs, key, value)
+		json_array_append_new(list, json_string(key));
+	out->tmpfs = strv_from_json(list, NULL, 0);
+	json_decref(list);
+	if (!out->argv || !out->tmpfs || !out->argv[0]) {
+		ctr_spec_free(out);
+		return err_msg(err, EINVAL, "container %.12s: no command to run", c->id);
+	}
+	struct run_spec *run = &out->run;
+	run->argv = out->argv;
+	run->tmpfs = out->tmpfs;
+	run->hostname = json_str(config, "Hostname");
+	run->workdir = json_str(config, "WorkingDir");
+	if (!run->workdir || !*run->workdir)
+		run->workdir = "/";
+	run->user = json_str(config, "User");
+	if (run->user && !*run->user)
+		run->user = NULL;
+	run->readonly = json_is_true(json_object_get(host, "ReadonlyRootfs"));
+	run->root = c->root;
+	run->container_dir = c->dir;
+	if (image && *image) {
+		run->image = image + strlen("sha256:");
+		snprintf(out->rootfs, sizeof(out->rootfs), "%s/merged", c->dir);
+		/* The overlay is "volatile" (lab 3): it leaves work/work/incompat/volatile behind, and the
+		 * kernel refuses to mount it again while that is there, because it never flushed the
+		 * upper directory. Started again (restart) on the same boot, nothing was lost. */
+		char incompat[PATH_MAX + 32];
+		snprintf(incompat, sizeof(incompat), "%s/work/work", c->dir);
+		if (fs_remove_tree(incompat, err) < 0) {
+			ctr_spec_free(out);
+			return -1;
+		}
+	} else {
+		snprintf(out->rootfs, sizeof(out->rootfs), "%s", json_str(doc, "Rootfs"));
+	}
+	run->rootfs = out->rootfs;
+	/* The environment: the spec points into the doc's strings, held by the container. */
+	run->env = strv_from_json(json_object_get(config, "Env"), NULL, 0);
+	if (!run->env) {
+		ctr_spec_free(out);
+		return err_set(err, ENOMEM, "environment");
+	}
+	return 0;
+}
+
+void ctr_spec_free(struct ctr_spec *spec)
+{
+	strv_free(spec->argv);
+	strv_free(spec->tmpfs);
+	strv_free(spec->run.env);
+	spec->argv = spec->tmpfs = spec->run.env = NULL;
+	if (spec->init_fd >= 0)
+		close(spec->init_fd);
+	spec->init_fd = -1;
+}
