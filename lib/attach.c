@@ -37,19 +37,16 @@ void attach_block_signals(void)
 		signal(forwarded[i], SIG_DFL);
 }
 
-int attach_pty(int *out_master, int *out_slave, err_t *err)
+int attach_pty(const char *ptmx, int *out_master, int *out_slave, err_t *err)
 {
-	/* What openpty(3) does, without libutil: /dev/ptmx gives a master, its slave is made
-	 * usable by grantpt and unlockpt, and found by ptsname. */
-	_cleanup_close_ int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0)
-		return err_sys(err, "open a pseudo-terminal");
-	char name[64];
-	if (ptsname_r(master, name, sizeof(name)) != 0)
-		return err_sys(err, "name of the pseudo-terminal");
-	int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	/* What openpty(3) does: the multiplexer gives a master; unlocking it makes its slave
+	 * usable, and TIOCGPTPEER opens that slave without looking its name up. */
+	_cleanup_close_ int master = open(ptmx ? ptmx : "/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0 || unlockpt(master) < 0)
+		return err_sys(err, "open a pseudo-terminal (%s)", ptmx ? ptmx : "/dev/ptmx");
+	int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (slave < 0)
-		return err_sys(err, "open %s", name);
+		return err_sys(err, "open the pseudo-terminal's slave side");
 	struct winsize size;
 	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &size) == 0)
 		ioctl(master, TIOCSWINSZ, &size);

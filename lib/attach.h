@@ -17,8 +17,10 @@
 
 #include "err.h"
 
-/* Open a new pty pair, the slave with the size of the user's terminal (when stdin is one). */
-int attach_pty(int *out_master, int *out_slave, err_t *err);
+/* Open a new pty pair from the multiplexer ptmx (NULL: the host's /dev/ptmx), the slave with
+ * the size of the user's terminal (when stdin is one). `exec -t` passes the container's
+ * /dev/pts/ptmx, so that the terminal has a name inside the container (`tty` says which). */
+int attach_pty(const char *ptmx, int *out_master, int *out_slave, err_t *err);
 
 /* Block the signals attach_wait() handles, before starting what it will wait for, so that
  * none sent meanwhile is lost. */

@@ -156,7 +156,7 @@ static int stop_or_restart(int argc, char **argv, const struct cli_ctx *ctx, boo
 	if (optind == argc)
 		return cli_usage_error(cmd, "requires at least 1 argument");
 	for (int i = optind; i < argc; i++) {
-		struct container c;
+		struct container c = { .doc = NULL };
 		err_t err;
 		pid_t monitor, pid;
 		struct ctr_io io = { .tty = -1, .tty_master = -1 };
@@ -207,7 +207,7 @@ static int kill_main(int argc, char **argv, const struct cli_ctx *ctx)
 	if (optind == argc)
 		return cli_usage_error(&cmd_kill, "requires at least 1 argument");
 	for (int i = optind; i < argc; i++) {
-		struct container c;
+		struct container c = { .doc = NULL };
 		err_t err;
 		if (ctr_load(ctx->root, argv[i], &c, &err) < 0) {
 			cli_fail(&err);
@@ -255,7 +255,7 @@ static int rm_main(int argc, char **argv, const struct cli_ctx *ctx)
 	if (optind == argc)
 		return cli_usage_error(&cmd_rm, "requires at least 1 argument");
 	for (int i = optind; i < argc; i++) {
-		struct container c;
+		struct container c = { .doc = NULL };
 		err_t err;
 		if (ctr_load(ctx->root, argv[i], &c, &err) < 0 || ctr_remove(&c, force, &err) < 0) {
 			cli_fail(&err);
@@ -271,14 +271,21 @@ static int rm_main(int argc, char **argv, const struct cli_ctx *ctx)
 
 static int wait_main(int argc, char **argv, const struct cli_ctx *ctx)
 {
-	int status = 0;
+	static const struct option options[] = {
+		{ "help", no_argument, NULL, 'H' },
+		{ 0 },
+	};
+	int opt, status = 0;
 
-	if (argc > 1 && strcmp(argv[1], "--help") == 0)
-		return cli_help(&cmd_wait);
-	if (argc < 2)
+	while ((opt = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+		if (opt == 'H')
+			return cli_help(&cmd_wait);
+		return cli_usage_error(&cmd_wait, "unknown flag: %s", argv[optind - 1]);
+	}
+	if (optind == argc)
 		return cli_usage_error(&cmd_wait, "requires at least 1 argument");
-	for (int i = 1; i < argc; i++) {
-		struct container c;
+	for (int i = optind; i < argc; i++) {
+		struct container c = { .doc = NULL };
 		err_t err;
 		if (ctr_load(ctx->root, argv[i], &c, &err) < 0) {
 			cli_fail(&err);

@@ -98,12 +98,18 @@ static int exec_main(int argc, char **argv, const struct cli_ctx *ctx)
 	const json_t *config = json_object_get(c.doc, "Config");
 	const json_t *container_env = json_object_get(config, "Env");
 	size_t n_env = 0;
-	_cleanup_free_ const char **env = calloc(json_array_size(container_env) + n_user_env + 1, sizeof(char *));
+	_cleanup_free_ const char **env = calloc(json_array_size(container_env) + n_user_env + 2, sizeof(char *));
 	int status = EXIT_MINIDOCK_ERROR;
 	if (!env)
 		goto out;
 	for (size_t i = 0; i < json_array_size(container_env); i++)
 		env[n_env++] = json_string_value(json_array_get(container_env, i));
+	/* Docker's exec -t: TERM=xterm, unless the container's environment (or -e) sets it. */
+	bool has_term = false;
+	for (size_t i = 0; i < n_env; i++)
+		has_term = has_term || strncmp(env[i], "TERM=", 5) == 0;
+	if (tty && !has_term)
+		env[n_env++] = "TERM=xterm";
 	for (size_t i = 0; i < n_user_env; i++) {
 		if (env_set(env, &n_env, user_env[i]) < 0) {
 			status = cli_usage_error(&cmd_exec, "invalid environment variable \"%s\"", user_env[i]);
@@ -118,7 +124,10 @@ static int exec_main(int argc, char **argv, const struct cli_ctx *ctx)
 
 	_cleanup_close_ int master = -1;
 	_cleanup_close_ int slave = -1;
-	if (tty && attach_pty(&master, &slave, &err) < 0) {
+	/* The container's own pty multiplexer (lab 2 mounts its /dev/pts), or the host's. */
+	char ptmx[64];
+	snprintf(ptmx, sizeof(ptmx), "/proc/%d/root/dev/pts/ptmx", (int)ctr_pid(&c));
+	if (tty && attach_pty(ptmx, &master, &slave, &err) < 0 && attach_pty(NULL, &master, &slave, &err) < 0) {
 		status = cli_fail(&err);
 		goto out;
 	}

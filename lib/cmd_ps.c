@@ -270,7 +270,7 @@ static int inspect_main(int argc, char **argv, const struct cli_ctx *ctx)
 
 	_cleanup_json_ json_t *all = json_array();
 	for (int i = optind; i < argc; i++) {
-		struct container c;
+		struct container c = { .doc = NULL };
 		err_t err;
 		if (ctr_load(ctx->root, argv[i], &c, &err) < 0) {
 			cli_fail(&err);

@@ -214,6 +214,15 @@ static int describe(const struct create_opts *o, const char *root, json_t **out,
 	}
 	for (size_t i = 0; o->env[i]; i++)
 		json_array_append_new(env, json_string(o->env[i]));
+	/* Docker: a container with a terminal gets TERM=xterm, unless the image or -e set TERM. */
+	bool has_term = false;
+	size_t at;
+	json_t *entry;
+	json_array_foreach(env, at, entry)
+		has_term = has_term || strncmp(json_string_value(entry), "TERM=", 5) == 0 ||
+			   strcmp(json_string_value(entry), "TERM") == 0;
+	if (o->tty && !has_term)
+		json_array_append_new(env, json_string("TERM=xterm"));
 	char *const *cmd = o->rootfs ? o->cmd : argv;
 	json_t *tmpfs = json_object();
 	for (size_t i = 0; o->tmpfs[i]; i++)
@@ -284,7 +293,7 @@ static int start_container(struct container *c, bool attach, bool interactive, e
 	pid_t monitor, pid;
 
 	if (tty) {
-		if (attach_pty(&master, &slave, err) < 0)
+		if (attach_pty(NULL, &master, &slave, err) < 0)
 			return -1;
 		io.tty = slave;
 		io.tty_master = master;
@@ -383,7 +392,7 @@ static int start_main(int argc, char **argv, const struct cli_ctx *ctx)
 	if (attach && argc - optind > 1)
 		return cli_usage_error(&cmd_start, "you cannot start and attach multiple containers at once");
 	for (int i = optind; i < argc; i++) {
-		struct container c;
+		struct container c = { .doc = NULL };
 		err_t err;
 		if (ctr_load(ctx->root, argv[i], &c, &err) < 0) {
 			cli_fail(&err);

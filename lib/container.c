@@ -312,6 +312,7 @@ int ctr_load(const char *root, const char *ref, struct container *out, err_t *er
 	size_t n, ref_len = strlen(ref), matches = 0;
 	const char *match = NULL;
 
+	out->doc = NULL;
 	if (ref_len == 0)
 		return err_msg(err, EINVAL, "invalid container name or id: it is empty");
 	if (list_ids(root, &ids, &n, err) < 0)

@@ -79,3 +79,54 @@ setup() {
 	run $MD version
 	[[ "$output" == "minidock version "* ]]
 }
+
+@test "cli: every container command has --help, and refuses unknown flags and missing arguments with 125" {
+	local cmd
+	for cmd in create start ps logs exec stop kill rm wait restart inspect container; do
+		run $MD $cmd --help
+		[ "$status" -eq 0 ] || { echo "$cmd --help: $output"; return 1; }
+		[[ "$output" == *"Usage:  minidock $cmd"* ]]
+		run $MD $cmd --bogus x
+		[ "$status" -eq 125 ] || { echo "$cmd --bogus: $status $output"; return 1; }
+	done
+	for cmd in start logs exec stop kill rm wait restart inspect; do
+		run $MD $cmd
+		[ "$status" -eq 125 ] || { echo "$cmd without arguments: $status $output"; return 1; }
+		[[ "$output" == *"See 'minidock $cmd --help'."* ]]
+	done
+}
+
+@test "cli: bad values are usage errors: a signal, a timeout, a tail, a name" {
+	export MINIDOCK_ROOT=$BATS_TEST_TMPDIR/state
+	run $MD kill -s SIGNOPE c
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"invalid signal: SIGNOPE"* ]]
+	run $MD stop -t soon c
+	[ "$status" -eq 125 ]
+	run $MD logs --tail -3 c
+	[ "$status" -eq 125 ]
+	run $MD run -d --rootfs / --name 'no/slash' true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"Invalid container name (no/slash)"* ]]
+	[ -z "$(ls -A "$MINIDOCK_ROOT/containers" 2>/dev/null)" ]
+}
+
+@test "cli: a container that does not exist is an error naming it, exit 1; ps of none is a header" {
+	export MINIDOCK_ROOT=$BATS_TEST_TMPDIR/state
+	local cmd
+	for cmd in start logs stop kill rm wait restart inspect; do
+		run $MD $cmd nosuch
+		[ "$status" -eq 1 ] || { echo "$cmd nosuch: $status $output"; return 1; }
+		[[ "$output" == *"No such container: nosuch"* ]]
+	done
+	run $MD exec nosuch true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"No such container: nosuch"* ]]
+	run $MD ps -a
+	[ "$status" -eq 0 ]
+	[ "$output" = "CONTAINER ID   IMAGE   COMMAND   CREATED   STATUS    PORTS     NAMES" ] ||
+		[[ "$output" == "CONTAINER ID"*"NAMES" && "${#lines[@]}" -eq 1 ]]
+	run $MD container prune -f
+	[ "$status" -eq 0 ]
+	[[ "$output" == "Deleted Containers:"* ]]
+}

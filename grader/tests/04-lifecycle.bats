@@ -192,6 +192,9 @@ now_ms() {
 	[ "$output" = typed ]
 	run sh -c 'echo typed | minidock exec ce cat'
 	[ "$output" = "" ]
+	# -t: a terminal of the container's own (its /dev/pts), with the caller's size.
+	run "$PTYRUN" 20 70 minidock exec -it ce sh -c 'tty; stty size; exit 2' </dev/null
+	[[ "$output" == *"/dev/pts/"*"20 70"*"ptyrun: exit 2"* ]] || fail "exec -it: $output"
 	# Not in a container that does not run.
 	minidock create --name idle busybox true >/dev/null
 	run minidock exec idle true
