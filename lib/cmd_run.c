@@ -302,6 +302,7 @@ static int start_container(struct container *c, bool attach, bool interactive, e
 		attach_block_signals();
 	if (ctr_start(c, &io, &monitor, &pid, err) < 0)
 		return -1;
+	log_debug("container %.12s: PID 1 is %d, its monitor %d", c->id, (int)pid, (int)monitor);
 	/* Only the container keeps the pty's slave side open: its end is the end of output. */
 	if (slave >= 0)
 		close(take_fd(&slave));
@@ -312,6 +313,7 @@ static int start_container(struct container *c, bool attach, bool interactive, e
 	int status;
 	if (attach_wait(&a, &status, err) < 0)
 		return -1;
+	log_debug("container %.12s: exited with status %d", c->id, status);
 	return status;
 }
 
@@ -325,6 +327,7 @@ static int run_main(int argc, char **argv, const struct cli_ctx *ctx)
 
 	if (!env || !tmpfs)
 		return EXIT_MINIDOCK_ERROR;
+	log_debug("run: parsing the options");
 	int created = create_container(&cmd_run, argc, argv, ctx, &o, &c);
 	if (created != 0)
 		return created < 0 ? 0 : created;

@@ -429,11 +429,14 @@ static int make_dir(const char *dir, const json_t *doc, const char *image_id, er
 	if (image_id) {
 		/* `image rm` reads this to know the image is in use. */
 		snprintf(path, sizeof(path), "%s/image", dir);
-		if (fs_write_atomic(path, image_id, strlen(image_id), 0644, err) < 0)
-			return -1;
+		FILE *f = fopen(path, "we");
+		if (!f || fputs(image_id, f) < 0 || fclose(f) != 0)
+			return err_sys(err, "write %s", path);
 	}
-	snprintf(path, sizeof(path), "%s/container.json", dir);
-	return json_write_file(path, doc, err);
+	/* Not yet in place: the rename of the whole directory makes it appear. */
+	struct container c = { 0 };
+	snprintf(c.dir, sizeof(c.dir), "%s", dir);
+	return write_doc(&c, doc, err);
 }
 
 int ctr_create(const char *root, json_t *doc, struct container *out, err_t *err)
