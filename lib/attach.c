@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fsutil.h"
 
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
 
@@ -55,20 +56,6 @@ int attach_pty(const char *ptmx, int *out_master, int *out_slave, err_t *err)
 	return 0;
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Copy what the pty has to stdout; false at its end. */
 static bool relay_output(int master)
 {
@@ -79,7 +66,7 @@ static bool relay_output(int master)
 		return true;
 	if (n <= 0)
 		return false; /* EIO: the last process using the slave side is gone */
-	write_all(STDOUT_FILENO, buf, (size_t)n);
+	fs_write_all(STDOUT_FILENO, buf, (size_t)n);
 	return true;
 }
 
@@ -117,11 +104,11 @@ int attach_wait(const struct attach *a, int *out_status, err_t *err)
 			char buf[4096];
 			ssize_t n = read(in_fd, buf, sizeof(buf));
 			if (n > 0) {
-				write_all(a->master, buf, (size_t)n);
+				fs_write_all(a->master, buf, (size_t)n);
 			} else if (n == 0 || errno != EINTR) {
 				/* End of our input: an end-of-file character tells the pty's reader. */
 				char eof = 4;
-				write_all(a->master, &eof, 1);
+				fs_write_all(a->master, &eof, 1);
 				in_fd = -1;
 			}
 		}

@@ -14,7 +14,7 @@
 
 #include "cleanup.h"
 
-static int write_all(int fd, const void *data, size_t len)
+int fs_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 
@@ -40,7 +40,7 @@ int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 	_cleanup_close_ int fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return err_sys(err, "write %s: create temporary file", path);
-	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0 ||
+	if (fchmod(fd, mode) < 0 || fs_write_all(fd, data, len) < 0 || fsync(fd) < 0 ||
 	    rename(tmp, path) < 0) {
 		err_sys(err, "write %s", path);
 		unlink(tmp);

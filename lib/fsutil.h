@@ -18,6 +18,10 @@
  * fsync of the directory). On failure path is unchanged and no temporary file is left. */
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, err_t *err);
 
+/* write(2) all len bytes of data to fd, going on after short writes and EINTR. 0, or -1 with
+ * errno set. */
+int fs_write_all(int fd, const void *data, size_t len);
+
 /* Read the whole of path into a NUL-terminated buffer, at most max bytes (else EFBIG).
  * *out_data is malloc'd; *out_len (may be NULL) gets the length without the NUL. */
 int fs_read_file(const char *path, size_t max, char **out_data, size_t *out_len, err_t *err);

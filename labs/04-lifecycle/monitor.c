@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fsutil.h"
 #include "cli.h"
 #include "container.h"
 #include "lab.h"

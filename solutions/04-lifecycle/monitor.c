@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fsutil.h"
 #include "cli.h"
 #include "container.h"
 #include "lab.h"
@@ -62,20 +63,6 @@ struct stream {
 	char line[LINE_MAX_BYTES];
 	size_t used; /* bytes of a line not yet logged */
 };
-
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 /* Length of the UTF-8 sequence at s (at most len bytes), or 0 when it is not valid UTF-8. */
 static size_t utf8_length(const unsigned char *s, size_t len)
@@ -135,7 +122,7 @@ int ctr_log_write(int fd, const char *stream, const char *data, size_t len, err_
 	time_now_rfc3339(now);
 	n += (size_t)sprintf(entry + n, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n", stream, now);
 	/* One write(2) to a file opened with O_APPEND: a reader never sees half a line. */
-	if (write_all(fd, entry, n) < 0)
+	if (fs_write_all(fd, entry, n) < 0)
 		return err_sys(err, "write the log");
 	return 0;
 	/* SOLUTION END: return lab_todo(err, 4, __func__); */
@@ -176,7 +163,7 @@ static void drain(struct stream *s, int log_fd)
 		return;
 	}
 	/* The caller may be gone (killed, or its terminal closed): then only the log. */
-	if (s->attach_fd >= 0 && write_all(s->attach_fd, s->line + s->used, (size_t)n) < 0) {
+	if (s->attach_fd >= 0 && fs_write_all(s->attach_fd, s->line + s->used, (size_t)n) < 0) {
 		close(s->attach_fd);
 		s->attach_fd = -1;
 	}
@@ -204,7 +191,7 @@ static void close_others(const int *keep, size_t n)
 
 static void send_report(int fd, const struct start_report *report)
 {
-	write_all(fd, (const char *)report, sizeof(*report));
+	fs_write_all(fd, (const char *)report, sizeof(*report));
 	close(fd);
 }
 
