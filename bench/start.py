@@ -3,7 +3,7 @@
 
 Times, over RUNS runs each (after a warm-up), one container that runs `true`:
   minidock   minidock run --rm busybox true   (the image IMAGE_TAR, loaded first: overlayfs root)
-  --rootfs   minidock run --rootfs ROOTFS true (the same files as a plain directory)
+  --rootfs   minidock run --rm --rootfs ROOTFS true (the same files as a plain directory)
   crun       crun run on an OCI bundle of the same root, with the same namespaces (PID, UTS,
              IPC, mount), crun's default mounts and masked paths
   floor      unshare --pid --uts --ipc --mount --fork chroot ROOTFS true: the namespaces
@@ -83,7 +83,7 @@ def main():
     subprocess.run([minidock, "--root", store, "image", "load", "-i", image], check=True,
                    stdout=subprocess.DEVNULL)
     results = [("minidock", measure(lambda i: [minidock, "--root", store, "run", "--rm", "busybox", "true"], runs)),
-               ("--rootfs", measure(lambda i: [minidock, "run", "--rootfs", rootfs, "true"], runs))]
+               ("--rootfs", measure(lambda i: [minidock, "--root", store, "run", "--rm", "--rootfs", rootfs, "true"], runs))]
     if subprocess.run(["which", "crun"], stdout=subprocess.DEVNULL).returncode == 0:
         bundle = crun_bundle(rootfs, work)
         state = os.path.join(work, "crun-state")
