@@ -26,6 +26,7 @@
 #include "image.h"
 #include "json.h"
 #include "log.h"
+#include "network.h"
 #include "process.h"
 
 static int run_main(int argc, char **argv, const struct cli_ctx *ctx);
@@ -44,7 +45,9 @@ static int start_main(int argc, char **argv, const struct cli_ctx *ctx);
 	"      --init              run minidock-init as PID 1: it reaps zombies, passes signals\n" \
 	"      --read-only         mount the container's root file system read-only\n"            \
 	"      --rm                remove the container when it exits\n"                           \
-	"      --tmpfs DIR         mount a tmpfs on DIR (absolute) inside the container\n"
+	"      --tmpfs DIR         mount a tmpfs on DIR (absolute) inside the container\n"          \
+	"      --network NET       bridge (default), none, host, or a network's name\n"            \
+	"  -p, --publish [IP:]HOST:CTR[/PROTO]  publish a container's port on the host's\n"
 
 const struct command cmd_run = {
 	.name = "run",
@@ -77,7 +80,8 @@ const struct command cmd_start = {
 /* What `create` and `run` were asked. */
 struct create_opts {
 	const char *rootfs, *hostname, *workdir, *user, *name;
-	char **env, **tmpfs; /* the -e and --tmpfs values, NULL-terminated */
+	char **env, **tmpfs, **ports; /* the -e, --tmpfs and -p values, NULL-terminated */
+	const char *network;
 	bool readonly, rm, detach, interactive, tty, init;
 	char **cmd; /* IMAGE [COMMAND...] or, with --rootfs, COMMAND... */
 };
@@ -108,14 +112,16 @@ static int parse_create(const struct command *cmd, int argc, char **argv, struct
 		{ "name", required_argument, NULL, 'N' },   { "detach", no_argument, NULL, 'd' },
 		{ "interactive", no_argument, NULL, 'i' },  { "tty", no_argument, NULL, 't' },
 		{ "init", no_argument, NULL, 'I' },         { "help", no_argument, NULL, 'H' },
+		{ "network", required_argument, NULL, 'n' }, { "net", required_argument, NULL, 'n' },
+		{ "publish", required_argument, NULL, 'p' },
 		{ 0 },
 	};
-	size_t n_env = 0, n_tmpfs = 0;
+	size_t n_env = 0, n_tmpfs = 0, n_ports = 0;
 	int opt;
 	bool is_run = cmd == &cmd_run;
 
 	/* "+": the first word that is not an option is the image; the rest is the command's. */
-	while ((opt = getopt_long(argc, argv, is_run ? "+:h:e:w:u:dit" : "+:h:e:w:u:it", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, is_run ? "+:h:e:w:u:ditp:" : "+:h:e:w:u:itp:", options, NULL)) != -1) {
 		switch (opt) {
 		case 'R': o->rootfs = optarg; break;
 		case 'h': o->hostname = optarg; break;
@@ -128,6 +134,15 @@ static int parse_create(const struct command *cmd, int argc, char **argv, struct
 		case 'i': o->interactive = true; break;
 		case 't': o->tty = true; break;
 		case 'I': o->init = true; break;
+		case 'n': o->network = optarg; break;
+		case 'p': {
+			struct port_map port;
+			err_t err;
+			if (port_parse(optarg, &port, &err) < 0)
+				return cli_usage_error(cmd, "invalid publish \"%s\": %s", optarg, err.msg);
+			o->ports[n_ports++] = optarg;
+			break;
+		}
 		case 'd':
 			if (!is_run)
 				return cli_usage_error(cmd, "unknown flag: --detach");
@@ -157,8 +172,12 @@ static int parse_create(const struct command *cmd, int argc, char **argv, struct
 	if (o->workdir && o->workdir[0] != '/')
 		return cli_usage_error(cmd, "the working directory \"%s\" is invalid, it needs to be an absolute path",
 				       o->workdir);
-	if (o->tty && o->detach && o->interactive)
-		log_debug("-dit: the container keeps its terminal; nobody types into it");
+	if (o->ports[0] && o->network && (strcmp(o->network, "host") == 0 || strcmp(o->network, "none") == 0)) {
+		/* Docker's words; the ports are dropped, not an error. */
+		if (strcmp(o->network, "host") == 0)
+			fprintf(stderr, "WARNING: Published ports are discarded when using host network mode\n");
+		o->ports[0] = NULL;
+	}
 	return 0;
 }
 
@@ -238,6 +257,11 @@ static int describe(const struct create_opts *o, const char *root, json_t **out,
 				"OpenStdin", o->interactive, "AttachStdout", !o->detach, "AttachStderr", !o->detach,
 				"HostConfig", "AutoRemove", o->rm, "Init", o->init, "ReadonlyRootfs", o->readonly,
 				"Tmpfs", tmpfs);
+	if (doc) {
+		json_t *host_config = json_object_get(doc, "HostConfig");
+		json_object_set_new(host_config, "NetworkMode", json_string(o->network ? o->network : NET_DEFAULT));
+		json_object_set_new(host_config, "PortBindings", json_strv(o->ports));
+	}
 	if (!doc)
 		return err_msg(err, ENOMEM, "describe the container");
 	*out = doc;
@@ -260,6 +284,9 @@ static int create_container(const struct command *cmd, int argc, char **argv, co
 		return cli_fail(&err);
 	}
 	_cleanup_json_ json_t *doc = NULL;
+	_cleanup_json_ json_t *networks = NULL;
+	if (o->network && (net_store_read(root, &networks, &err) < 0 || !net_find(networks, o->network, &err)))
+		return cli_fail(&err);
 	if (describe(o, root, &doc, &err) < 0 || ctr_create(root, doc, out, &err) < 0)
 		return cli_fail(&err);
 	log_debug("created container %.12s (%s)", out->id, json_str(out->doc, "Name"));
@@ -321,11 +348,12 @@ static int run_main(int argc, char **argv, const struct cli_ctx *ctx)
 {
 	_cleanup_free_ char **env = calloc((size_t)argc + 1, sizeof(char *));
 	_cleanup_free_ char **tmpfs = calloc((size_t)argc + 1, sizeof(char *));
-	struct create_opts o = { .env = env, .tmpfs = tmpfs };
+	_cleanup_free_ char **ports = calloc((size_t)argc + 1, sizeof(char *));
+	struct create_opts o = { .env = env, .tmpfs = tmpfs, .ports = ports };
 	struct container c;
 	err_t err;
 
-	if (!env || !tmpfs)
+	if (!env || !tmpfs || !ports)
 		return EXIT_MINIDOCK_ERROR;
 	log_debug("run: parsing the options");
 	int created = create_container(&cmd_run, argc, argv, ctx, &o, &c);
@@ -356,10 +384,11 @@ static int create_main(int argc, char **argv, const struct cli_ctx *ctx)
 {
 	_cleanup_free_ char **env = calloc((size_t)argc + 1, sizeof(char *));
 	_cleanup_free_ char **tmpfs = calloc((size_t)argc + 1, sizeof(char *));
-	struct create_opts o = { .env = env, .tmpfs = tmpfs };
+	_cleanup_free_ char **ports = calloc((size_t)argc + 1, sizeof(char *));
+	struct create_opts o = { .env = env, .tmpfs = tmpfs, .ports = ports };
 	struct container c;
 
-	if (!env || !tmpfs)
+	if (!env || !tmpfs || !ports)
 		return EXIT_MINIDOCK_ERROR;
 	int created = create_container(&cmd_create, argc, argv, ctx, &o, &c);
 	if (created != 0)

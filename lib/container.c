@@ -30,6 +30,7 @@
 #include "json.h"
 #include "lock.h"
 #include "log.h"
+#include "network.h"
 #include "timefmt.h"
 
 #define DOC_MAX (1 << 20)
@@ -207,6 +208,8 @@ static void set_exited(json_t *doc, int status, const char *error)
 	json_object_set_new(state, "FinishedAt", json_string(now));
 	json_object_set_new(state, "Error", json_string(error));
 	json_object_del(doc, "MonitorPid");
+	/* Its address and ports are freed with it: none of them is its any more. */
+	json_object_set_new(doc, "NetworkSettings", json_object());
 }
 
 /*
@@ -229,13 +232,17 @@ static int make_true(struct container *c, err_t *err)
 	if (strcmp(ctr_status(c), "running") != 0 || ctr_monitor_alive(c))
 		return 0;
 	log_debug("container %.12s: its monitor died, recording the exit", c->id);
+	_cleanup_json_ json_t *before = json_deep_copy(doc);
 	set_exited(doc, 128 + SIGKILL, "the container's monitor died");
-	if (json_is_true(json_object_get(json_object_get(doc, "HostConfig"), "AutoRemove"))) {
-		if (remove_dir(c, err) < 0)
-			return -1;
-		return err_msg(err, ENOENT, "No such container: %s", c->id);
-	}
-	return write_doc(c, doc, err);
+	int rc;
+	if (json_is_true(json_object_get(json_object_get(doc, "HostConfig"), "AutoRemove")))
+		rc = remove_dir(c, err) < 0 ? -1 : err_msg(err, ENOENT, "No such container: %s", c->id);
+	else
+		rc = write_doc(c, doc, err);
+	/* What the dead monitor could not undo (its address, its ports), once the lock is free. */
+	close(take_fd(&lock));
+	ctr_net_down(c->root, before);
+	return rc;
 }
 
 int ctr_reload(struct container *c, err_t *err)
@@ -577,6 +584,7 @@ static void change_start_error(json_t *doc, const void *arg)
 
 int ctr_record_start_error(struct container *c, const err_t *start_err, err_t *err)
 {
+	ctr_net_down(c->root, c->doc);
 	return update(c, change_start_error, start_err, err);
 }
 
@@ -587,7 +595,24 @@ static void change_exited(json_t *doc, const void *arg)
 
 int ctr_record_exit(struct container *c, int status, err_t *err)
 {
+	json_t *doc;
+
+	/* The network first (the doc as it is now, with its NetworkSettings), outside the lock. */
+	if (read_doc(c, &doc, err) == 0) {
+		ctr_net_down(c->root, doc);
+		json_decref(doc);
+	}
 	return update(c, change_exited, &status, err);
+}
+
+static void change_network(json_t *doc, const void *arg)
+{
+	json_object_set(doc, "NetworkSettings", (json_t *)arg);
+}
+
+int ctr_record_network(struct container *c, const json_t *settings, err_t *err)
+{
+	return update(c, change_network, settings, err);
 }
 
 int ctr_wait_monitor(const struct container *c, int timeout_ms)

@@ -105,6 +105,10 @@ int ctr_record_running(struct container *c, pid_t pid, err_t *err);
 int ctr_record_start_error(struct container *c, const err_t *start_err, err_t *err);
 int ctr_record_exit(struct container *c, int status, err_t *err);
 
+/* Record c's NetworkSettings (network.h's ctr_net_up() calls it). Its end (or its start's
+ * failure) frees what they hold: ctr_net_down(). */
+int ctr_record_network(struct container *c, const json_t *settings, err_t *err);
+
 /* Wait until c's monitor is gone, at most timeout_ms milliseconds (-1: forever). Returns 1
  * when it is gone, 0 on timeout. */
 int ctr_wait_monitor(const struct container *c, int timeout_ms);

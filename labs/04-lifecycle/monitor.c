@@ -39,6 +39,7 @@
 #include "cli.h"
 #include "container.h"
 #include "lab.h"
+#include "network.h"
 #include "timefmt.h"
 #include "user.h"
 

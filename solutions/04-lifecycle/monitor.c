@@ -39,6 +39,7 @@
 #include "cli.h"
 #include "container.h"
 #include "lab.h"
+#include "network.h"
 #include "timefmt.h"
 #include "user.h"
 
@@ -258,6 +259,10 @@ static void monitor_main(struct container *c, const struct ctr_io *io, int lock_
 		errs.fd = pipe_err[0];
 	}
 
+	/* The network (labs 6 and 7): this process moves into the container's network namespace,
+	 * which PID 1 inherits. */
+	if (ctr_net_up(c, &report.err) < 0)
+		goto failed;
 	struct ctr_spec spec;
 	pid_t pid;
 	if (ctr_spec_make(c, &spec, &report.err) < 0)
@@ -277,6 +282,7 @@ static void monitor_main(struct container *c, const struct ctr_io *io, int lock_
 		goto failed;
 	}
 	report.pid = pid;
+	memset(&report.err, 0, sizeof(report.err)); /* what a call that succeeded left there is no error */
 	send_report(report_fd, &report);
 
 	/* proc_spawn() left SIGCHLD and the forwarded signals blocked: read them from an fd. */

@@ -1,0 +1,208 @@
+/*
+ * cmd_network.c - `minidock network create|ls|inspect|rm` and `minidock port`.
+ *
+ * The bookkeeping is network.c's (ROOT/networks.json); making a network's bridge is lab 7's,
+ * done when its first container starts, and undone here by `network rm`.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "cli.h"
+#include "container.h"
+#include "fsutil.h"
+#include "json.h"
+#include "network.h"
+
+static int network_main(int argc, char **argv, const struct cli_ctx *ctx);
+static int port_main(int argc, char **argv, const struct cli_ctx *ctx);
+
+const struct command cmd_network = {
+	.name = "network",
+	.usage = "COMMAND",
+	.summary = "Manage networks",
+	.help = "Commands:\n"
+		"  create [-d bridge] [--subnet CIDR] [--gateway IP] [--internal] NAME\n"
+		"                      make a bridge network (subnet: the next of Docker's pools)\n"
+		"  ls [-q]             list networks\n"
+		"  inspect NETWORK...  show networks as JSON, with their containers\n"
+		"  rm NETWORK...       remove networks no container uses\n",
+	.run = network_main,
+};
+
+const struct command cmd_port = {
+	.name = "port",
+	.usage = "CONTAINER",
+	.summary = "List a container's published ports",
+	.help = "Options:\n      --help   print this help\n",
+	.run = port_main,
+};
+
+static int state_dir(const struct cli_ctx *ctx, char *root, err_t *err)
+{
+	if (fs_mkdir_p(ctx->root, 0711, err) < 0 || !realpath(ctx->root, root))
+		return err_sys(err, "state directory %s", ctx->root);
+	return 0;
+}
+
+static int network_create(int argc, char **argv, const char *root)
+{
+	static const struct option options[] = {
+		{ "driver", required_argument, NULL, 'd' },  { "subnet", required_argument, NULL, 's' },
+		{ "gateway", required_argument, NULL, 'g' }, { "internal", no_argument, NULL, 'i' },
+		{ 0 },
+	};
+	const char *subnet = NULL, *gateway = NULL;
+	bool internal = false;
+	int opt;
+	err_t err;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "+:d:", options, NULL)) != -1) {
+		switch (opt) {
+		case 'd':
+			if (strcmp(optarg, "bridge") != 0)
+				return cli_usage_error(&cmd_network, "create: driver \"%s\": only bridge, for now", optarg);
+			break;
+		case 's': subnet = optarg; break;
+		case 'g': gateway = optarg; break;
+		case 'i': internal = true; break;
+		case ':': return cli_usage_error(&cmd_network, "flag needs an argument: %s", argv[optind - 1]);
+		default: return cli_usage_error(&cmd_network, "create: unknown flag: %s", argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error(&cmd_network, "create: requires exactly 1 argument (the name)");
+	const char *name = argv[optind];
+	if (strlen(name) > 60 || !*name || strchr(name, '/') || strchr(name, ':') || name[0] == '.')
+		return cli_usage_error(&cmd_network, "create: invalid network name \"%s\"", name);
+	if (gateway && !subnet)
+		return cli_usage_error(&cmd_network, "create: --gateway needs --subnet");
+	json_t *net;
+	if (net_create(root, name, subnet, gateway, internal, &net, &err) < 0)
+		return cli_fail(&err), 1;
+	printf("%s\n", json_str(net, "Id"));
+	json_decref(net);
+	return 0;
+}
+
+static int network_ls(int argc, char **argv, const char *root)
+{
+	bool quiet = argc > 1 && strcmp(argv[1], "-q") == 0;
+	_cleanup_json_ json_t *store = NULL;
+	err_t err;
+	const char *name;
+	json_t *net;
+
+	if (argc > (quiet ? 2 : 1))
+		return cli_usage_error(&cmd_network, "ls: usage: minidock network ls [-q]");
+	if (net_store_read(root, &store, &err) < 0)
+		return cli_fail(&err), 1;
+	if (!quiet)
+		printf("%-14s %-20s %-8s %s\n", "NETWORK ID", "NAME", "DRIVER", "SCOPE");
+	json_object_foreach(store, name, net) {
+		if (quiet)
+			printf("%.12s\n", json_str(net, "Id"));
+		else
+			printf("%-14.12s %-20s %-8s %s\n", json_str(net, "Id"), name, json_str(net, "Driver"), "local");
+	}
+	return 0;
+}
+
+static int network_inspect(int argc, char **argv, const char *root)
+{
+	_cleanup_json_ json_t *store = NULL;
+	_cleanup_json_ json_t *out = json_array();
+	err_t err;
+	int status = 0;
+
+	if (argc < 2)
+		return cli_usage_error(&cmd_network, "inspect: requires at least 1 argument");
+	if (net_store_read(root, &store, &err) < 0)
+		return cli_fail(&err), 1;
+	for (int i = 1; i < argc; i++) {
+		json_t *net = net_find(store, argv[i], &err);
+		if (!net) {
+			cli_fail(&err);
+			status = 1;
+			continue;
+		}
+		json_t *shown = json_deep_copy(net);
+		json_object_set_new(shown, "IPAM",
+				    json_pack("{s:s, s:[{s:s, s:s}]}", "Driver", "default", "Config", "Subnet",
+					      json_str(net, "Subnet"), "Gateway", json_str(net, "Gateway")));
+		json_object_set_new(shown, "Scope", json_string("local"));
+		json_array_append_new(out, shown);
+	}
+	_cleanup_free_ char *text = json_dumps(out, JSON_INDENT(4) | JSON_SORT_KEYS);
+	puts(text ? text : "[]");
+	return status;
+}
+
+static int network_rm(int argc, char **argv, const char *root)
+{
+	int status = 0;
+
+	if (argc < 2)
+		return cli_usage_error(&cmd_network, "rm: requires at least 1 argument");
+	for (int i = 1; i < argc; i++) {
+		json_t *net = NULL;
+		err_t err;
+		if (net_remove(root, argv[i], &net, &err) < 0 || br_remove(net, &err) < 0) {
+			cli_fail(&err);
+			status = 1;
+		} else {
+			printf("%s\n", argv[i]);
+		}
+		json_decref(net);
+	}
+	return status;
+}
+
+static int network_main(int argc, char **argv, const struct cli_ctx *ctx)
+{
+	char root[4096];
+	err_t err;
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0)
+		return cli_help(&cmd_network);
+	if (state_dir(ctx, root, &err) < 0)
+		return cli_fail(&err);
+	if (strcmp(argv[1], "create") == 0)
+		return network_create(argc - 1, argv + 1, root);
+	if (strcmp(argv[1], "ls") == 0 || strcmp(argv[1], "list") == 0)
+		return network_ls(argc - 1, argv + 1, root);
+	if (strcmp(argv[1], "inspect") == 0)
+		return network_inspect(argc - 1, argv + 1, root);
+	if (strcmp(argv[1], "rm") == 0 || strcmp(argv[1], "remove") == 0)
+		return network_rm(argc - 1, argv + 1, root);
+	return cli_usage_error(&cmd_network, "unknown command \"%s\"", argv[1]);
+}
+
+static int port_main(int argc, char **argv, const struct cli_ctx *ctx)
+{
+	struct container c = { .doc = NULL };
+	err_t err;
+	const char *key;
+	json_t *list;
+
+	if (argc > 1 && strcmp(argv[1], "--help") == 0)
+		return cli_help(&cmd_port);
+	if (argc != 2)
+		return cli_usage_error(&cmd_port, "requires exactly 1 argument");
+	if (ctr_load(ctx->root, argv[1], &c, &err) < 0)
+		return cli_fail(&err), 1;
+	/* "80/tcp -> 0.0.0.0:8080", one line per binding. */
+	json_object_foreach(json_object_get(json_object_get(c.doc, "NetworkSettings"), "Ports"), key, list) {
+		size_t i;
+		json_t *binding;
+		json_array_foreach(list, i, binding)
+			printf("%s -> %s:%s\n", key, json_str(binding, "HostIp"), json_str(binding, "HostPort"));
+	}
+	ctr_release(&c);
+	return 0;
+}

@@ -1,0 +1,86 @@
+/* netlink.c - see netlink.h. */
+#define _GNU_SOURCE
+#include "netlink.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int nl_open(struct nl *nl, err_t *err)
+{
+	nl->sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (!nl->sock)
+		return err_sys(err, "open a netlink socket");
+	if (mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) < 0) {
+		err_sys(err, "bind the netlink socket");
+		mnl_socket_close(nl->sock);
+		nl->sock = NULL;
+		return -1;
+	}
+	nl->seq = (unsigned int)time(NULL);
+	return 0;
+}
+
+void nl_close(struct nl *nl)
+{
+	if (nl->sock)
+		mnl_socket_close(nl->sock);
+	nl->sock = NULL;
+}
+
+struct nlmsghdr *nl_request(struct nl *nl, int type, int flags)
+{
+	struct nlmsghdr *msg = mnl_nlmsg_put_header(nl->buf);
+
+	msg->nlmsg_type = (unsigned short)type;
+	msg->nlmsg_flags = (unsigned short)(NLM_F_REQUEST | NLM_F_ACK | flags);
+	msg->nlmsg_seq = ++nl->seq;
+	return msg;
+}
+
+int nl_talk(struct nl *nl, struct nlmsghdr *msg, const char *what, err_t *err)
+{
+	unsigned int portid = mnl_socket_get_portid(nl->sock), seq = msg->nlmsg_seq;
+
+	if (mnl_socket_sendto(nl->sock, msg, msg->nlmsg_len) < 0)
+		return err_sys(err, "%s: send", what);
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(nl->sock, nl->buf, sizeof(nl->buf));
+		if (n < 0)
+			return err_sys(err, "%s", what);
+		/* mnl_cb_run turns the acknowledgement's error into -1 and errno. */
+		int rc = mnl_cb_run(nl->buf, (size_t)n, seq, portid, NULL, NULL);
+		if (rc < 0)
+			return err_sys(err, "%s", what);
+		if (rc == MNL_CB_STOP)
+			return 0;
+	}
+}
+
+unsigned int nl_ifindex(struct nl *nl, const char *name, err_t *err)
+{
+	/* RTM_GETLINK with IFLA_IFNAME: the kernel answers with that one link. */
+	struct nlmsghdr *msg = nl_request(nl, RTM_GETLINK, 0);
+	msg->nlmsg_flags &= (unsigned short)~NLM_F_ACK;
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(msg, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(msg, IFLA_IFNAME, name);
+	if (mnl_socket_sendto(nl->sock, msg, msg->nlmsg_len) < 0) {
+		err_sys(err, "find interface %s", name);
+		return 0;
+	}
+	ssize_t n = mnl_socket_recvfrom(nl->sock, nl->buf, sizeof(nl->buf));
+	if (n < 0) {
+		err_sys(err, "find interface %s", name);
+		return 0;
+	}
+	struct nlmsghdr *answer = (struct nlmsghdr *)nl->buf;
+	if (answer->nlmsg_type == NLMSG_ERROR) {
+		struct nlmsgerr *e = mnl_nlmsg_get_payload(answer);
+		err_set(err, -e->error ? -e->error : ENODEV, "find interface %s", name);
+		return 0;
+	}
+	ifi = mnl_nlmsg_get_payload(answer);
+	return (unsigned int)ifi->ifi_index;
+}

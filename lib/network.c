@@ -1,0 +1,703 @@
+/*
+ * network.c - the network store, the address manager, published ports, and the part of a
+ * container's network set-up that is bookkeeping (see network.h). The kernel work is labs 6
+ * and 7's.
+ */
+#define _GNU_SOURCE
+#include "network.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "container.h"
+#include "fsutil.h"
+#include "json.h"
+#include "lock.h"
+#include "log.h"
+
+/* --- addresses ------------------------------------------------------------------------------- */
+
+/* "A.B.C.D/N" into *addr and *prefix. */
+static bool parse_cidr(const char *text, struct in_addr *addr, int *prefix)
+{
+	char copy[64];
+	char *slash, *end;
+
+	snprintf(copy, sizeof(copy), "%s", text);
+	slash = strchr(copy, '/');
+	if (!slash)
+		return false;
+	*slash = '\0';
+	long n = strtol(slash + 1, &end, 10);
+	if (*end || end == slash + 1 || n < 8 || n > 30 || inet_pton(AF_INET, copy, addr) != 1)
+		return false;
+	*prefix = (int)n;
+	return true;
+}
+
+static uint32_t mask_of(int prefix)
+{
+	return prefix == 0 ? 0 : htonl(~0U << (32 - prefix));
+}
+
+int ipam_next(struct in_addr subnet, int prefix, struct in_addr gateway, const struct in_addr *used, size_t n_used,
+	      struct in_addr *out, err_t *err)
+{
+	uint32_t base = ntohl(subnet.s_addr) & ntohl(mask_of(prefix));
+	uint32_t size = 1U << (32 - prefix);
+
+	/* From the first host address up; the last one is the broadcast address. */
+	for (uint32_t host = 1; host < size - 1; host++) {
+		uint32_t candidate = htonl(base + host);
+		bool taken = candidate == gateway.s_addr;
+		for (size_t i = 0; !taken && i < n_used; i++)
+			taken = used[i].s_addr == candidate;
+		if (!taken) {
+			out->s_addr = candidate;
+			return 0;
+		}
+	}
+	return err_msg(err, ENOSPC, "no address left in the subnet");
+}
+
+/* --- the store ---------------------------------------------------------------------------------- */
+
+static void random_hex(char *out, size_t len)
+{
+	unsigned char bytes[32];
+
+	if (getrandom(bytes, sizeof(bytes), 0) != (ssize_t)sizeof(bytes))
+		memset(bytes, 0x5a, sizeof(bytes));
+	for (size_t i = 0; i < len / 2 && i < sizeof(bytes); i++)
+		sprintf(out + 2 * i, "%02x", bytes[i]);
+}
+
+static json_t *new_network(const char *name, const char *driver, const char *bridge, const char *subnet,
+			   const char *gateway, bool internal)
+{
+	char id[65];
+
+	random_hex(id, 64);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:{}}", "Name", name, "Id", id, "Driver", driver,
+			 "Bridge", bridge, "Subnet", subnet, "Gateway", gateway, "Internal", internal, "Containers");
+}
+
+int net_store_read(const char *root, json_t **out, err_t *err)
+{
+	char path[PATH_MAX];
+	json_t *store;
+
+	snprintf(path, sizeof(path), "%s/networks.json", root);
+	if (json_read_file(path, 1 << 22, &store, err) < 0) {
+		if (err->code != ENOENT)
+			return -1;
+		/* The built-in networks, as Docker has them from the start. */
+		store = json_object();
+		json_object_set_new(store, NET_DEFAULT,
+				    new_network(NET_DEFAULT, "bridge", NET_DEFAULT_BRIDGE, "172.17.0.0/16", "172.17.0.1",
+						false));
+		json_object_set_new(store, "host", new_network("host", "host", "", "", "", false));
+		json_object_set_new(store, "none", new_network("none", "null", "", "", "", false));
+	}
+	*out = store;
+	return 0;
+}
+
+static int store_write(const char *root, const json_t *store, err_t *err)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/networks.json", root);
+	return json_write_file(path, store, err);
+}
+
+json_t *net_find(json_t *store, const char *ref, err_t *err)
+{
+	json_t *net = json_object_get(store, ref), *match = NULL, *value;
+	const char *key;
+	size_t matches = 0;
+
+	if (net)
+		return net;
+	json_object_foreach(store, key, value) {
+		const char *id = json_str(value, "Id");
+		if (*ref && id && strncmp(id, ref, strlen(ref)) == 0) {
+			match = value;
+			matches++;
+		}
+	}
+	if (matches == 1)
+		return match;
+	err_msg(err, ENOENT, matches ? "network %s is ambiguous" : "network %s not found", ref);
+	return NULL;
+}
+
+/* Does a.b.c.d/p overlap any network of store? */
+static bool overlaps(const json_t *store, struct in_addr addr, int prefix)
+{
+	const char *key;
+	json_t *value;
+
+	json_object_foreach((json_t *)store, key, value) {
+		struct in_addr other;
+		int other_prefix;
+		if (!parse_cidr(json_str(value, "Subnet"), &other, &other_prefix))
+			continue;
+		uint32_t mask = mask_of(prefix < other_prefix ? prefix : other_prefix);
+		if ((addr.s_addr & mask) == (other.s_addr & mask))
+			return true;
+	}
+	return false;
+}
+
+int net_create(const char *root, const char *name, const char *subnet, const char *gateway, bool internal,
+	       json_t **out_net, err_t *err)
+{
+	_cleanup_close_ int lock = -1;
+	_cleanup_json_ json_t *store = NULL;
+	char subnet_text[32], gateway_text[32], bridge[IFNAMSIZ];
+	struct in_addr addr, gw;
+	int prefix;
+
+	if (lock_state(root, &lock, err) < 0 || net_store_read(root, &store, err) < 0)
+		return -1;
+	if (json_object_get(store, name))
+		return err_msg(err, EEXIST, "network with name %s already exists", name);
+	if (subnet) {
+		if (!parse_cidr(subnet, &addr, &prefix))
+			return err_msg(err, EINVAL, "invalid subnet %s: give A.B.C.D/N, N from 8 to 30", subnet);
+		addr.s_addr &= mask_of(prefix);
+		if (overlaps(store, addr, prefix))
+			return err_msg(err, EINVAL, "invalid pool request: Pool overlaps with other one on this address space");
+	} else {
+		/* Docker's pools: 172.17-31.0.0/16, then 192.168.N.0/20. */
+		bool found = false;
+		for (int i = 17; i <= 31 && !found; i++) {
+			addr.s_addr = htonl((172U << 24) | ((unsigned)i << 16));
+			prefix = 16;
+			found = !overlaps(store, addr, prefix);
+		}
+		for (int i = 0; i < 256 && !found; i += 16) {
+			addr.s_addr = htonl((192U << 24) | (168U << 16) | ((unsigned)i << 8));
+			prefix = 20;
+			found = !overlaps(store, addr, prefix);
+		}
+		if (!found)
+			return err_msg(err, ENOSPC, "could not find an available, non-overlapping IPv4 address pool");
+	}
+	if (gateway) {
+		if (inet_pton(AF_INET, gateway, &gw) != 1 || (gw.s_addr & mask_of(prefix)) != addr.s_addr)
+			return err_msg(err, EINVAL, "invalid gateway %s: not an address of the subnet", gateway);
+	} else {
+		gw.s_addr = htonl(ntohl(addr.s_addr) + 1); /* the subnet's first address */
+	}
+	inet_ntop(AF_INET, &addr, subnet_text, sizeof(subnet_text));
+	snprintf(subnet_text + strlen(subnet_text), sizeof(subnet_text) - strlen(subnet_text), "/%d", prefix);
+	inet_ntop(AF_INET, &gw, gateway_text, sizeof(gateway_text));
+	json_t *net = new_network(name, "bridge", "", subnet_text, gateway_text, internal);
+	/* Docker's "br-" and 12 digits of the id; ours "md-": 15 characters, IFNAMSIZ's limit. */
+	snprintf(bridge, sizeof(bridge), "md-%.12s", json_str(net, "Id"));
+	json_object_set_new(net, "Bridge", json_string(bridge));
+	json_object_set(store, name, net);
+	if (store_write(root, store, err) < 0) {
+		json_decref(net);
+		return -1;
+	}
+	*out_net = net;
+	return 0;
+}
+
+int net_remove(const char *root, const char *ref, json_t **out_net, err_t *err)
+{
+	_cleanup_close_ int lock = -1;
+	_cleanup_json_ json_t *store = NULL;
+
+	if (lock_state(root, &lock, err) < 0 || net_store_read(root, &store, err) < 0)
+		return -1;
+	json_t *net = net_find(store, ref, err);
+	if (!net)
+		return -1;
+	const char *name = json_str(net, "Name");
+	if (strcmp(name, NET_DEFAULT) == 0 || strcmp(name, "host") == 0 || strcmp(name, "none") == 0)
+		return err_msg(err, EPERM, "%s is a pre-defined network and cannot be removed", name);
+	if (json_object_size(json_object_get(net, "Containers")) > 0)
+		return err_msg(err, EBUSY, "error while removing network: network %s id %s has active endpoints", name,
+			       json_str(net, "Id"));
+	*out_net = json_incref(net);
+	json_object_del(store, name);
+	return store_write(root, store, err);
+}
+
+int net_attach(const char *root, const char *ref, const char *id, const char *name, struct endpoint *out,
+	       err_t *err)
+{
+	_cleanup_close_ int lock = -1;
+	_cleanup_json_ json_t *store = NULL;
+	struct in_addr subnet, addr;
+
+	if (lock_state(root, &lock, err) < 0 || net_store_read(root, &store, err) < 0)
+		return -1;
+	json_t *net = net_find(store, ref, err);
+	if (!net)
+		return -1;
+	if (strcmp(json_str(net, "Driver"), "bridge") != 0)
+		return err_msg(err, EINVAL, "network %s is not a bridge network", ref);
+	memset(out, 0, sizeof(*out));
+	snprintf(out->network, sizeof(out->network), "%s", json_str(net, "Name"));
+	snprintf(out->bridge, sizeof(out->bridge), "%s", json_str(net, "Bridge"));
+	out->internal = json_is_true(json_object_get(net, "Internal"));
+	if (!parse_cidr(json_str(net, "Subnet"), &subnet, &out->prefix) ||
+	    inet_pton(AF_INET, json_str(net, "Gateway"), &out->gateway) != 1)
+		return err_msg(err, EINVAL, "network %s: bad subnet or gateway", ref);
+
+	json_t *containers = json_object_get(net, "Containers");
+	json_t *mine = json_object_get(containers, id);
+	if (mine) { /* already on it (a restart): the same address */
+		char addr_text[32];
+		snprintf(addr_text, sizeof(addr_text), "%s", json_str(mine, "IPv4Address"));
+		*strchrnul(addr_text, '/') = '\0';
+		inet_pton(AF_INET, addr_text, &out->addr);
+		snprintf(out->mac, sizeof(out->mac), "%s", json_str(mine, "MacAddress"));
+		return 0;
+	}
+	size_t n = json_object_size(containers), i = 0;
+	_cleanup_free_ struct in_addr *used = calloc(n + 1, sizeof(*used));
+	const char *key;
+	json_t *value;
+	json_object_foreach(containers, key, value) {
+		char text[32];
+		snprintf(text, sizeof(text), "%s", json_str(value, "IPv4Address"));
+		*strchrnul(text, '/') = '\0';
+		if (used && inet_pton(AF_INET, text, &used[i]) == 1)
+			i++;
+	}
+	if (!used || ipam_next(subnet, out->prefix, out->gateway, used, i, &addr, err) < 0)
+		return err_wrap(err, "network %s", ref);
+	out->addr = addr;
+	/* A random MAC, locally administered (bit 1) and not multicast (bit 0), as Docker's. */
+	unsigned char mac[6];
+	if (getrandom(mac, sizeof(mac), 0) != (ssize_t)sizeof(mac))
+		return err_sys(err, "getrandom");
+	mac[0] = (unsigned char)((mac[0] & 0xfe) | 0x02);
+	snprintf(out->mac, sizeof(out->mac), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
+		 mac[5]);
+	char addr_text[40];
+	inet_ntop(AF_INET, &addr, addr_text, sizeof(addr_text));
+	snprintf(addr_text + strlen(addr_text), sizeof(addr_text) - strlen(addr_text), "/%d", out->prefix);
+	json_object_set_new(containers, id,
+			    json_pack("{s:s, s:s, s:s}", "Name", name, "IPv4Address", addr_text, "MacAddress", out->mac));
+	return store_write(root, store, err);
+}
+
+int net_detach_all(const char *root, const char *id, err_t *err)
+{
+	_cleanup_close_ int lock = -1;
+	_cleanup_json_ json_t *store = NULL;
+	const char *key;
+	json_t *net;
+	bool changed = false;
+
+	if (lock_state(root, &lock, err) < 0 || net_store_read(root, &store, err) < 0)
+		return -1;
+	json_object_foreach(store, key, net) {
+		if (json_object_get(json_object_get(net, "Containers"), id)) {
+			json_object_del(json_object_get(net, "Containers"), id);
+			changed = true;
+		}
+	}
+	return changed ? store_write(root, store, err) : 0;
+}
+
+/* --- published ports -------------------------------------------------------------------------- */
+
+static bool parse_port(const char *text, size_t len, int *out)
+{
+	char copy[16];
+	char *end;
+
+	if (len == 0 || len >= sizeof(copy))
+		return false;
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	long n = strtol(copy, &end, 10);
+	if (*end || n < 1 || n > 65535)
+		return false;
+	*out = (int)n;
+	return true;
+}
+
+int port_parse(const char *text, struct port_map *out, err_t *err)
+{
+	char spec[128];
+
+	memset(out, 0, sizeof(*out));
+	snprintf(out->proto, sizeof(out->proto), "tcp");
+	snprintf(spec, sizeof(spec), "%s", text);
+	char *slash = strchr(spec, '/');
+	if (slash) {
+		*slash = '\0';
+		if (strcmp(slash + 1, "tcp") != 0 && strcmp(slash + 1, "udp") != 0)
+			return err_msg(err, EINVAL, "invalid proto: %s", slash + 1);
+		snprintf(out->proto, sizeof(out->proto), "%s", slash + 1);
+	}
+	/* From the right: CONTAINER, then HOST, then IP (which may be empty). */
+	char *last = strrchr(spec, ':');
+	const char *container = last ? last + 1 : spec;
+	if (!parse_port(container, strlen(container), &out->container_port))
+		return err_msg(err, EINVAL, "invalid containerPort: %s", container);
+	if (!last)
+		return 0;
+	*last = '\0';
+	char *host = strrchr(spec, ':');
+	const char *host_port = host ? host + 1 : spec;
+	if (*host_port && !parse_port(host_port, strlen(host_port), &out->host_port))
+		return err_msg(err, EINVAL, "invalid hostPort: %s", host_port);
+	if (host) {
+		*host = '\0';
+		if (*spec && inet_pton(AF_INET, spec, &out->host_ip) != 1)
+			return err_msg(err, EINVAL, "invalid IP address: %s", spec);
+	}
+	return 0;
+}
+
+/* A free port of the host for proto, as the kernel picks one for bind(port 0). */
+static int free_port(const char *proto, err_t *err)
+{
+	_cleanup_close_ int fd = socket(AF_INET, strcmp(proto, "udp") == 0 ? SOCK_DGRAM : SOCK_STREAM, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
+		return err_sys(err, "find a free host port");
+	return ntohs(sa.sin_port);
+}
+
+/* --- a container's network ------------------------------------------------------------------- */
+
+/* Write /etc/hosts, /etc/hostname and /etc/resolv.conf into the container's own layer. */
+static int write_etc(const struct container *c, const char *hostname, const struct endpoint *ep, bool dns,
+		     err_t *err)
+{
+	char dir[PATH_MAX + 16], path[PATH_MAX + 32], text[1024];
+	const char *image = json_str(c->doc, "Image");
+
+	if (!image || !*image)
+		return 0; /* a --rootfs directory is the user's: it is left alone */
+	snprintf(dir, sizeof(dir), "%s/upper/etc", c->dir);
+	if (fs_mkdir_p(dir, 0755, err) < 0)
+		return -1;
+	char addr[32] = "";
+	if (ep)
+		inet_ntop(AF_INET, &ep->addr, addr, sizeof(addr));
+	snprintf(text, sizeof(text),
+		 "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s%s%s%s",
+		 ep ? addr : "", ep ? "\t" : "", ep ? hostname : "", ep ? "\n" : "");
+	snprintf(path, sizeof(path), "%s/hosts", dir);
+	if (fs_write_atomic(path, text, strlen(text), 0644, err) < 0)
+		return -1;
+	snprintf(text, sizeof(text), "%s\n", hostname);
+	snprintf(path, sizeof(path), "%s/hostname", dir);
+	if (fs_write_atomic(path, text, strlen(text), 0644, err) < 0)
+		return -1;
+	/* User networks: the embedded DNS server. Others: the host's servers, when it has some. */
+	_cleanup_free_ char *host_conf = NULL;
+	if (dns)
+		snprintf(text, sizeof(text), "nameserver 127.0.0.11\noptions ndots:0\n");
+	else if (fs_read_file("/etc/resolv.conf", sizeof(text) - 1, &host_conf, NULL, err) == 0)
+		snprintf(text, sizeof(text), "%s", host_conf);
+	else
+		snprintf(text, sizeof(text), "# the host has no /etc/resolv.conf\n");
+	snprintf(path, sizeof(path), "%s/resolv.conf", dir);
+	return fs_write_atomic(path, text, strlen(text), 0644, err);
+}
+
+/* The container's published ports, from HostConfig.PortBindings, host ports 0 chosen now. */
+static int ports_of(const json_t *doc, struct port_map **out, size_t *out_n, err_t *err)
+{
+	json_t *bindings = json_object_get(json_object_get(doc, "HostConfig"), "PortBindings");
+	size_t n = json_array_size(bindings);
+	struct port_map *ports = calloc(n + 1, sizeof(*ports));
+
+	if (!ports)
+		return err_sys(err, "ports");
+	for (size_t i = 0; i < n; i++) {
+		if (port_parse(json_string_value(json_array_get(bindings, i)), &ports[i], err) < 0) {
+			free(ports);
+			return -1;
+		}
+		if (ports[i].host_port == 0 && (ports[i].host_port = free_port(ports[i].proto, err)) < 0) {
+			free(ports);
+			return -1;
+		}
+	}
+	*out = ports;
+	*out_n = n;
+	return 0;
+}
+
+/* NetworkSettings.Ports as Docker shows them: {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}]}. */
+static json_t *ports_json(const struct port_map *ports, size_t n)
+{
+	json_t *out = json_object();
+
+	for (size_t i = 0; i < n; i++) {
+		char key[32], host_ip[32], host_port[8];
+		snprintf(key, sizeof(key), "%d/%s", ports[i].container_port, ports[i].proto);
+		inet_ntop(AF_INET, &ports[i].host_ip, host_ip, sizeof(host_ip));
+		snprintf(host_port, sizeof(host_port), "%d", ports[i].host_port);
+		json_t *list = json_object_get(out, key);
+		if (!list) {
+			list = json_array();
+			json_object_set_new(out, key, list);
+		}
+		json_array_append_new(list, json_pack("{s:s, s:s}", "HostIp", host_ip, "HostPort", host_port));
+	}
+	return out;
+}
+
+/* Serve DNS for a user-defined network at 127.0.0.11:53 of the container's namespace: a child
+ * of the monitor that dies with it. */
+static int dns_start(const char *root, const char *network, err_t *err);
+
+/* The host's network namespace, kept by a monitor that left it, to come back for the teardown. */
+static int saved_host_ns = -1;
+
+int ctr_net_up(struct container *c, err_t *err)
+{
+	const json_t *host_config = json_object_get(c->doc, "HostConfig");
+	const char *mode = json_str(host_config, "NetworkMode");
+	const char *hostname = json_str(json_object_get(c->doc, "Config"), "Hostname");
+
+	if (!mode || !*mode)
+		mode = NET_DEFAULT;
+	if (strcmp(mode, "host") == 0)
+		return net_enter(mode, err);
+	if (strcmp(mode, "none") == 0) {
+		if (net_enter(mode, err) < 0) {
+			if (err->code != ENOSYS)
+				return -1;
+			log_debug("%s: the container keeps the host's network", err->msg);
+			return 0;
+		}
+		return write_etc(c, hostname, NULL, false, err);
+	}
+
+	/* In the host's namespace: the address, the bridge and the published ports. */
+	_cleanup_free_ struct port_map *ports = NULL;
+	size_t n_ports = 0;
+	struct nl host = { 0 }, here = { 0 };
+	struct endpoint ep;
+	bool user_network = strcmp(mode, NET_DEFAULT) != 0;
+	int rc = -1;
+	saved_host_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (saved_host_ns < 0)
+		return err_sys(err, "open /proc/self/ns/net");
+	if (ports_of(c->doc, &ports, &n_ports, err) < 0 || nl_open(&host, err) < 0)
+		return -1;
+	if (net_attach(c->root, mode, c->id, json_str(c->doc, "Name") + 1, &ep, err) < 0 ||
+	    br_ensure(&host, &ep, err) < 0 || (n_ports > 0 && ports_publish(&ep, ports, n_ports, true, err) < 0))
+		goto lab7;
+	/* Then in its own: the namespace (lab 6), the veth, the files, the DNS server. */
+	if (net_enter(mode, err) < 0) {
+		if (err->code == ENOSYS) /* lab 6 not written yet: the host's network, as before */
+			log_debug("%s: the container keeps the host's network", err->msg);
+		goto out;
+	}
+	if (nl_open(&here, err) < 0 || veth_plug(&host, &here, saved_host_ns, &ep, err) < 0 ||
+	    write_etc(c, hostname, &ep, user_network, err) < 0 ||
+	    (user_network && dns_start(c->root, ep.network, err) < 0))
+		goto out;
+
+	/* NetworkSettings, as `inspect` shows them. */
+	char addr[32], gateway[32];
+	inet_ntop(AF_INET, &ep.addr, addr, sizeof(addr));
+	inet_ntop(AF_INET, &ep.gateway, gateway, sizeof(gateway));
+	json_t *settings = json_pack("{s:s, s:s, s:i, s:s, s:o, s:{s:{s:s, s:i, s:s, s:s}}}", "IPAddress",
+				     user_network ? "" : addr, "Gateway", user_network ? "" : gateway, "IPPrefixLen",
+				     user_network ? 0 : ep.prefix, "MacAddress", user_network ? "" : ep.mac, "Ports",
+				     ports_json(ports, n_ports), "Networks", ep.network, "IPAddress", addr, "IPPrefixLen",
+				     ep.prefix, "Gateway", gateway, "MacAddress", ep.mac);
+	rc = ctr_record_network(c, settings, err);
+	json_decref(settings);
+	goto out;
+lab7:
+	if (err->code == ENOSYS) { /* lab 7 not written yet: a namespace with a loopback only */
+		log_debug("%s: the container gets only a loopback interface", err->msg);
+		err_t ignored;
+		net_detach_all(c->root, c->id, &ignored);
+		rc = net_enter("none", err) < 0 && err->code != ENOSYS ? -1 : 0;
+	}
+out:
+	nl_close(&host);
+	nl_close(&here);
+	return rc;
+}
+
+void ctr_net_down(const char *root, json_t *doc)
+{
+	const char *id = json_str(doc, "Id");
+	json_t *settings = json_object_get(doc, "NetworkSettings");
+	json_t *networks = json_object_get(settings, "Networks");
+	json_t *bindings = json_object_get(settings, "Ports");
+	err_t err;
+
+	/* A monitor is in the container's namespace by now. Its veth goes now (`ip link del eth0`
+	 * takes both ends), not whenever the kernel gets round to the namespace; then back to the
+	 * host's namespace, where the table is. */
+	if (saved_host_ns >= 0) {
+		struct nl here;
+		if (nl_open(&here, &err) == 0) {
+			struct nlmsghdr *msg = nl_request(&here, RTM_DELLINK, 0);
+			struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(msg, sizeof(*ifi));
+			ifi->ifi_family = AF_UNSPEC;
+			mnl_attr_put_strz(msg, IFLA_IFNAME, "eth0");
+			nl_talk(&here, msg, "ip link del eth0", &err);
+			nl_close(&here);
+		}
+		if (setns(saved_host_ns, CLONE_NEWNET) < 0)
+			log_debug("back to the host's network namespace: %s", strerror(errno));
+	}
+
+	/* The published ports' NAT entries: the kernel does not know they were the container's. */
+	const char *name, *key;
+	json_t *net, *list;
+	json_object_foreach(networks, name, net) {
+		struct endpoint ep = { 0 };
+		inet_pton(AF_INET, json_str(net, "IPAddress") ? json_str(net, "IPAddress") : "", &ep.addr);
+		json_object_foreach(bindings, key, list) {
+			size_t i;
+			json_t *binding;
+			json_array_foreach(list, i, binding) {
+				struct port_map port = { 0 };
+				char text[128];
+				snprintf(text, sizeof(text), "%s:%s:%s", json_str(binding, "HostIp"),
+					 json_str(binding, "HostPort"), key);
+				if (port_parse(text, &port, &err) == 0 && ports_publish(&ep, &port, 1, false, &err) < 0)
+					log_debug("withdraw port %s: %s", text, err.msg);
+			}
+		}
+	}
+	if (id && net_detach_all(root, id, &err) < 0)
+		log_debug("free the addresses of %.12s: %s", id, err.msg);
+}
+
+/* --- the embedded DNS server ----------------------------------------------------------------- */
+
+/* The address of the container named name on network, or false. */
+static bool dns_lookup(const char *root, const char *network, const char *name, struct in_addr *out)
+{
+	_cleanup_json_ json_t *store = NULL;
+	err_t err;
+	const char *id;
+	json_t *ctr;
+
+	if (net_store_read(root, &store, &err) < 0)
+		return false;
+	json_object_foreach(json_object_get(json_object_get(store, network), "Containers"), id, ctr) {
+		if (strcasecmp(json_str(ctr, "Name"), name) == 0 || strncmp(id, name, 12) == 0) {
+			char text[32];
+			snprintf(text, sizeof(text), "%s", json_str(ctr, "IPv4Address"));
+			*strchrnul(text, '/') = '\0';
+			return inet_pton(AF_INET, text, out) == 1;
+		}
+	}
+	return false;
+}
+
+/*
+ * Answer one DNS query (RFC 1035) in place: an A question about a container's name gets its
+ * address; anything else "no such name". Returns the answer's length, or 0 to ignore it.
+ */
+static size_t dns_answer(const char *root, const char *network, unsigned char *msg, size_t len, size_t cap)
+{
+	char name[256];
+	size_t at = 12, n = 0;
+
+	if (len < 12 || (msg[2] & 0x80) || msg[4] != 0 || msg[5] != 1)
+		return 0; /* not one question */
+	while (at < len && msg[at] != 0) { /* the name, as labels: 3www7example3com0 */
+		size_t label = msg[at++];
+		if (label > 63 || at + label > len || n + label + 1 >= sizeof(name))
+			return 0;
+		if (n)
+			name[n++] = '.';
+		memcpy(name + n, msg + at, label);
+		n += label;
+		at += label;
+	}
+	name[n] = '\0';
+	if (at + 5 > len)
+		return 0;
+	size_t question_end = at + 5;
+	unsigned type = (unsigned)(msg[at + 1] << 8 | msg[at + 2]);
+	struct in_addr addr;
+	bool known = dns_lookup(root, network, name, &addr), found = known && type == 1;
+
+	msg[2] = 0x84 | (msg[2] & 0x01); /* a response, authoritative, RD copied */
+	msg[3] = known ? 0x80 : 0x83;    /* recursion available; no error (an AAAA: no answer), or NXDOMAIN */
+	memset(msg + 6, 0, 6);           /* no answer, authority or additional records yet */
+	if (!found || question_end + 16 > cap)
+		return question_end;
+	msg[7] = 1;
+	unsigned char *rr = msg + question_end;
+	const unsigned char record[12] = { 0xc0, 12, 0, 1, 0, 1, 0, 0, 2, 88, 0, 4 }; /* name, A, IN, TTL 600 */
+	memcpy(rr, record, sizeof(record));
+	memcpy(rr + 12, &addr, 4);
+	return question_end + 16;
+}
+
+static int dns_start(const char *root, const char *network, err_t *err)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(53) };
+	inet_pton(AF_INET, "127.0.0.11", &sa.sin_addr);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		err_sys(err, "DNS server on 127.0.0.11:53");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(fd);
+		return err_sys(err, "fork the DNS server");
+	}
+	if (pid > 0) {
+		close(fd);
+		return 0;
+	}
+	/* The DNS server: nothing of the monitor's but its socket (above all not the monitor's
+	 * lock, which would keep the container "alive"); it dies with the monitor. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	prctl(PR_SET_NAME, "minidock-dns");
+	dup2(fd, 3);
+	close_range(4, ~0U, 0);
+	int devnull = open("/dev/null", O_RDWR);
+	dup2(devnull, 0);
+	dup2(devnull, 1);
+	dup2(devnull, 2);
+	for (;;) {
+		unsigned char msg[512];
+		struct sockaddr_in from;
+		socklen_t from_len = sizeof(from);
+		ssize_t got = recvfrom(3, msg, sizeof(msg), 0, (struct sockaddr *)&from, &from_len);
+		if (got < 0)
+			continue;
+		size_t reply = dns_answer(root, network, msg, (size_t)got, sizeof(msg));
+		if (reply)
+			sendto(3, msg, reply, 0, (struct sockaddr *)&from, from_len);
+	}
+}

@@ -1,0 +1,143 @@
+/*
+ * network.h - networks (labs 6 and 7): the store, the address manager, and the contracts.
+ *
+ * Docker names a container's network with `--network`: `none` (a network namespace with only
+ * a loopback), `host` (the host's own namespace), `bridge` (the default: a namespace joined
+ * to a bridge on the host by a veth pair, with an address of its own and NAT to the outside)
+ * or the name of a network made with `network create`. minidock keeps its networks in
+ * ROOT/networks.json, changed under the state lock:
+ *
+ *	{"bridge": {"Name": "bridge", "Id": "...", "Driver": "bridge", "Bridge": "minidock0",
+ *	            "Subnet": "172.17.0.0/16", "Gateway": "172.17.0.1", "Internal": false,
+ *	            "Containers": {"<container id>": {"Name": "web", "IPv4Address": "172.17.0.2/16",
+ *	                                              "MacAddress": "02:..."}}},
+ *	 "host": {...}, "none": {...}, "mynet": {...}}
+ *
+ * The "Containers" of a network are its address manager's (IPAM's) memory: an address is
+ * handed out under the lock, written down before it is used, and freed when the container
+ * ends, so two containers never get the same one, even twenty started at once.
+ *
+ * Setting a container's network up happens in its monitor, just before PID 1 starts
+ * (ctr_net_up()): the monitor moves itself into a new network namespace (lab 6), which PID 1
+ * then inherits, and (lab 7) plugs it into its network's bridge. Tearing it down is mostly
+ * the kernel's: when the last process of a network namespace ends, its interfaces go, and
+ * a veth's other end with them. What is left to undo, ctr_net_down() undoes: the address,
+ * the published ports' NAT entries.
+ */
+#ifndef MINIDOCK_NETWORK_H
+#define MINIDOCK_NETWORK_H
+
+#include <jansson.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+
+#include "err.h"
+#include "netlink.h"
+
+struct container;
+
+/* The default network and its bridge, and where Docker's address pools start. */
+#define NET_DEFAULT "bridge"
+#define NET_DEFAULT_BRIDGE "minidock0"
+
+/* One container's place on a network. */
+struct endpoint {
+	char network[64];     /* the network's name */
+	char bridge[IFNAMSIZ]; /* the host's bridge device */
+	struct in_addr addr;  /* the container's address */
+	struct in_addr gateway;
+	int prefix;           /* the subnet's prefix length */
+	char mac[18];         /* "02:xx:xx:xx:xx:xx" */
+	bool internal;        /* --internal: no way out */
+};
+
+/* A published port: HOST_IP:HOST_PORT on the host goes to the container's port. */
+struct port_map {
+	char proto[4];         /* "tcp" or "udp" */
+	struct in_addr host_ip; /* INADDR_ANY: every address of the host */
+	int host_port;
+	int container_port;
+};
+
+/* --- the store and the address manager (lib/network.c) -------------------------------------- */
+
+/* ROOT/networks.json (with the built-in bridge, host and none made on first use). */
+int net_store_read(const char *root, json_t **out, err_t *err);
+
+/* Create network name under root: a bridge network on subnet (NULL: the next of Docker's
+ * pools free) with gateway (NULL: the subnet's first address). EEXIST when the name is taken,
+ * EINVAL for a bad or overlapping subnet. *out_net is the new network (a new reference). */
+int net_create(const char *root, const char *name, const char *subnet, const char *gateway, bool internal,
+	       json_t **out_net, err_t *err);
+
+/* Remove network ref (name or id prefix): refused for bridge, host and none, and while a
+ * container is on it. *out_net gets what it was (a new reference), for the bridge to go. */
+int net_remove(const char *root, const char *ref, json_t **out_net, err_t *err);
+
+/* Find network ref (name, id or id prefix) in store; a borrowed reference, or NULL (ENOENT). */
+json_t *net_find(json_t *store, const char *ref, err_t *err);
+
+/* The next free address of a subnet: not the network's, the broadcast's or the gateway's, nor
+ * one in used (NULL-terminated). ENOSPC when the subnet is full. */
+int ipam_next(struct in_addr subnet, int prefix, struct in_addr gateway, const struct in_addr *used, size_t n_used,
+	      struct in_addr *out, err_t *err);
+
+/* Give container id (named name) an address on network ref, written down under the lock,
+ * and fill *out. A container already on it keeps its address. */
+int net_attach(const char *root, const char *ref, const char *id, const char *name, struct endpoint *out,
+	       err_t *err);
+
+/* Free container id's address on every network (under the lock). */
+int net_detach_all(const char *root, const char *id, err_t *err);
+
+/* Parse "[IP:]HOST:CONTAINER[/PROTO]", "IP::CONTAINER[/PROTO]" or "CONTAINER[/PROTO]" (host
+ * port 0: chosen when the container starts). EINVAL with Docker's words when it is not one. */
+int port_parse(const char *text, struct port_map *out, err_t *err);
+
+/* Set the container's network up, in its monitor, before PID 1 starts; record it in the
+ * container's NetworkSettings. ctr_net_down() undoes what outlives the namespace. */
+int ctr_net_up(struct container *c, err_t *err);
+void ctr_net_down(const char *root, json_t *doc);
+
+/* --- lab 6 (labs/06-net-basics/netns.c) ---------------------------------------------------- */
+
+/*
+ * Give the calling process the network of mode: for "host", nothing (the host's namespace is
+ * kept, as Docker's host mode does); for any other mode, a new, empty network namespace
+ * (unshare(CLONE_NEWNET)), whose loopback interface lo it brings up (`ip link set lo up`,
+ * through netlink): that alone is `--network none`. Children made afterwards (the container's
+ * PID 1) are in the same namespace.
+ */
+int net_enter(const char *mode, err_t *err);
+
+/* `ip link set NAME up` in nl's namespace. */
+int nl_link_up(struct nl *nl, const char *name, err_t *err);
+
+/* --- lab 7 (labs/07-bridge/bridge.c) -------------------------------------------------------- */
+
+/*
+ * Make sure the host has ep's network: the bridge device ep->bridge (`ip link add NAME type
+ * bridge`), with the gateway address (`ip addr add GATEWAY/PREFIX dev NAME`), up; IP
+ * forwarding on; and the network in minidock's nftables table (`table ip minidock`), which
+ * masquerades what leaves the host from the subnet, keeps different networks apart, and gives
+ * an --internal network no way out. host is a netlink socket in the host's namespace. Doing it
+ * again changes nothing.
+ */
+int br_ensure(struct nl *host, const struct endpoint *ep, err_t *err);
+
+/* Remove network net's bridge (`ip link del NAME`) and its entries in the nftables table. */
+int br_remove(const json_t *net, err_t *err);
+
+/*
+ * Plug the calling process's network namespace into ep's bridge: a veth pair, one end eth0
+ * here with ep->mac, ep->addr/ep->prefix and a default route through ep->gateway, the other
+ * end (named "veth" and 7 hex digits) in the host's namespace (host_ns, an fd of it), attached
+ * to the bridge and up. host is a netlink socket in the host's namespace, here one in ours.
+ */
+int veth_plug(struct nl *host, struct nl *here, int host_ns, const struct endpoint *ep, err_t *err);
+
+/* Publish (or, with add false, withdraw) ports[0..n) of a container at ep->addr: nftables
+ * destination NAT from the host's addresses (127.0.0.1 too) to the container. */
+int ports_publish(const struct endpoint *ep, const struct port_map *ports, size_t n, bool add, err_t *err);
+
+#endif
