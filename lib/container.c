@@ -580,6 +580,7 @@ static void change_start_error(json_t *doc, const void *arg)
 
 	json_object_set_new(state, "Error", json_string(start_err->msg));
 	json_object_set_new(state, "ExitCode", json_integer(start_err->status ? start_err->status : 125));
+	json_object_set_new(doc, "NetworkSettings", json_object());
 }
 
 int ctr_record_start_error(struct container *c, const err_t *start_err, err_t *err)
