@@ -15,10 +15,15 @@
 #ifndef MINIDOCK_LAB_H
 #define MINIDOCK_LAB_H
 
+#include <stdbool.h>
+
 #include "err.h"
 
 /* Fill err with "not implemented yet: lab N, function F (see course.md, chapter N)" and the
  * code ENOSYS. Returns -1. */
 int lab_todo(err_t *err, int lab, const char *function);
+
+/* Is err lab_todo()'s for lab (a function of that lab is not written yet)? */
+bool lab_missing(const err_t *err, int lab);
 
 #endif

@@ -24,6 +24,7 @@
 #include "container.h"
 #include "fsutil.h"
 #include "json.h"
+#include "lab.h"
 #include "lock.h"
 #include "log.h"
 
@@ -487,7 +488,7 @@ int ctr_net_up(struct container *c, err_t *err)
 		return net_enter(mode, err);
 	if (strcmp(mode, "none") == 0) {
 		if (net_enter(mode, err) < 0) {
-			if (err->code != ENOSYS)
+			if (!lab_missing(err, 6))
 				return -1;
 			log_debug("%s: the container keeps the host's network", err->msg);
 			return 0;
@@ -512,7 +513,7 @@ int ctr_net_up(struct container *c, err_t *err)
 		goto lab7;
 	/* Then in its own: the namespace (lab 6), the veth, the files, the DNS server. */
 	if (net_enter(mode, err) < 0) {
-		if (err->code == ENOSYS) /* lab 6 not written yet: the host's network, as before */
+		if (lab_missing(err, 6)) /* lab 6 not written yet: the host's network, as before */
 			log_debug("%s: the container keeps the host's network", err->msg);
 		goto out;
 	}
@@ -534,11 +535,11 @@ int ctr_net_up(struct container *c, err_t *err)
 	json_decref(settings);
 	goto out;
 lab7:
-	if (err->code == ENOSYS) { /* lab 7 not written yet: a namespace with a loopback only */
+	if (lab_missing(err, 7)) { /* lab 7 not written yet: a namespace with a loopback only */
 		log_debug("%s: the container gets only a loopback interface", err->msg);
 		err_t ignored;
 		net_detach_all(c->root, c->id, &ignored);
-		rc = net_enter("none", err) < 0 && err->code != ENOSYS ? -1 : 0;
+		rc = net_enter("none", err) < 0 && !lab_missing(err, 6) ? -1 : 0;
 	}
 out:
 	nl_close(&host);

@@ -228,6 +228,10 @@ nft_elements() {
 	[ -z "$output" ] || fail "errors: $output"
 	run sh -c "minidock ps -q | while read id; do minidock inspect -f '{{.NetworkSettings.IPAddress}}' \$id; done | sort | uniq"
 	[ "${#lines[@]}" -eq 20 ] || fail "addresses: $output"
+	local line
+	for line in "${lines[@]}"; do
+		[[ "$line" =~ ^172\.17\.0\.[0-9]+$ ]] || fail "not an address of the default network: $line"
+	done
 	minidock rm -f $(minidock ps -a -q) >/dev/null
 	run minidock network inspect bridge
 	[[ "$output" == *'"Containers": {}'* ]] || fail "addresses not freed: $output"
@@ -243,6 +247,8 @@ nft_elements() {
 	[[ "$(nft_elements)" != *8095* ]] || fail "port left by a failed start: $(nft_elements)"
 	# A monitor killed: its veth goes with its namespace; the next command frees the rest.
 	minidock run -d --name doomed -p 8096:80 busybox sleep 60 >/dev/null
+	[ "$(host_veths | wc -l)" -eq $(($(echo -n "$veths" | grep -c '^') + 1)) ] || fail "no veth for doomed"
+	[[ "$(nft_elements)" == *8096* ]] || fail "port 8096 not published: $(nft_elements)"
 	local pid monitor
 	pid=$(minidock inspect -f '{{.State.Pid}}' doomed)
 	monitor=$(awk '{sub(/^.*\) /, ""); print $2}' "/proc/$pid/stat")
