@@ -198,13 +198,15 @@ test: deps ## the kit's own test suite: unit, handout, grader, every stage on so
 
 # --- benchmarks (numbers, not pass/fail) ---------------------------------------------------------
 .PHONY: bench
-bench: deps ## measure (not pass/fail): VM boot; start latency beside crun; image load beside tar (root)
+bench: deps ## measure (not pass/fail): VM boot; start latency beside crun; image load beside tar; bridge against none and host (root)
 	@$(MAKE) --no-print-directory vm all images SUBMISSION=solutions
 	@python3 bench/boot.py $(KERNEL) $(B)/solutions/initramfs.cpio 10
 	@echo
 	@python3 bench/start.py $(B)/solutions/minidock $(IMAGES)/busybox-oci.tar $(IMAGES)/busybox/rootfs 30
 	@echo
 	@python3 bench/load.py $(B)/solutions/minidock 10
+	@echo
+	@python3 bench/net.py $(B)/solutions/minidock $(IMAGES)/busybox-oci.tar 30
 
 # --- other ----------------------------------------------------------------------------------------
 .PHONY: format clean help

@@ -1,6 +1,12 @@
 /* json.c - see json.h. */
 #include "json.h"
 
+#include <stdio.h>
+
+#include <unistd.h>
+
+#include <limits.h>
+
 #include <errno.h>
 #include <string.h>
 
@@ -35,6 +41,25 @@ int json_write_file(const char *path, const json_t *value, err_t *err)
 	memcpy(line, text, len);
 	line[len] = '\n';
 	return fs_write_atomic(path, line, len + 1, 0644, err);
+}
+
+int json_replace_file(const char *path, const json_t *value, err_t *err)
+{
+	char tmp[PATH_MAX];
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
+		return err_set(err, ENAMETOOLONG, "write %s", path);
+	if (json_dump_file(value, tmp, JSON_COMPACT | JSON_SORT_KEYS) < 0) {
+		err_set(err, errno ? errno : EIO, "write %s", tmp);
+		unlink(tmp);
+		return -1;
+	}
+	if (rename(tmp, path) < 0) {
+		err_sys(err, "write %s", path);
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
 }
 
 const char *json_str(const json_t *obj, const char *key)

@@ -19,6 +19,11 @@ int json_read_file(const char *path, size_t max, json_t **out, err_t *err);
  * newline, so the same value always gives the same bytes. */
 int json_write_file(const char *path, const json_t *value, err_t *err);
 
+/* As json_write_file(), but without flushing to disk: for state that describes live processes
+ * (addresses in use, a container's state), which a power cut ends anyway. A reader still sees
+ * the old file or the new one, never half of one. */
+int json_replace_file(const char *path, const json_t *value, err_t *err);
+
 /* The string member key of obj, or NULL when it is missing or not a string. */
 const char *json_str(const json_t *obj, const char *key);
 

@@ -18,6 +18,7 @@
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -53,14 +54,22 @@ static uint32_t mask_of(int prefix)
 	return prefix == 0 ? 0 : htonl(~0U << (32 - prefix));
 }
 
-int ipam_next(struct in_addr subnet, int prefix, struct in_addr gateway, const struct in_addr *used, size_t n_used,
-	      struct in_addr *out, err_t *err)
+int ipam_next(struct in_addr subnet, int prefix, struct in_addr gateway, struct in_addr last,
+	      const struct in_addr *used, size_t n_used, struct in_addr *out, err_t *err)
 {
 	uint32_t base = ntohl(subnet.s_addr) & ntohl(mask_of(prefix));
 	uint32_t size = 1U << (32 - prefix);
+	/* Round robin, as Docker's: from the address after the last one handed out, so that a
+	 * freed address is not at once another container's (neighbours may still know the old
+	 * one's MAC). The first and last addresses are the network's and the broadcast's. */
+	uint32_t start = ntohl(last.s_addr) - base;
+	if (last.s_addr == 0 || start >= size - 1)
+		start = 0;
 
-	/* From the first host address up; the last one is the broadcast address. */
-	for (uint32_t host = 1; host < size - 1; host++) {
+	for (uint32_t step = 1; step < size - 1; step++) {
+		uint32_t host = (start + step) % size;
+		if (host == 0 || host == size - 1)
+			continue;
 		uint32_t candidate = htonl(base + host);
 		bool taken = candidate == gateway.s_addr;
 		for (size_t i = 0; !taken && i < n_used; i++)
@@ -116,12 +125,14 @@ int net_store_read(const char *root, json_t **out, err_t *err)
 	return 0;
 }
 
-static int store_write(const char *root, const json_t *store, err_t *err)
+/* networks.json: flushed to disk when a network is made or removed, only replaced when an
+ * address is handed out or freed (json.h says why). */
+static int store_write(const char *root, const json_t *store, bool durable, err_t *err)
 {
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s/networks.json", root);
-	return json_write_file(path, store, err);
+	return durable ? json_write_file(path, store, err) : json_replace_file(path, store, err);
 }
 
 json_t *net_find(json_t *store, const char *ref, err_t *err)
@@ -212,7 +223,7 @@ int net_create(const char *root, const char *name, const char *subnet, const cha
 	snprintf(bridge, sizeof(bridge), "md-%.12s", json_str(net, "Id"));
 	json_object_set_new(net, "Bridge", json_string(bridge));
 	json_object_set(store, name, net);
-	if (store_write(root, store, err) < 0) {
+	if (store_write(root, store, true, err) < 0) {
 		json_decref(net);
 		return -1;
 	}
@@ -238,7 +249,7 @@ int net_remove(const char *root, const char *ref, json_t **out_net, err_t *err)
 			       json_str(net, "Id"));
 	*out_net = json_incref(net);
 	json_object_del(store, name);
-	return store_write(root, store, err);
+	return store_write(root, store, true, err);
 }
 
 int net_attach(const char *root, const char *ref, const char *id, const char *name, struct endpoint *out,
@@ -284,7 +295,9 @@ int net_attach(const char *root, const char *ref, const char *id, const char *na
 		if (used && inet_pton(AF_INET, text, &used[i]) == 1)
 			i++;
 	}
-	if (!used || ipam_next(subnet, out->prefix, out->gateway, used, i, &addr, err) < 0)
+	struct in_addr last = { 0 };
+	inet_pton(AF_INET, json_str(net, "LastAddress") ? json_str(net, "LastAddress") : "", &last);
+	if (!used || ipam_next(subnet, out->prefix, out->gateway, last, used, i, &addr, err) < 0)
 		return err_wrap(err, "network %s", ref);
 	out->addr = addr;
 	/* A random MAC, locally administered (bit 1) and not multicast (bit 0), as Docker's. */
@@ -299,7 +312,9 @@ int net_attach(const char *root, const char *ref, const char *id, const char *na
 	snprintf(addr_text + strlen(addr_text), sizeof(addr_text) - strlen(addr_text), "/%d", out->prefix);
 	json_object_set_new(containers, id,
 			    json_pack("{s:s, s:s, s:s}", "Name", name, "IPv4Address", addr_text, "MacAddress", out->mac));
-	return store_write(root, store, err);
+	*strchr(addr_text, '/') = '\0';
+	json_object_set_new(net, "LastAddress", json_string(addr_text));
+	return store_write(root, store, false, err);
 }
 
 int net_detach_all(const char *root, const char *id, err_t *err)
@@ -318,7 +333,7 @@ int net_detach_all(const char *root, const char *id, err_t *err)
 			changed = true;
 		}
 	}
-	return changed ? store_write(root, store, err) : 0;
+	return changed ? store_write(root, store, false, err) : 0;
 }
 
 /* --- published ports -------------------------------------------------------------------------- */
@@ -388,6 +403,16 @@ static int free_port(const char *proto, err_t *err)
 
 /* --- a container's network ------------------------------------------------------------------- */
 
+/* Write text to path (made, or emptied first), as is: no reader can see it before PID 1 starts. */
+static int write_text(const char *path, const char *text, err_t *err)
+{
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+
+	if (fd < 0 || fs_write_all(fd, text, strlen(text)) < 0)
+		return err_sys(err, "write %s", path);
+	return 0;
+}
+
 /* Write /etc/hosts, /etc/hostname and /etc/resolv.conf into the container's own layer. */
 static int write_etc(const struct container *c, const char *hostname, const struct endpoint *ep, bool dns,
 		     err_t *err)
@@ -398,20 +423,19 @@ static int write_etc(const struct container *c, const char *hostname, const stru
 	if (!image || !*image)
 		return 0; /* a --rootfs directory is the user's: it is left alone */
 	snprintf(dir, sizeof(dir), "%s/upper/etc", c->dir);
-	if (fs_mkdir_p(dir, 0755, err) < 0)
-		return -1;
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return err_sys(err, "make %s", dir);
 	char addr[32] = "";
 	if (ep)
 		inet_ntop(AF_INET, &ep->addr, addr, sizeof(addr));
-	snprintf(text, sizeof(text),
-		 "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s%s%s%s",
+	snprintf(text, sizeof(text), "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s%s%s%s",
 		 ep ? addr : "", ep ? "\t" : "", ep ? hostname : "", ep ? "\n" : "");
 	snprintf(path, sizeof(path), "%s/hosts", dir);
-	if (fs_write_atomic(path, text, strlen(text), 0644, err) < 0)
+	if (write_text(path, text, err) < 0)
 		return -1;
 	snprintf(text, sizeof(text), "%s\n", hostname);
 	snprintf(path, sizeof(path), "%s/hostname", dir);
-	if (fs_write_atomic(path, text, strlen(text), 0644, err) < 0)
+	if (write_text(path, text, err) < 0)
 		return -1;
 	/* User networks: the embedded DNS server. Others: the host's servers, when it has some. */
 	_cleanup_free_ char *host_conf = NULL;
@@ -422,7 +446,7 @@ static int write_etc(const struct container *c, const char *hostname, const stru
 	else
 		snprintf(text, sizeof(text), "# the host has no /etc/resolv.conf\n");
 	snprintf(path, sizeof(path), "%s/resolv.conf", dir);
-	return fs_write_atomic(path, text, strlen(text), 0644, err);
+	return write_text(path, text, err);
 }
 
 /* The container's published ports, from HostConfig.PortBindings, host ports 0 chosen now. */
@@ -555,22 +579,11 @@ void ctr_net_down(const char *root, json_t *doc)
 	json_t *bindings = json_object_get(settings, "Ports");
 	err_t err;
 
-	/* A monitor is in the container's namespace by now. Its veth goes now (`ip link del eth0`
-	 * takes both ends), not whenever the kernel gets round to the namespace; then back to the
-	 * host's namespace, where the table is. */
-	if (saved_host_ns >= 0) {
-		struct nl here;
-		if (nl_open(&here, &err) == 0) {
-			struct nlmsghdr *msg = nl_request(&here, RTM_DELLINK, 0);
-			struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(msg, sizeof(*ifi));
-			ifi->ifi_family = AF_UNSPEC;
-			mnl_attr_put_strz(msg, IFLA_IFNAME, "eth0");
-			nl_talk(&here, msg, "ip link del eth0", &err);
-			nl_close(&here);
-		}
-		if (setns(saved_host_ns, CLONE_NEWNET) < 0)
-			log_debug("back to the host's network namespace: %s", strerror(errno));
-	}
+	/* A monitor is in the container's namespace by now: the table is in the host's. (The veth
+	 * goes with the namespace, when the kernel dismantles it, a few milliseconds after its
+	 * last process: deleting it here would cost each container's end ~25 ms of waiting.) */
+	if (saved_host_ns >= 0 && setns(saved_host_ns, CLONE_NEWNET) < 0)
+		log_debug("back to the host's network namespace: %s", strerror(errno));
 
 	/* The published ports' NAT entries: the kernel does not know they were the container's. */
 	const char *name, *key;

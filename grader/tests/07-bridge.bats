@@ -87,6 +87,9 @@ nft_elements() {
 	# Locally administered, not multicast, as Docker's.
 	(( (0x${mac:0:2} & 3) == 2 )) || fail "MAC $mac"
 	minidock rm -f vt >/dev/null
+	# The kernel dismantles a namespace (and its veth pair) just after its last process ends.
+	local i
+	for i in $(seq 50); do [ "$(host_veths)" = "$before" ] && break; sleep 0.1; done
 	[ "$(host_veths)" = "$before" ] || fail "left: $(host_veths)"
 }
 
@@ -243,6 +246,8 @@ nft_elements() {
 	# A start that fails after the network is set up (no such command): nothing stays.
 	run minidock run --name failed -p 8095:80 busybox nosuchcommand
 	[ "$status" -eq 127 ]
+	local i
+	for i in $(seq 50); do [ "$(host_veths)" = "$veths" ] && break; sleep 0.1; done
 	[ "$(host_veths)" = "$veths" ] || fail "veth left by a failed start"
 	[[ "$(nft_elements)" != *8095* ]] || fail "port left by a failed start: $(nft_elements)"
 	# A monitor killed: its veth goes with its namespace; the next command frees the rest.
@@ -254,7 +259,6 @@ nft_elements() {
 	monitor=$(awk '{sub(/^.*\) /, ""); print $2}' "/proc/$pid/stat")
 	kill -9 "$monitor"
 	wait_for sh -c "[ \"\$(minidock inspect -f '{{.State.Status}}' doomed)\" = exited ]"
-	local i
 	for i in $(seq 50); do [ "$(host_veths)" = "$veths" ] && break; sleep 0.1; done
 	[ "$(host_veths)" = "$veths" ] || fail "veth left after the monitor died: $(host_veths)"
 	[[ "$(nft_elements)" != *8096* ]] || fail "port left after the monitor died: $(nft_elements)"
