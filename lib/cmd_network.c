@@ -30,7 +30,9 @@ const struct command cmd_network = {
 		"                      make a bridge network (subnet: the next of Docker's pools)\n"
 		"  ls [-q]             list networks\n"
 		"  inspect NETWORK...  show networks as JSON, with their containers\n"
-		"  rm NETWORK...       remove networks no container uses\n",
+		"  rm NETWORK...       remove networks no container uses\n"
+		"  connect NETWORK CONTAINER     plug a running container into one more network\n"
+		"  disconnect NETWORK CONTAINER  take it out again\n",
 	.run = network_main,
 };
 
@@ -180,6 +182,19 @@ static int network_main(int argc, char **argv, const struct cli_ctx *ctx)
 		return network_inspect(argc - 1, argv + 1, root);
 	if (strcmp(argv[1], "rm") == 0 || strcmp(argv[1], "remove") == 0)
 		return network_rm(argc - 1, argv + 1, root);
+	if (strcmp(argv[1], "connect") == 0 || strcmp(argv[1], "disconnect") == 0) {
+		bool connect = strcmp(argv[1], "connect") == 0;
+		if (argc != 4)
+			return cli_usage_error(&cmd_network, "%s: requires exactly 2 arguments: NETWORK CONTAINER", argv[1]);
+		struct container c = { .doc = NULL };
+		if (ctr_load(root, argv[3], &c, &err) < 0)
+			return cli_fail(&err), 1;
+		int rc = connect ? ctr_net_connect(&c, argv[2], &err) : ctr_net_disconnect(&c, argv[2], &err);
+		ctr_release(&c);
+		if (rc < 0)
+			return cli_fail(&err), 1;
+		return 0;
+	}
 	return cli_usage_error(&cmd_network, "unknown command \"%s\"", argv[1]);
 }
 

@@ -336,6 +336,23 @@ int net_detach_all(const char *root, const char *id, err_t *err)
 	return changed ? store_write(root, store, false, err) : 0;
 }
 
+int net_detach(const char *root, const char *ref, const char *id, err_t *err)
+{
+	_cleanup_close_ int lock = -1;
+	_cleanup_json_ json_t *store = NULL;
+
+	if (lock_state(root, &lock, err) < 0 || net_store_read(root, &store, err) < 0)
+		return -1;
+	json_t *net = net_find(store, ref, err);
+	if (!net)
+		return -1;
+	json_t *containers = json_object_get(net, "Containers");
+	if (!json_object_get(containers, id))
+		return err_msg(err, ENOENT, "container %.12s is not connected to network %s", id, ref);
+	json_object_del(containers, id);
+	return store_write(root, store, false, err);
+}
+
 /* --- published ports -------------------------------------------------------------------------- */
 
 static bool parse_port(const char *text, size_t len, int *out)
@@ -493,9 +510,20 @@ static json_t *ports_json(const struct port_map *ports, size_t n)
 	return out;
 }
 
-/* Serve DNS for a user-defined network at 127.0.0.11:53 of the container's namespace: a child
- * of the monitor that dies with it. */
-static int dns_start(const char *root, const char *network, err_t *err);
+/* Serve DNS at 127.0.0.11:53 of the container's namespace, for the names of the containers on
+ * its user networks: a child of the monitor that dies with it. */
+static int dns_start(const char *root, const char *self, err_t *err);
+
+/* NetworkSettings.Networks.NAME, as `inspect` shows it (with the interface's name). */
+static json_t *endpoint_json(const struct endpoint *ep)
+{
+	char addr[32], gateway[32];
+
+	inet_ntop(AF_INET, &ep->addr, addr, sizeof(addr));
+	inet_ntop(AF_INET, &ep->gateway, gateway, sizeof(gateway));
+	return json_pack("{s:s, s:i, s:s, s:s, s:s}", "IPAddress", addr, "IPPrefixLen", ep->prefix, "Gateway", gateway,
+			 "MacAddress", ep->mac, "IfName", ep->ifname);
+}
 
 /* The host's network namespace, kept by a monitor that left it, to come back for the teardown. */
 static int saved_host_ns = -1;
@@ -532,8 +560,11 @@ int ctr_net_up(struct container *c, err_t *err)
 		return err_sys(err, "open /proc/self/ns/net");
 	if (ports_of(c->doc, &ports, &n_ports, err) < 0 || nl_open(&host, err) < 0)
 		return -1;
-	if (net_attach(c->root, mode, c->id, json_str(c->doc, "Name") + 1, &ep, err) < 0 ||
-	    br_ensure(&host, &ep, err) < 0 || (n_ports > 0 && ports_publish(&ep, ports, n_ports, true, err) < 0))
+	if (net_attach(c->root, mode, c->id, json_str(c->doc, "Name") + 1, &ep, err) < 0)
+		goto lab7;
+	snprintf(ep.ifname, sizeof(ep.ifname), "eth0");
+	ep.default_route = true;
+	if (br_ensure(&host, &ep, err) < 0 || (n_ports > 0 && ports_publish(&ep, ports, n_ports, true, err) < 0))
 		goto lab7;
 	/* Then in its own: the namespace (lab 6), the veth, the files, the DNS server. */
 	if (net_enter(mode, err) < 0) {
@@ -543,18 +574,17 @@ int ctr_net_up(struct container *c, err_t *err)
 	}
 	if (nl_open(&here, err) < 0 || veth_plug(&host, &here, saved_host_ns, &ep, err) < 0 ||
 	    write_etc(c, hostname, &ep, user_network, err) < 0 ||
-	    (user_network && dns_start(c->root, ep.network, err) < 0))
+	    (user_network && dns_start(c->root, c->id, err) < 0))
 		goto out;
 
 	/* NetworkSettings, as `inspect` shows them. */
 	char addr[32], gateway[32];
 	inet_ntop(AF_INET, &ep.addr, addr, sizeof(addr));
 	inet_ntop(AF_INET, &ep.gateway, gateway, sizeof(gateway));
-	json_t *settings = json_pack("{s:s, s:s, s:i, s:s, s:o, s:{s:{s:s, s:i, s:s, s:s}}}", "IPAddress",
-				     user_network ? "" : addr, "Gateway", user_network ? "" : gateway, "IPPrefixLen",
-				     user_network ? 0 : ep.prefix, "MacAddress", user_network ? "" : ep.mac, "Ports",
-				     ports_json(ports, n_ports), "Networks", ep.network, "IPAddress", addr, "IPPrefixLen",
-				     ep.prefix, "Gateway", gateway, "MacAddress", ep.mac);
+	json_t *settings = json_pack("{s:s, s:s, s:i, s:s, s:o, s:{s:o}}", "IPAddress", user_network ? "" : addr,
+				     "Gateway", user_network ? "" : gateway, "IPPrefixLen", user_network ? 0 : ep.prefix,
+				     "MacAddress", user_network ? "" : ep.mac, "Ports", ports_json(ports, n_ports),
+				     "Networks", ep.network, endpoint_json(&ep));
 	rc = ctr_record_network(c, settings, err);
 	json_decref(settings);
 	goto out;
@@ -610,18 +640,23 @@ void ctr_net_down(const char *root, json_t *doc)
 
 /* --- the embedded DNS server ----------------------------------------------------------------- */
 
-/* The address of the container named name on network, or false. */
-static bool dns_lookup(const char *root, const char *network, const char *name, struct in_addr *out)
+/* The address of the container named name on a user network that container self is on. */
+static bool dns_lookup(const char *root, const char *self, const char *name, struct in_addr *out)
 {
 	_cleanup_json_ json_t *store = NULL;
 	err_t err;
-	const char *id;
-	json_t *ctr;
+	const char *net_name, *id;
+	json_t *net, *ctr;
 
 	if (net_store_read(root, &store, &err) < 0)
 		return false;
-	json_object_foreach(json_object_get(json_object_get(store, network), "Containers"), id, ctr) {
-		if (strcasecmp(json_str(ctr, "Name"), name) == 0 || strncmp(id, name, 12) == 0) {
+	json_object_foreach(store, net_name, net) {
+		json_t *containers = json_object_get(net, "Containers");
+		if (strcmp(net_name, NET_DEFAULT) == 0 || !json_object_get(containers, self))
+			continue; /* the default network has no names, as Docker's */
+		json_object_foreach(containers, id, ctr) {
+			if (strcasecmp(json_str(ctr, "Name"), name) != 0 && strncmp(id, name, 12) != 0)
+				continue;
 			char text[32];
 			snprintf(text, sizeof(text), "%s", json_str(ctr, "IPv4Address"));
 			*strchrnul(text, '/') = '\0';
@@ -635,7 +670,7 @@ static bool dns_lookup(const char *root, const char *network, const char *name, 
  * Answer one DNS query (RFC 1035) in place: an A question about a container's name gets its
  * address; anything else "no such name". Returns the answer's length, or 0 to ignore it.
  */
-static size_t dns_answer(const char *root, const char *network, unsigned char *msg, size_t len, size_t cap)
+static size_t dns_answer(const char *root, const char *self, unsigned char *msg, size_t len, size_t cap)
 {
 	char name[256];
 	size_t at = 12, n = 0;
@@ -658,7 +693,7 @@ static size_t dns_answer(const char *root, const char *network, unsigned char *m
 	size_t question_end = at + 5;
 	unsigned type = (unsigned)(msg[at + 1] << 8 | msg[at + 2]);
 	struct in_addr addr;
-	bool known = dns_lookup(root, network, name, &addr), found = known && type == 1;
+	bool known = dns_lookup(root, self, name, &addr), found = known && type == 1;
 
 	msg[2] = 0x84 | (msg[2] & 0x01); /* a response, authoritative, RD copied */
 	msg[3] = known ? 0x80 : 0x83;    /* recursion available; no error (an AAAA: no answer), or NXDOMAIN */
@@ -673,7 +708,7 @@ static size_t dns_answer(const char *root, const char *network, unsigned char *m
 	return question_end + 16;
 }
 
-static int dns_start(const char *root, const char *network, err_t *err)
+static int dns_start(const char *root, const char *self, err_t *err)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(53) };
 	inet_pton(AF_INET, "127.0.0.11", &sa.sin_addr);
@@ -710,8 +745,142 @@ static int dns_start(const char *root, const char *network, err_t *err)
 		ssize_t got = recvfrom(3, msg, sizeof(msg), 0, (struct sockaddr *)&from, &from_len);
 		if (got < 0)
 			continue;
-		size_t reply = dns_answer(root, network, msg, (size_t)got, sizeof(msg));
+		size_t reply = dns_answer(root, self, msg, (size_t)got, sizeof(msg));
 		if (reply)
 			sendto(3, msg, reply, 0, (struct sockaddr *)&from, from_len);
 	}
+}
+
+/* --- network connect and disconnect ---------------------------------------------------------- */
+
+/* Run fn in the network namespace of c's PID 1, and come back. */
+static int in_container_ns(const struct container *c, int (*fn)(void *arg, int host_ns, err_t *err), void *arg,
+			   err_t *err)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)ctr_pid(c));
+	_cleanup_close_ int theirs = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int ours = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (theirs < 0 || ours < 0)
+		return err_sys(err, "open %s", path);
+	if (setns(theirs, CLONE_NEWNET) < 0)
+		return err_sys(err, "join the container's network namespace");
+	int rc = fn(arg, ours, err);
+	if (setns(ours, CLONE_NEWNET) < 0 && rc == 0)
+		rc = err_sys(err, "back to the host's network namespace");
+	return rc;
+}
+
+struct plug {
+	struct nl *host;
+	struct endpoint *ep;
+};
+
+static int plug_here(void *arg, int host_ns, err_t *err)
+{
+	struct plug *p = arg;
+	struct nl here;
+
+	if (nl_open(&here, err) < 0)
+		return -1;
+	int rc = veth_plug(p->host, &here, host_ns, p->ep, err);
+	nl_close(&here);
+	return rc;
+}
+
+static int unplug_here(void *arg, int host_ns, err_t *err)
+{
+	struct nl here;
+
+	(void)host_ns;
+	if (nl_open(&here, err) < 0)
+		return -1;
+	/* ip link del ethN: both ends of the pair go. */
+	struct nlmsghdr *msg = nl_request(&here, RTM_DELLINK, 0);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(msg, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(msg, IFLA_IFNAME, (const char *)arg);
+	char what[64];
+	snprintf(what, sizeof(what), "ip link del %s", (const char *)arg);
+	int rc = nl_talk(&here, msg, what, err);
+	nl_close(&here);
+	return rc;
+}
+
+/* c's NetworkSettings with Networks[name] set to entry (or removed when entry is NULL). */
+static int record_endpoint(struct container *c, const char *name, json_t *entry, err_t *err)
+{
+	json_t *settings = json_deep_copy(json_object_get(c->doc, "NetworkSettings"));
+
+	if (!settings)
+		settings = json_object();
+	json_t *networks = json_object_get(settings, "Networks");
+	if (!networks) {
+		networks = json_object();
+		json_object_set_new(settings, "Networks", networks);
+	}
+	if (entry)
+		json_object_set_new(networks, name, entry);
+	else
+		json_object_del(networks, name);
+	int rc = ctr_record_network(c, settings, err);
+	json_decref(settings);
+	return rc;
+}
+
+int ctr_net_connect(struct container *c, const char *ref, err_t *err)
+{
+	const char *mode = json_str(json_object_get(c->doc, "HostConfig"), "NetworkMode");
+	json_t *networks = json_object_get(json_object_get(c->doc, "NetworkSettings"), "Networks");
+
+	if (!ctr_monitor_alive(c) || ctr_pid(c) <= 0)
+		return err_msg(err, EINVAL, "container %s is not running", json_str(c->doc, "Name") + 1);
+	if (mode && (strcmp(mode, "host") == 0 || strcmp(mode, "none") == 0))
+		return err_msg(err, EINVAL, "container %s is on the %s network: it cannot join another",
+			       json_str(c->doc, "Name") + 1, mode);
+	struct endpoint ep;
+	if (net_attach(c->root, ref, c->id, json_str(c->doc, "Name") + 1, &ep, err) < 0)
+		return -1;
+	if (json_object_get(networks, ep.network))
+		return err_msg(err, EEXIST, "endpoint with name %s already exists in network %s",
+			       json_str(c->doc, "Name") + 1, ep.network);
+	/* The next interface name: one more than the networks it is on. */
+	snprintf(ep.ifname, sizeof(ep.ifname), "eth%zu", json_object_size(networks));
+	ep.default_route = false;
+	struct nl host;
+	if (nl_open(&host, err) < 0)
+		goto undo;
+	struct plug p = { .host = &host, .ep = &ep };
+	int rc = br_ensure(&host, &ep, err) < 0 ? -1 : in_container_ns(c, plug_here, &p, err);
+	nl_close(&host);
+	if (rc < 0)
+		goto undo;
+	return record_endpoint(c, ep.network, endpoint_json(&ep), err);
+undo:;
+	err_t ignored;
+	in_container_ns(c, unplug_here, ep.ifname, &ignored);
+	net_detach(c->root, ep.network, c->id, &ignored);
+	return -1;
+}
+
+int ctr_net_disconnect(struct container *c, const char *ref, err_t *err)
+{
+	_cleanup_json_ json_t *store = NULL;
+	json_t *networks = json_object_get(json_object_get(c->doc, "NetworkSettings"), "Networks");
+
+	if (net_store_read(c->root, &store, err) < 0)
+		return -1;
+	json_t *net = net_find(store, ref, err);
+	if (!net)
+		return -1;
+	const char *name = json_str(net, "Name");
+	json_t *entry = json_object_get(networks, name);
+	if (!entry || !ctr_monitor_alive(c))
+		return err_msg(err, ENOENT, "container %s is not connected to network %s", json_str(c->doc, "Name") + 1,
+			       name);
+	const char *ifname = json_str(entry, "IfName") ? json_str(entry, "IfName") : "eth0";
+	if (in_container_ns(c, unplug_here, (void *)ifname, err) < 0 || net_detach(c->root, name, c->id, err) < 0)
+		return -1;
+	return record_endpoint(c, name, NULL, err);
 }

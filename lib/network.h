@@ -49,6 +49,8 @@ struct endpoint {
 	int prefix;           /* the subnet's prefix length */
 	char mac[18];         /* "02:xx:xx:xx:xx:xx" */
 	bool internal;        /* --internal: no way out */
+	char ifname[IFNAMSIZ]; /* the container's interface: eth0, then eth1... (network connect) */
+	bool default_route;   /* the container's way out goes through this network (its first) */
 };
 
 /* A published port: HOST_IP:HOST_PORT on the host goes to the container's port. */
@@ -91,6 +93,14 @@ int net_attach(const char *root, const char *ref, const char *id, const char *na
 /* Free container id's address on every network (under the lock). */
 int net_detach_all(const char *root, const char *id, err_t *err);
 
+/* Free container id's address on network ref only. ENOENT when it has none there. */
+int net_detach(const char *root, const char *ref, const char *id, err_t *err);
+
+/* `network connect NET CONTAINER`: plug running container c into network ref as one more
+ * interface (eth1, eth2, ...), and `network disconnect`: take it out again. */
+int ctr_net_connect(struct container *c, const char *ref, err_t *err);
+int ctr_net_disconnect(struct container *c, const char *ref, err_t *err);
+
 /* Parse "[IP:]HOST:CONTAINER[/PROTO]", "IP::CONTAINER[/PROTO]" or "CONTAINER[/PROTO]" (host
  * port 0: chosen when the container starts). EINVAL with Docker's words when it is not one. */
 int port_parse(const char *text, struct port_map *out, err_t *err);
@@ -130,10 +140,11 @@ int br_ensure(struct nl *host, const struct endpoint *ep, err_t *err);
 int br_remove(const json_t *net, err_t *err);
 
 /*
- * Plug the calling process's network namespace into ep's bridge: a veth pair, one end eth0
- * here with ep->mac, ep->addr/ep->prefix and a default route through ep->gateway, the other
- * end (named "veth" and 7 hex digits) in the host's namespace (host_ns, an fd of it), attached
- * to the bridge and up. host is a netlink socket in the host's namespace, here one in ours.
+ * Plug the calling process's network namespace into ep's bridge: a veth pair, one end
+ * ep->ifname (eth0) here with ep->mac, ep->addr/ep->prefix and, when ep->default_route, a
+ * default route through ep->gateway; the other end (named "veth" and 7 hex digits) in the
+ * host's namespace (host_ns, an fd of it), attached to the bridge and up. host is a netlink
+ * socket in the host's namespace, here one in ours.
  */
 int veth_plug(struct nl *host, struct nl *here, int host_ns, const struct endpoint *ep, err_t *err);
 

@@ -377,23 +377,29 @@ now_ms() {
 }
 
 @test "run -it gives a terminal: line editing, Ctrl-C, window size, status, terminal restored" {
+	# Like a person, it waits for the prompt ("# ") before typing the next line.
 	run "$PTYRUN" 30 90 minidock run -it --rm busybox sh <<-'EOF'
 		expect #
 		send echo hel''lo\r
 		expect hello
+		expect #
 		send stty size\r
 		expect 30 90
+		expect #
 		resize 41 123
 		sleep 300
 		send stty size\r
 		expect 41 123
-		send sleep 100\r
+		expect #
+		send echo st''arted; sleep 100\r
+		expect started
 		sleep 500
 		send \x03
 		expect ^C
-		sleep 300
+		expect #
 		send echo after ctrl-c\r
 		expect after ctrl-c
+		expect #
 		send exit 4\r
 	EOF
 	[ "$status" -eq 0 ] || fail "ptyrun: $output"

@@ -270,3 +270,37 @@ nft_elements() {
 	run sh -c 'grep -l "^minidock-dns" /proc/[0-9]*/comm 2>/dev/null'
 	[ -z "$output" ] || fail "DNS servers left: $output"
 }
+
+@test "network connect plugs a running container into one more network (eth1); disconnect takes it out" {
+	minidock network create left >/dev/null
+	minidock network create right >/dev/null
+	minidock run -d --name lc --network left busybox sleep 60 >/dev/null
+	minidock run -d --name rc --network right busybox sleep 60 >/dev/null
+	local rc_ip
+	rc_ip=$(minidock inspect -f '{{.NetworkSettings.Networks.right.IPAddress}}' rc)
+	run minidock exec lc ping -c 1 -W 2 "$rc_ip"
+	[ "$status" -ne 0 ] || fail "left reached right before connect"
+	run minidock network connect right lc
+	[ "$status" -eq 0 ] || fail "connect: $output"
+	run minidock exec lc ip -o -4 addr show eth1
+	[[ "$output" == *"inet ${rc_ip%.*}."* ]] || fail "eth1: $output"
+	run minidock exec lc ping -c 1 -W 2 "$rc_ip"
+	[ "$status" -eq 0 ] || fail "connected, but right's $rc_ip unreachable: $output"
+	run minidock exec lc nslookup rc 127.0.0.11
+	[[ "$output" == *"Address: $rc_ip"* ]] || fail "rc by name: $output"
+	run minidock network connect right lc
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"already exists"* ]]
+	run minidock network rm right
+	[ "$status" -ne 0 ]
+	run minidock network disconnect right lc
+	[ "$status" -eq 0 ] || fail "disconnect: $output"
+	run minidock exec lc ip link show eth1
+	[ "$status" -ne 0 ]
+	run minidock exec lc ping -c 1 -W 2 "$rc_ip"
+	[ "$status" -ne 0 ]
+	run minidock network inspect right
+	[[ "$output" != *"\"lc\""* ]] || fail "lc still on right: $output"
+	run minidock network disconnect right lc
+	[ "$status" -ne 0 ]
+}

@@ -8,7 +8,7 @@
  * and stderr, copies all it prints to stdout, and follows the actions read from stdin, one per
  * line:
  *	send TEXT         write TEXT to the terminal (\r, \n, \xHH understood), as typed keys
- *	expect TEXT       wait (at most 10 s) until the output so far contains TEXT
+ *	expect TEXT       wait (at most 10 s) until the output since the last send contains TEXT
  *	resize ROWS COLS  change the terminal's size (the kernel sends SIGWINCH)
  *	sleep MS          wait MS milliseconds
  * At the end it waits for COMMAND and prints "ptyrun: exit N" and "ptyrun: termios same" or
@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 static char seen[1 << 20];
-static size_t seen_len;
+static size_t seen_len, mark; /* mark: where the output after the last send begins */
 static int master;
 
 /* Copy what the terminal printed, for up to ms milliseconds. */
@@ -114,13 +114,14 @@ int main(int argc, char **argv)
 		line[strcspn(line, "\n")] = '\0';
 		if (strncmp(line, "send ", 5) == 0) {
 			size_t n = unescape(line + 5, text);
+			mark = seen_len;
 			if (write(master, text, n) < 0)
 				perror("ptyrun: send");
 			pump(50);
 		} else if (strncmp(line, "expect ", 7) == 0) {
 			size_t n = unescape(line + 7, text);
 			text[n] = '\0';
-			for (int waited = 0; !strstr(seen, text); waited += 100) {
+			for (int waited = 0; !strstr(seen + mark, text); waited += 100) {
 				if (waited >= 10000) {
 					printf("\nptyrun: timed out waiting for %s\n", text);
 					kill(child, SIGKILL);
