@@ -45,6 +45,6 @@ int cli_fail(const err_t *err);
 /* The commands (each defined in its cmd_*.c file). */
 extern const struct command cmd_run, cmd_create, cmd_start, cmd_ps, cmd_inspect, cmd_logs, cmd_exec;
 extern const struct command cmd_stop, cmd_kill, cmd_rm, cmd_wait, cmd_restart, cmd_container;
-extern const struct command cmd_image, cmd_network, cmd_port;
+extern const struct command cmd_image, cmd_network, cmd_port, cmd_system;
 
 #endif

@@ -21,6 +21,7 @@
 #include "fsutil.h"
 #include "json.h"
 #include "lock.h"
+#include "network.h"
 
 static int stop_main(int argc, char **argv, const struct cli_ctx *ctx);
 static int kill_main(int argc, char **argv, const struct cli_ctx *ctx);
@@ -85,6 +86,7 @@ const struct command cmd_container = {
 	.help = "Commands:\n"
 		"  ls [-a] [-q]        list containers (as 'minidock ps')\n"
 		"  prune [-f]          remove all stopped containers\n"
+		"  (and `minidock system prune [-f]`: stopped containers and unused networks)\n"
 		"  create, start, run, stop, kill, rm, wait, restart, logs, exec, inspect:\n"
 		"                      as the top-level commands\n",
 	.run = container_main,
@@ -354,6 +356,53 @@ static int prune(int argc, char **argv, const struct cli_ctx *ctx)
 	}
 	printf("\nTotal reclaimed space: 0B\n");
 	return 0;
+}
+
+static int system_main(int argc, char **argv, const struct cli_ctx *ctx);
+
+const struct command cmd_system = {
+	.name = "system",
+	.usage = "prune [-f]",
+	.summary = "Remove stopped containers and the networks no container uses",
+	.help = "Options:\n  -f, --force   do not ask\n",
+	.run = system_main,
+};
+
+/* `system prune`: what `container prune` removes, then every user network left unused. */
+static int system_main(int argc, char **argv, const struct cli_ctx *ctx)
+{
+	bool force = argc > 2 && (strcmp(argv[2], "-f") == 0 || strcmp(argv[2], "--force") == 0);
+
+	if (argc > 1 && strcmp(argv[1], "--help") == 0)
+		return cli_help(&cmd_system);
+	if (argc < 2 || strcmp(argv[1], "prune") != 0 || argc > (force ? 3 : 2))
+		return cli_usage_error(&cmd_system, "usage: minidock system prune [-f]");
+	if (!force) {
+		char answer[16] = "";
+		fprintf(stderr, "WARNING! This will remove all stopped containers and all networks not used "
+				"by at least one container.\nAre you sure you want to continue? [y/N] ");
+		if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y'))
+			return 0;
+	}
+	char *prune_argv[] = { "prune", "-f", NULL };
+	int status = prune(2, prune_argv, ctx);
+	_cleanup_json_ json_t *store = NULL;
+	err_t err;
+	const char *name;
+	json_t *net;
+	if (net_store_read(ctx->root, &store, &err) < 0)
+		return cli_fail(&err), 1;
+	printf("Deleted Networks:\n");
+	json_object_foreach(store, name, net) {
+		if (strcmp(name, NET_DEFAULT) == 0 || strcmp(name, "host") == 0 || strcmp(name, "none") == 0 ||
+		    json_object_size(json_object_get(net, "Containers")) > 0)
+			continue;
+		json_t *gone = NULL;
+		if (net_remove(ctx->root, name, &gone, &err) == 0 && br_remove(gone, &err) == 0)
+			printf("%s\n", name);
+		json_decref(gone);
+	}
+	return status;
 }
 
 static int container_main(int argc, char **argv, const struct cli_ctx *ctx)

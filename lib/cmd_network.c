@@ -174,6 +174,12 @@ static int network_main(int argc, char **argv, const struct cli_ctx *ctx)
 		return cli_help(&cmd_network);
 	if (state_dir(ctx, root, &err) < 0)
 		return cli_fail(&err);
+	/* Containers whose monitor died still hold addresses until they are loaded once: load
+	 * them all first, so that `network rm` and `inspect` see the truth. */
+	struct container *list;
+	size_t n;
+	if (ctr_list(root, &list, &n, &err) == 0)
+		ctr_free_list(list, n);
 	if (strcmp(argv[1], "create") == 0)
 		return network_create(argc - 1, argv + 1, root);
 	if (strcmp(argv[1], "ls") == 0 || strcmp(argv[1], "list") == 0)

@@ -82,14 +82,14 @@ setup() {
 
 @test "cli: every container command has --help, and refuses unknown flags and missing arguments with 125" {
 	local cmd
-	for cmd in create start ps logs exec stop kill rm wait restart inspect container; do
+	for cmd in create start ps logs exec stop kill rm wait restart inspect container network port system; do
 		run $MD $cmd --help
 		[ "$status" -eq 0 ] || { echo "$cmd --help: $output"; return 1; }
 		[[ "$output" == *"Usage:  minidock $cmd"* ]]
 		run $MD $cmd --bogus x
 		[ "$status" -eq 125 ] || { echo "$cmd --bogus: $status $output"; return 1; }
 	done
-	for cmd in start logs exec stop kill rm wait restart inspect; do
+	for cmd in start logs exec stop kill rm wait restart inspect port; do
 		run $MD $cmd
 		[ "$status" -eq 125 ] || { echo "$cmd without arguments: $status $output"; return 1; }
 		[[ "$output" == *"See 'minidock $cmd --help'."* ]]
@@ -129,4 +129,32 @@ setup() {
 	run $MD container prune -f
 	[ "$status" -eq 0 ]
 	[[ "$output" == "Deleted Containers:"* ]]
+}
+
+@test "cli: network commands refuse bad input: a subnet, a gateway, a driver, -p, a built-in network" {
+	export MINIDOCK_ROOT=$BATS_TEST_TMPDIR/state
+	run $MD network create --subnet 10.1.0.0/33 bad
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"invalid subnet"* ]]
+	run $MD network create --subnet 10.1.0.0/24 --gateway 10.2.0.1 bad
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"invalid gateway"* ]]
+	run $MD network create -d overlay bad
+	[ "$status" -eq 125 ]
+	run $MD network create 'a/b'
+	[ "$status" -eq 125 ]
+	run $MD network rm bridge
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"pre-defined network"* ]]
+	run $MD network rm nosuch
+	[[ "$output" == *"network nosuch not found"* ]]
+	run $MD network ls
+	[[ "$output" == *"bridge"*"host"*"none"* ]]
+	for p in 0 65536 80/sctp x:80 1.2.3:80:80; do
+		run $MD run --rm -p "$p" --rootfs / true
+		[ "$status" -eq 125 ] || { echo "-p $p: $status $output"; return 1; }
+	done
+	run $MD system prune -f
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Deleted Containers:"*"Deleted Networks:"* ]]
 }

@@ -269,6 +269,12 @@ nft_elements() {
 	minidock run --rm --network dnsnet busybox true
 	run sh -c 'grep -l "^minidock-dns" /proc/[0-9]*/comm 2>/dev/null'
 	[ -z "$output" ] || fail "DNS servers left: $output"
+	# system prune: the stopped containers and the unused networks (bridges included) go.
+	run minidock system prune -f
+	[ "$status" -eq 0 ]
+	[ -z "$(minidock ps -a -q)" ]
+	[ "$(minidock network ls -q | wc -l)" -eq 3 ] || fail "networks left: $(minidock network ls)"
+	! ip -o link show | grep -q ': md-' || fail "bridges left: $(ip -o link show | grep ': md-')"
 }
 
 @test "network connect plugs a running container into one more network (eth1); disconnect takes it out" {
