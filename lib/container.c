@@ -120,25 +120,10 @@ static int read_doc(const struct container *c, json_t **out, err_t *err)
  */
 static int write_doc(const struct container *c, const json_t *doc, err_t *err)
 {
-	char path[PATH_MAX + 32], tmp[PATH_MAX + 48];
+	char path[PATH_MAX + 32];
 
 	snprintf(path, sizeof(path), "%s/container.json", c->dir);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	_cleanup_free_ char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
-	if (!text)
-		return err_set(err, ENOMEM, "write %s", path);
-	_cleanup_fclose_ FILE *f = fopen(tmp, "we");
-	if (!f || fputs(text, f) < 0 || fputc('\n', f) < 0 || fflush(f) != 0) {
-		err_sys(err, "write %s", tmp);
-		unlink(tmp);
-		return -1;
-	}
-	if (rename(tmp, path) < 0) {
-		err_sys(err, "write %s", path);
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
+	return json_replace_file(path, doc, err);
 }
 
 bool ctr_monitor_alive(const struct container *c)

@@ -9,19 +9,15 @@ load helpers
 PTYRUN=${PTYRUN:-/grader/bin/ptyrun}
 
 setup_file() {
-	export MINIDOCK_ROOT=$BATS_FILE_TMPDIR/state
-	minidock image load -i "$IMAGES/busybox-oci.tar" >/dev/null
+	shared_state_setup_file
 }
 
 setup() {
-	export MINIDOCK_ROOT=$BATS_FILE_TMPDIR/state
+	shared_state_setup
 }
 
 teardown() {
-	# Every container a test made goes, whatever the test did; then the common checks.
-	local ids
-	ids=$(minidock ps -a -q 2>/dev/null) || true
-	[ -z "$ids" ] || minidock rm -f $ids >/dev/null 2>&1 || true
+	remove_all_containers
 	common_teardown
 }
 

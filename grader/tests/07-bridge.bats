@@ -7,18 +7,16 @@
 load helpers
 
 setup_file() {
-	export MINIDOCK_ROOT=$BATS_FILE_TMPDIR/state
-	minidock image load -i "$IMAGES/busybox-oci.tar" >/dev/null
+	shared_state_setup_file
 }
 
 setup() {
-	export MINIDOCK_ROOT=$BATS_FILE_TMPDIR/state
+	shared_state_setup
 }
 
 teardown() {
-	local ids net
-	ids=$(minidock ps -a -q 2>/dev/null) || true
-	[ -z "$ids" ] || minidock rm -f $ids >/dev/null 2>&1 || true
+	local net
+	remove_all_containers
 	for net in $(minidock network ls 2>/dev/null | awk 'NR>1 {print $2}'); do
 		case $net in bridge | host | none) ;; *) minidock network rm "$net" >/dev/null 2>&1 || true ;; esac
 	done

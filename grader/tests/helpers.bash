@@ -84,6 +84,24 @@ fail() {
 	return 1
 }
 
+# Stages 4, 6 and 7 share one state directory per file, with the busybox image loaded once:
+# their setup_file, setup and teardown call these.
+shared_state_setup_file() {
+	export MINIDOCK_ROOT=$BATS_FILE_TMPDIR/state
+	minidock image load -i "$IMAGES/busybox-oci.tar" >/dev/null
+}
+
+shared_state_setup() {
+	export MINIDOCK_ROOT=$BATS_FILE_TMPDIR/state
+}
+
+# Every container a test made goes, whatever the test did.
+remove_all_containers() {
+	local ids
+	ids=$(minidock ps -a -q 2>/dev/null) || true
+	[ -z "$ids" ] || minidock rm -f $ids >/dev/null 2>&1 || true
+}
+
 # What every test's teardown does; a file with a teardown of its own calls it last.
 common_teardown() {
 	# When a test fails after `run`, show what the command said: that is the reason a student
