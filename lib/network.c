@@ -568,14 +568,18 @@ int ctr_net_up(struct container *c, err_t *err)
 		goto lab7;
 	/* Then in its own: the namespace (lab 6), the veth, the files, the DNS server. */
 	if (net_enter(mode, err) < 0) {
-		if (lab_missing(err, 6)) /* lab 6 not written yet: the host's network, as before */
+		if (lab_missing(err, 6)) { /* lab 6 not written yet: the host's network, as before */
 			log_debug("%s: the container keeps the host's network", err->msg);
-		goto out;
+			err_t ignored;
+			net_detach_all(c->root, c->id, &ignored);
+			rc = 0;
+		}
+		goto withdraw;
 	}
 	if (nl_open(&here, err) < 0 || veth_plug(&host, &here, saved_host_ns, &ep, err) < 0 ||
 	    write_etc(c, hostname, &ep, user_network, err) < 0 ||
 	    (user_network && dns_start(c->root, c->id, err) < 0))
-		goto out;
+		goto withdraw;
 
 	/* NetworkSettings, as `inspect` shows them. */
 	char addr[32], gateway[32];
@@ -587,6 +591,17 @@ int ctr_net_up(struct container *c, err_t *err)
 				     "Networks", ep.network, endpoint_json(&ep));
 	rc = ctr_record_network(c, settings, err);
 	json_decref(settings);
+	if (rc == 0)
+		goto out;
+withdraw:
+	/* Not in NetworkSettings yet, so ctr_net_down() would not know them: the published ports
+	 * go now, from the host's namespace where the table is. (The address goes with
+	 * ctr_net_down(), the veth with the namespace.) */
+	if (n_ports > 0) {
+		err_t ignored;
+		if (setns(saved_host_ns, CLONE_NEWNET) == 0)
+			ports_publish(&ep, ports, n_ports, false, &ignored);
+	}
 	goto out;
 lab7:
 	if (lab_missing(err, 7)) { /* lab 7 not written yet: a namespace with a loopback only */
