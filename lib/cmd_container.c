@@ -259,7 +259,7 @@ static int rm_main(int argc, char **argv, const struct cli_ctx *ctx)
 	for (int i = optind; i < argc; i++) {
 		struct container c = { .doc = NULL };
 		err_t err;
-		if (ctr_load(ctx->root, argv[i], &c, &err) < 0 || ctr_remove(&c, force, &err) < 0) {
+		if (ctr_load_any(ctx->root, argv[i], &c, &err) < 0 || ctr_remove(&c, force, &err) < 0) {
 			cli_fail(&err);
 			status = 1;
 		} else {

@@ -47,6 +47,29 @@ static int open_store(const struct cli_ctx *ctx, char *root, int *lock_fd, json_
 	return store ? store_read(root, store, err) : 0;
 }
 
+/*
+ * A load stages its work in ROOT/tmp/load-XXXXXX and removes it at the end. One killed halfway
+ * (kill -9, a power cut) leaves it behind; loads hold the state lock, so under the lock any
+ * load-* there is such debris.
+ */
+static void clear_stale_loads(const char *root)
+{
+	char dir[PATH_MAX + 8], path[PATH_MAX + 300];
+	snprintf(dir, sizeof(dir), "%s/tmp", root);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		err_t ignored;
+		if (strncmp(de->d_name, "load-", 5) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		log_debug("removing %s, left by a load that died", path);
+		fs_remove_tree(path, &ignored);
+	}
+	if (d)
+		closedir(d);
+}
+
 static int image_load(int argc, char **argv, const struct cli_ctx *ctx)
 {
 	const char *input = NULL;
@@ -65,8 +88,11 @@ static int image_load(int argc, char **argv, const struct cli_ctx *ctx)
 	_cleanup_close_ int lock = -1;
 	_cleanup_json_ json_t *loaded = json_array();
 	err_t err;
+	if (open_store(ctx, root, &lock, NULL, &err) < 0)
+		return cli_fail(&err);
+	clear_stale_loads(root);
 	log_debug("load %s into %s", input, root);
-	if (open_store(ctx, root, &lock, NULL, &err) < 0 || img_load(root, input, loaded, &err) < 0)
+	if (img_load(root, input, loaded, &err) < 0)
 		return cli_fail(&err);
 	size_t i;
 	json_t *name;
@@ -123,8 +149,9 @@ static int image_ls(int argc, char **argv, const struct cli_ctx *ctx)
 		json_t *layer;
 		json_array_foreach(json_object_get(image, "Layers"), i, layer) {
 			char path[PATH_MAX];
-			snprintf(path, sizeof(path), "%s/layers/%s", root, json_string_value(layer) + 7);
-			size += tree_size(path);
+			err_t ignored; /* store_read() checked every layer: this cannot fail */
+			if (store_layer_path(root, json_string_value(layer), path, sizeof(path), &ignored) == 0)
+				size += tree_size(path);
 		}
 		json_t *tags = json_object_get(image, "RepoTags");
 		json_t *tag;
@@ -136,6 +163,10 @@ static int image_ls(int argc, char **argv, const struct cli_ctx *ctx)
 		if (json_array_size(tags) == 0)
 			printf("%-30s %-12s %-14.12s %.1fMB\n", "<none>", "<none>", id, size / 1e6);
 	}
+	/* Entries store_read() set aside: said, once each, where the user looks. */
+	json_object_foreach(json_object_get(store, "damaged"), id, image)
+		fprintf(stderr, "minidock: warning: images.json: image \"%.80s\" is damaged (%s): not listed\n", id,
+			json_str(image, "Reason") ? json_str(image, "Reason") : "unreadable");
 	return 0;
 }
 
@@ -212,10 +243,8 @@ static void remove_unused(const char *root, const json_t *store, const json_t *i
 			json_array_foreach(json_object_get(other, "Layers"), j, l)
 				shared |= json_equal(l, layer);
 		}
-		if (!shared) {
-			snprintf(path, sizeof(path), "%s/layers/%s", root, json_string_value(layer) + 7);
+		if (!shared && store_layer_path(root, json_string_value(layer), path, sizeof(path), &ignored) == 0)
 			fs_remove_tree(path, &ignored);
-		}
 	}
 	snprintf(path, sizeof(path), "%s/blobs/sha256/%s", root, id);
 	unlink(path);

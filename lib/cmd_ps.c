@@ -153,9 +153,12 @@ static int ps_main(int argc, char **argv, const struct cli_ctx *ctx)
 		snprintf(row[ID], 160, "%.*s", no_trunc ? CTR_ID_LEN : 12, list[i].id);
 		snprintf(row[IMAGE], 160, "%s", image && *image ? image : json_str(doc, "Rootfs"));
 		command_text(doc, no_trunc, row[COMMAND], 160);
-		time_human_duration(seconds_since(json_str(doc, "Created")), ago, sizeof(ago));
-		snprintf(row[CREATED], 160, "%s ago", ago);
+		double age = seconds_since(json_str(doc, "Created"));
+		time_human_duration(age, ago, sizeof(ago));
+		snprintf(row[CREATED], 160, "%s%s", age < 0 ? "" : ago, age < 0 ? "" : " ago");
 		status_text(json_object_get(doc, "State"), row[STATUS], 160);
+		if (ctr_damaged(&list[i]))
+			snprintf(row[STATUS], 160, "Dead (damaged state)");
 		row[PORTS][0] = '\0';
 		snprintf(row[NAMES], 160, "%s", json_str(doc, "Name") + 1);
 		for (int col = 0; col < N_COLUMNS; col++) {

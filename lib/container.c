@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "digest.h"
 #include "fsutil.h"
 #include "json.h"
 #include "lock.h"
@@ -100,6 +101,68 @@ static void set_paths(struct container *c, const char *root, const char *id)
 	snprintf(c->dir, sizeof(c->dir), "%s/containers/%s", root, id);
 }
 
+/* Is member key of obj absent or of JSON type type? */
+static bool optional(const json_t *obj, const char *key, json_type type)
+{
+	const json_t *v = json_object_get(obj, key);
+	return !v || json_typeof(v) == type;
+}
+
+/* Is member key of obj an array of strings (absent counts when may_lack)? */
+static bool strings(const json_t *obj, const char *key, bool may_lack)
+{
+	const json_t *v = json_object_get(obj, key);
+	size_t i;
+	json_t *s;
+
+	if (!v)
+		return may_lack;
+	if (!json_is_array(v))
+		return false;
+	json_array_foreach(v, i, s) {
+		if (!json_is_string(s))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Why doc, read from container id's container.json, cannot be used, or NULL. Every value the
+ * code reads is checked for its type here, once, so that no later json_*_value() meets a
+ * number where it expects a string (or a NULL, and crashes).
+ */
+static const char *doc_fault(const json_t *doc, const char *id)
+{
+	const json_t *config = json_object_get(doc, "Config"), *state = json_object_get(doc, "State");
+	const char *image = json_str(doc, "Image");
+
+	if (!json_is_object(doc))
+		return "it is not an object";
+	if (!json_str(doc, "Id") || strcmp(json_str(doc, "Id"), id) != 0)
+		return "its Id is not its directory's name";
+	if (!json_str(doc, "Name") || json_str(doc, "Name")[0] != '/' || !json_str(doc, "Created"))
+		return "Name (\"/NAME\") or Created is not a string";
+	if (!json_is_object(state) || !json_str(state, "Status") || !json_is_integer(json_object_get(state, "Pid")) ||
+	    !json_is_integer(json_object_get(state, "ExitCode")) || !optional(state, "Error", JSON_STRING) ||
+	    !optional(state, "StartedAt", JSON_STRING) || !optional(state, "FinishedAt", JSON_STRING))
+		return "State is not an object of Status, Pid, ExitCode and times";
+	if (!json_is_object(config) || !strings(config, "Cmd", false) || !strings(config, "Env", true) ||
+	    !optional(config, "Hostname", JSON_STRING) || !optional(config, "WorkingDir", JSON_STRING) ||
+	    !optional(config, "User", JSON_STRING) || !optional(config, "Image", JSON_STRING))
+		return "Config is not an object of Cmd, Env, Hostname, WorkingDir, User and Image";
+	if (!optional(doc, "HostConfig", JSON_OBJECT) || !optional(doc, "NetworkSettings", JSON_OBJECT) ||
+	    !optional(doc, "MonitorPid", JSON_INTEGER) || !strings(doc, "Args", true) ||
+	    !optional(doc, "Path", JSON_STRING) || !optional(doc, "Rootfs", JSON_STRING))
+		return "HostConfig, NetworkSettings, MonitorPid, Path, Args or Rootfs has the wrong type";
+	/* The image id names the container's layers: sha256 and 64 hex digits, or nothing. */
+	if (json_object_get(doc, "Image") && (!image || (*image && !digest_valid(image))))
+		return "Image is not an image id";
+	const json_t *tmpfs = json_object_get(json_object_get(doc, "HostConfig"), "Tmpfs");
+	if (tmpfs && !json_is_object(tmpfs))
+		return "HostConfig.Tmpfs is not an object";
+	return NULL;
+}
+
 static int read_doc(const struct container *c, json_t **out, err_t *err)
 {
 	char path[PATH_MAX + 32];
@@ -108,9 +171,32 @@ static int read_doc(const struct container *c, json_t **out, err_t *err)
 	if (json_read_file(path, DOC_MAX, out, err) < 0) {
 		if (err->code == ENOENT)
 			return err_msg(err, ENOENT, "No such container: %s", c->id);
-		return -1;
+		return err_msg(err, EBADMSG, "container %.12s is damaged: %s", c->id, err->msg);
+	}
+	const char *fault = doc_fault(*out, c->id);
+	if (fault) {
+		json_decref(*out);
+		*out = NULL;
+		return err_msg(err, EBADMSG, "container %.12s is damaged: container.json: %s", c->id, fault);
 	}
 	return 0;
+}
+
+/*
+ * What stands for a container whose container.json cannot be read: enough for `ps -a` to show
+ * it ("Dead", the reason in State.Error) and for `rm -f` to remove it, nothing to run.
+ */
+static json_t *damaged_doc(const char *id, const char *reason)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:b, s:b, s:i, s:i, s:s}, s:{s:[], s:s}, s:s}", "Id", id,
+			 "Name", "/", "Created", "", "Path", "", "Rootfs", "", "State", "Status", "dead", "Running", 0,
+			 "Dead", 1, "Pid", 0, "ExitCode", 0, "Error", reason, "Config", "Cmd", "Image", "", "Damaged",
+			 reason);
+}
+
+bool ctr_damaged(const struct container *c)
+{
+	return json_object_get(c->doc, "Damaged") != NULL;
 }
 
 /*
@@ -122,6 +208,13 @@ static int write_doc(const struct container *c, const json_t *doc, err_t *err)
 {
 	char path[PATH_MAX + 32];
 
+	/* What could not be read back is not written: a container nobody could load again. */
+	size_t size = json_dumpb(doc, NULL, 0, JSON_COMPACT | JSON_SORT_KEYS);
+	if (size >= DOC_MAX)
+		return err_msg(err, E2BIG,
+			       "the container's configuration takes %zu bytes, more than the %d minidock keeps "
+			       "(fewer or shorter arguments, environment entries or options)",
+			       size, DOC_MAX);
 	snprintf(path, sizeof(path), "%s/container.json", c->dir);
 	return json_replace_file(path, doc, err);
 }
@@ -285,12 +378,22 @@ static int list_ids(const char *root, char ***out, size_t *out_n, err_t *err)
 	return 0;
 }
 
-static int load_id(const char *root, const char *id, struct container *out, err_t *err)
+/* Load container id; one whose container.json is damaged only when allow_damaged (rm, ps). */
+static int load_id(const char *root, const char *id, struct container *out, bool allow_damaged, err_t *err)
 {
 	set_paths(out, root, id);
 	out->doc = NULL;
-	if (read_doc(out, &out->doc, err) < 0)
-		return -1;
+	if (read_doc(out, &out->doc, err) < 0) {
+		if (err->code != EBADMSG)
+			return -1;
+		if (allow_damaged) {
+			out->doc = damaged_doc(id, err->msg);
+			return out->doc ? 0 : err_set(err, ENOMEM, "container %.12s", id);
+		}
+		char reason[ERR_MSG_MAX];
+		snprintf(reason, sizeof(reason), "%s", err->msg);
+		return err_msg(err, EBADMSG, "%s (`minidock rm -f %.12s` removes it)", reason, id);
+	}
 	if (make_true(out, err) < 0) {
 		ctr_release(out);
 		return -1;
@@ -298,7 +401,7 @@ static int load_id(const char *root, const char *id, struct container *out, err_
 	return 0;
 }
 
-int ctr_load(const char *root, const char *ref, struct container *out, err_t *err)
+static int find(const char *root, const char *ref, struct container *out, bool allow_damaged, err_t *err)
 {
 	_cleanup_strv_ char **ids = NULL;
 	size_t n, ref_len = strlen(ref), matches = 0;
@@ -312,12 +415,12 @@ int ctr_load(const char *root, const char *ref, struct container *out, err_t *er
 	/* Docker's order: the full id, then the name, then a unique id prefix. */
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(ids[i], ref) == 0)
-			return load_id(root, ids[i], out, err);
+			return load_id(root, ids[i], out, allow_damaged, err);
 	const char *name = ref + (ref[0] == '/');
 	for (size_t i = 0; i < n; i++) {
 		struct container c;
 		err_t ignored;
-		if (load_id(root, ids[i], &c, &ignored) < 0)
+		if (load_id(root, ids[i], &c, false, &ignored) < 0)
 			continue;
 		bool same = strcmp(doc_name(c.doc), name) == 0;
 		if (same) {
@@ -336,7 +439,17 @@ int ctr_load(const char *root, const char *ref, struct container *out, err_t *er
 		return err_msg(err, EINVAL, "multiple containers match the id prefix \"%s\": give more of it", ref);
 	if (matches == 0)
 		return err_msg(err, ENOENT, "No such container: %s", ref);
-	return load_id(root, match, out, err);
+	return load_id(root, match, out, allow_damaged, err);
+}
+
+int ctr_load(const char *root, const char *ref, struct container *out, err_t *err)
+{
+	return find(root, ref, out, false, err);
+}
+
+int ctr_load_any(const char *root, const char *ref, struct container *out, err_t *err)
+{
+	return find(root, ref, out, true, err);
 }
 
 static int newest_first(const void *a, const void *b)
@@ -358,7 +471,7 @@ int ctr_list(const char *root, struct container **out, size_t *out_n, err_t *err
 		return err_sys(err, "list containers");
 	for (size_t i = 0; i < n; i++) {
 		err_t ignored; /* removed meanwhile, or half gone: not listed */
-		if (load_id(root, ids[i], &list[kept], &ignored) == 0)
+		if (load_id(root, ids[i], &list[kept], true, &ignored) == 0)
 			kept++;
 	}
 	qsort(list, kept, sizeof(*list), newest_first);
@@ -629,8 +742,60 @@ int ctr_wait_monitor(const struct container *c, int timeout_ms)
 	return 1;
 }
 
+/*
+ * Kill, with SIGKILL, every process that has c's monitor.lock open: its monitor, found without
+ * container.json (a damaged one cannot say its MonitorPid). An OFD lock has no owner pid (F_GETLK
+ * and /proc/locks say -1), so the holders are found by their open files, /proc/PID/fd/N.
+ */
+static void kill_lock_holders(const struct container *c)
+{
+	char path[PATH_MAX + 32], fd_dir[64], fd_path[64 + 256];
+	struct stat lock_st, st;
+
+	snprintf(path, sizeof(path), "%s/monitor.lock", c->dir);
+	if (stat(path, &lock_st) < 0)
+		return;
+	DIR *proc = opendir("/proc");
+	struct dirent *p;
+	while (proc && (p = readdir(proc))) {
+		if (p->d_name[0] < '1' || p->d_name[0] > '9' || atoi(p->d_name) == getpid())
+			continue;
+		snprintf(fd_dir, sizeof(fd_dir), "/proc/%s/fd", p->d_name);
+		DIR *fds = opendir(fd_dir);
+		struct dirent *f;
+		while (fds && (f = readdir(fds))) {
+			snprintf(fd_path, sizeof(fd_path), "%s/%s", fd_dir, f->d_name);
+			if (f->d_name[0] != '.' && stat(fd_path, &st) == 0 && st.st_dev == lock_st.st_dev &&
+			    st.st_ino == lock_st.st_ino) {
+				kill(atoi(p->d_name), SIGKILL);
+				break;
+			}
+		}
+		if (fds)
+			closedir(fds);
+	}
+	if (proc)
+		closedir(proc);
+}
+
 int ctr_remove(struct container *c, bool force, err_t *err)
 {
+	if (ctr_damaged(c)) {
+		/* Its state cannot be read: its monitor, if it lives, is found through its lock. */
+		if (ctr_monitor_alive(c)) {
+			if (!force)
+				return err_msg(err, EBUSY,
+					       "cannot remove container %.12s: it is damaged and its monitor is alive: "
+					       "force remove (rm -f)",
+					       c->id);
+			kill_lock_holders(c);
+			ctr_wait_monitor(c, -1);
+		}
+		_cleanup_close_ int lock = -1;
+		if (lock_state(c->root, &lock, err) < 0)
+			return -1;
+		return remove_dir(c, err);
+	}
 	if (ctr_reload(c, err) < 0)
 		return err->code == ENOENT ? 0 : -1;
 	if (ctr_monitor_alive(c)) {

@@ -64,6 +64,16 @@ int ctr_create(const char *root, json_t *doc, struct container *out, err_t *err)
  * state made true first. ENOENT "No such container: ref" when none matches. */
 int ctr_load(const char *root, const char *ref, struct container *out, err_t *err);
 
+/*
+ * A container whose container.json cannot be read or is not what minidock writes (a value of
+ * the wrong type, a truncated file) is damaged: ctr_load() refuses it (EBADMSG, naming the
+ * fault); ctr_load_any() and ctr_list() load it with a stand-in doc (State.Status "dead", the
+ * reason in State.Error), for which ctr_damaged() is true, so that `ps -a` shows it and
+ * `rm -f` removes it (killing its monitor, found through its lock).
+ */
+int ctr_load_any(const char *root, const char *ref, struct container *out, err_t *err);
+bool ctr_damaged(const struct container *c);
+
 /* Load every container, newest first, into a malloc'd array; free with ctr_free_list(). */
 int ctr_list(const char *root, struct container **out, size_t *out_n, err_t *err);
 void ctr_free_list(struct container *list, size_t n);

@@ -4,9 +4,20 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cleanup.h"
+
+bool digest_hex_valid(const char *s)
+{
+	return s && strlen(s) == DIGEST_HEX_LEN && strspn(s, "0123456789abcdef") == DIGEST_HEX_LEN;
+}
+
+bool digest_valid(const char *s)
+{
+	return s && strncmp(s, "sha256:", 7) == 0 && digest_hex_valid(s + 7);
+}
 
 static void to_hex(const unsigned char md[32], char *out)
 {

@@ -4,12 +4,24 @@
 #ifndef MINIDOCK_DIGEST_H
 #define MINIDOCK_DIGEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "err.h"
 #include "sha256.h"
 
+#define DIGEST_HEX_LEN 64
 #define DIGEST_LEN 71 /* "sha256:" + 64 hex digits */
+
+/*
+ * Is s exactly "sha256:" and 64 lowercase hex digits? Every digest and diff id read from an
+ * image or from the store is checked with this before it becomes part of a path: the text
+ * after "sha256:" names a directory, and "../" in it would name one outside the store.
+ */
+bool digest_valid(const char *s);
+
+/* Is s exactly 64 lowercase hex digits (an image or layer id without its "sha256:")? */
+bool digest_hex_valid(const char *s);
 
 /* The hex digits of the sha256 of len bytes of data, into out (65 bytes). */
 void sha256_hex(const void *data, size_t len, char out[65]);

@@ -22,9 +22,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "digest.h"
 #include "err.h"
-
-#define DIGEST_HEX_LEN 64
 
 /* --- the store (given: lib/store.c) ------------------------------------------------------- */
 
@@ -36,7 +35,13 @@
  */
 int img_ref_parse(const char *ref, char *out_name, char *out_tag, char *out_digest, err_t *err);
 
-/* Read ROOT/images.json into *out (an empty store is {"images": {}}). */
+/*
+ * Read ROOT/images.json into *out (an empty store is {"images": {}, "damaged": {}}). Every
+ * entry of "images" is checked first: its key 64 hex digits, RepoTags and RepoDigests arrays of
+ * strings, Layers a non-empty array of "sha256:" + 64 hex digits. An entry that fails is moved
+ * to "damaged" as {"Reason": WHY, "Entry": AS-IT-WAS}, where nothing uses it (image ls reports
+ * it), so a damaged file can neither crash a command nor name a path outside the store.
+ */
 int store_read(const char *root, json_t **out, err_t *err);
 
 /* Write it back atomically. The caller holds the state lock (lock.h). */
@@ -49,6 +54,12 @@ int store_write(const char *root, const json_t *store, err_t *err);
  * matches ("No such image: REF"), EINVAL when a prefix matches several.
  */
 int img_resolve(const json_t *store, const char *ref, char *out_id, err_t *err);
+
+/*
+ * The directory of layer diff_id in the store, ROOT/layers/HEX, into out. EINVAL unless
+ * diff_id is exactly "sha256:" and 64 lowercase hex digits: the only way a layer's path is made.
+ */
+int store_layer_path(const char *root, const char *diff_id, char *out, size_t size, err_t *err);
 
 /* Read the config of image id from the store (its blob, checked against its digest). */
 int img_read_config(const char *root, const char *id, json_t **out, err_t *err);

@@ -15,6 +15,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,6 +26,66 @@
 
 #define STORE_MAX (64 << 20)
 #define NAME_MAX_LEN 255
+
+/* One path component of a repository name, as Docker's reference grammar has it: lower-case
+ * letters and digits, separated by one '.', one or two '_', or any number of '-'. */
+static bool valid_component(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		if (!islower((unsigned char)s[i]) && !isdigit((unsigned char)s[i]))
+			return false;
+		while (i < n && (islower((unsigned char)s[i]) || isdigit((unsigned char)s[i])))
+			i++;
+		if (i == n)
+			return true;
+		size_t sep = i;
+		while (i < n && strchr("._-", s[i]))
+			i++;
+		size_t len = i - sep;
+		bool ok = (len == 1) || (len == 2 && s[sep] == '_' && s[sep + 1] == '_') ||
+			  strspn(s + sep, "-") >= len;
+		if (!ok || i == n)
+			return false;
+	}
+	return n > 0;
+}
+
+/* A registry host in front of a name: "localhost", or with a '.' or a port ("reg.io:5000"). */
+static bool valid_domain(const char *s, size_t n)
+{
+	const char *colon = memchr(s, ':', n);
+	size_t host = colon ? (size_t)(colon - s) : n;
+
+	if (host == 0 || strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") < host ||
+	    s[0] == '-' || s[0] == '.')
+		return false;
+	return !colon || (n - host > 1 && strspn(colon + 1, "0123456789") == n - host - 1);
+}
+
+/* Docker's rule for a repository name: components joined by '/', the first one maybe a registry. */
+static bool valid_repository(const char *name)
+{
+	const char *slash = strchr(name, '/');
+	size_t first = slash ? (size_t)(slash - name) : strlen(name);
+
+	if (slash && (memchr(name, '.', first) || memchr(name, ':', first) ||
+		      (first == 9 && strncmp(name, "localhost", 9) == 0))) {
+		if (!valid_domain(name, first))
+			return false;
+		name = slash + 1;
+	}
+	for (;;) {
+		slash = strchr(name, '/');
+		size_t n = slash ? (size_t)(slash - name) : strlen(name);
+		if (!valid_component(name, n))
+			return false;
+		if (!slash)
+			return true;
+		name = slash + 1;
+	}
+}
 
 int img_ref_parse(const char *ref, char *out_name, char *out_tag, char *out_digest, err_t *err)
 {
@@ -60,13 +121,51 @@ int img_ref_parse(const char *ref, char *out_name, char *out_tag, char *out_dige
 		name += 10;
 	if (strncmp(name, "library/", 8) == 0)
 		name += 8;
-	size_t n = strlen(name);
-	if (n == 0 || strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789._-/:") != n || name[0] == '/' ||
-	    name[n - 1] == '/')
-		return err_msg(err, EINVAL, "invalid reference format: \"%s\": repository name must be lowercase", ref);
+	if (!valid_repository(name)) {
+		size_t n = strlen(name);
+		bool has_upper = false;
+		for (size_t i = 0; i < n; i++)
+			has_upper |= isupper((unsigned char)name[i]) != 0;
+		if (has_upper)
+			return err_msg(err, EINVAL, "invalid reference format: \"%s\": repository name must be lowercase", ref);
+		return err_msg(err, EINVAL, "invalid reference format: \"%s\"", ref);
+	}
 	snprintf(out_name, NAME_MAX_LEN + 1, "%s", name);
 	snprintf(out_tag, NAME_MAX_LEN + 1, "%s", tag);
 	return 0;
+}
+
+/* Why entry (keyed id) of images.json cannot be used, or NULL when it can. */
+static const char *entry_fault(const char *id, const json_t *entry)
+{
+	static const char *const lists[] = { "RepoTags", "RepoDigests" };
+	size_t i;
+	json_t *v;
+
+	if (!digest_hex_valid(id))
+		return "its id is not 64 hex digits";
+	if (!json_is_object(entry))
+		return "it is not an object";
+	for (size_t k = 0; k < sizeof(lists) / sizeof(lists[0]); k++) {
+		const json_t *list = json_object_get(entry, lists[k]);
+		if (!json_is_array(list))
+			return k == 0 ? "RepoTags is not an array" : "RepoDigests is not an array";
+		json_array_foreach(list, i, v) {
+			if (!json_is_string(v))
+				return k == 0 ? "RepoTags holds a non-string" : "RepoDigests holds a non-string";
+		}
+	}
+	const json_t *layers = json_object_get(entry, "Layers");
+	if (!json_is_array(layers) || json_array_size(layers) == 0)
+		return "Layers is not a list of layers";
+	json_array_foreach(layers, i, v) {
+		if (!digest_valid(json_string_value(v)))
+			return "Layers holds something that is not a sha256 digest";
+	}
+	const json_t *created = json_object_get(entry, "Created");
+	if (created && !json_is_string(created))
+		return "Created is not a string";
+	return NULL;
 }
 
 int store_read(const char *root, json_t **out, err_t *err)
@@ -77,12 +176,28 @@ int store_read(const char *root, json_t **out, err_t *err)
 	if (json_read_file(path, STORE_MAX, out, err) < 0) {
 		if (err->code != ENOENT)
 			return -1;
-		*out = json_pack("{s:{}}", "images");
+		*out = json_pack("{s:{}, s:{}}", "images", "damaged");
 		return 0;
 	}
-	if (!json_is_object(json_object_get(*out, "images"))) {
+	json_t *images = json_object_get(*out, "images");
+	json_t *damaged = json_object_get(*out, "damaged");
+	if (!json_is_object(images) || (damaged && !json_is_object(damaged))) {
 		json_decref(*out);
 		return err_msg(err, EINVAL, "%s: no \"images\" object", path);
+	}
+	if (!damaged)
+		json_object_set_new(*out, "damaged", damaged = json_object());
+	/* Every entry is checked before anyone uses it: its layers name directories. One that
+	 * fails is set aside under "damaged", with the reason, and kept (nothing is lost). */
+	const char *id;
+	json_t *entry;
+	void *tmp;
+	json_object_foreach_safe(images, tmp, id, entry) {
+		const char *fault = entry_fault(id, entry);
+		if (fault) {
+			json_object_set_new(damaged, id, json_pack("{s:s, s:O}", "Reason", fault, "Entry", entry));
+			json_object_del(images, id);
+		}
 	}
 	return 0;
 }
@@ -148,12 +263,24 @@ int img_resolve(const json_t *store, const char *ref, char *out_id, err_t *err)
 	return err_msg(err, ENOENT, "No such image: %s", ref);
 }
 
+int store_layer_path(const char *root, const char *diff_id, char *out, size_t size, err_t *err)
+{
+	if (!digest_valid(diff_id))
+		return err_msg(err, EINVAL, "bad diff id \"%s\": not sha256 and 64 hex digits",
+			       diff_id ? diff_id : "(none)");
+	if (snprintf(out, size, "%s/layers/%s", root, diff_id + 7) >= (int)size)
+		return err_msg(err, ENAMETOOLONG, "layer %.19s: path too long", diff_id);
+	return 0;
+}
+
 int img_read_config(const char *root, const char *id, json_t **out, err_t *err)
 {
 	char path[PATH_MAX], hex[65];
 	_cleanup_free_ char *text = NULL;
 	size_t len;
 
+	if (!digest_hex_valid(id))
+		return err_msg(err, EINVAL, "bad image id \"%s\"", id);
 	snprintf(path, sizeof(path), "%s/blobs/sha256/%s", root, id);
 	if (fs_read_file(path, STORE_MAX, &text, &len, err) < 0)
 		return err_wrap(err, "image %.12s: config", id);

@@ -47,6 +47,8 @@
  * compress 2 to 5 times; a "zip bomb" of zeros, a thousand times. */
 #define MAX_RATIO 64
 #define LAYER_SIZE_CAP ((size_t)8 << 30)
+/* overlayfs stacks at most 500 lower layers (OVL_MAX_STACK); Docker runs images of 125. */
+#define MAX_LAYERS 500
 
 /* --- one layer -------------------------------------------------------------------------------- */
 
@@ -317,8 +319,7 @@ static int known(const char *const *list, const char *s)
 /* The file of blob "sha256:HEX" in the layout, after checking the digest's form. */
 static int blob_path(const struct load *l, const char *digest, char *out, err_t *err)
 {
-	if (!digest || strncmp(digest, "sha256:", 7) != 0 || strlen(digest) != DIGEST_LEN ||
-	    strspn(digest + 7, "0123456789abcdef") != DIGEST_HEX_LEN)
+	if (!digest_valid(digest))
 		return err_msg(err, EINVAL, "not a sha256 digest: \"%s\"", digest ? digest : "(none)");
 	snprintf(out, PATH_MAX, "%s/blobs/sha256/%s", l->src, digest + 7);
 	if (access(out, F_OK) < 0)
@@ -353,10 +354,11 @@ static int stage_layer(struct load *l, const char *blob, const char *blob_digest
 	char in_store[PATH_MAX], staged[PATH_MAX];
 	struct stat st;
 
-	if (!diff_id || strncmp(diff_id, "sha256:", 7) != 0 || strlen(diff_id) != DIGEST_LEN)
-		return err_msg(err, EINVAL, "bad diff id \"%s\"", diff_id ? diff_id : "(none)");
-	snprintf(in_store, sizeof(in_store), "%s/layers/%s", l->root, diff_id + 7);
-	snprintf(staged, sizeof(staged), "%s/layers/%s", l->stage, diff_id + 7);
+	/* The diff id names directories: "sha256:" and 64 hex digits exactly, or "../" could
+	 * send them anywhere on the host. store_layer_path() checks it. */
+	if (store_layer_path(l->root, diff_id, in_store, sizeof(in_store), err) < 0 ||
+	    store_layer_path(l->stage, diff_id, staged, sizeof(staged), err) < 0)
+		return -1;
 	if (stat(in_store, &st) == 0 || stat(staged, &st) == 0)
 		return 0; /* unpacked once, shared by every image that has it */
 	if (stat(blob, &st) < 0)
@@ -619,11 +621,11 @@ static int commit(struct load *l, json_t *out_loaded, err_t *err)
 		size_t i;
 		json_t *diff;
 		json_array_foreach(json_object_get(image, "Layers"), i, diff) {
-			const char *hex = json_string_value(diff) + 7;
-			snprintf(from, sizeof(from), "%s/layers/%s", l->stage, hex);
-			snprintf(to, sizeof(to), "%s/layers/%s", l->root, hex);
+			if (store_layer_path(l->stage, json_string_value(diff), from, sizeof(from), err) < 0 ||
+			    store_layer_path(l->root, json_string_value(diff), to, sizeof(to), err) < 0)
+				goto fail;
 			if (access(from, F_OK) == 0 && access(to, F_OK) < 0 && rename(from, to) < 0) {
-				err_sys(err, "move layer %s into the store", hex);
+				err_sys(err, "move layer %s into the store", json_string_value(diff));
 				goto fail;
 			}
 		}
@@ -734,36 +736,59 @@ int img_mount(const char *root, const char *id, const char *container_dir, err_t
 {
 	/* SOLUTION BEGIN */
 	json_t *store;
-	char opts[4096], merged[PATH_MAX];
-	size_t len = 0;
+	char opts[4096], merged[PATH_MAX], path[PATH_MAX];
+	int fds[MAX_LAYERS];
+	size_t len = 0, n = 0;
+	int rc = -1;
 
 	if (store_read(root, &store, err) < 0)
 		return -1;
 	json_t *layers = json_object_get(json_object_get(json_object_get(store, "images"), id), "Layers");
-	if (!json_is_array(layers) || json_array_size(layers) == 0) {
-		json_decref(store);
-		return err_msg(err, ENOENT, "image %.12s: no layers in the store", id);
+	if (json_array_size(layers) == 0) {
+		err_msg(err, ENOENT, "image %.12s: no layers in the store", id);
+		goto out;
 	}
-	/* lowerdir lists the top layer first, the base layer last. */
+	if (json_array_size(layers) > MAX_LAYERS) {
+		err_msg(err, E2BIG, "image %.12s: %zu layers, overlayfs stacks at most %d", id,
+			json_array_size(layers), MAX_LAYERS);
+		goto out;
+	}
+	/* The kernel takes a page of mount options, and a layer's path is 80 bytes or more: 40
+	 * layers would fill it. Each layer is opened instead and named by its descriptor,
+	 * /proc/self/fd/N (about 17 bytes), which overlayfs follows when it mounts. */
 	len += (size_t)snprintf(opts, sizeof(opts), "lowerdir=");
-	for (size_t i = json_array_size(layers); i-- > 0 && len < sizeof(opts);)
-		len += (size_t)snprintf(opts + len, sizeof(opts) - len, "%s%s/layers/%s",
-					i + 1 == json_array_size(layers) ? "" : ":", root,
-					json_string_value(json_array_get(layers, i)) + 7);
+	for (size_t i = json_array_size(layers); i-- > 0 && len < sizeof(opts); n++) {
+		if (store_layer_path(root, json_string_value(json_array_get(layers, i)), path, sizeof(path), err) < 0)
+			goto out;
+		fds[n] = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (fds[n] < 0) {
+			err_sys(err, "image %.12s: layer %s", id, path);
+			goto out;
+		}
+		/* lowerdir lists the top layer first, the base layer last. */
+		len += (size_t)snprintf(opts + len, sizeof(opts) - len, "%s/proc/self/fd/%d", n ? ":" : "", fds[n]);
+	}
 	/* volatile: the container's writes go when it goes, so overlayfs need not flush them to
 	 * disk when it is unmounted (a sync of the host's whole file system, milliseconds). */
 	if (len < sizeof(opts))
 		len += (size_t)snprintf(opts + len, sizeof(opts) - len, ",upperdir=%s/upper,workdir=%s/work,volatile",
 					container_dir, container_dir);
-	json_decref(store);
-	/* The kernel takes at most a page of mount options. */
-	if (len >= sizeof(opts))
-		return err_msg(err, E2BIG, "image %.12s: too many layers for one overlay mount", id);
+	if (len >= sizeof(opts)) {
+		err_msg(err, E2BIG, "image %.12s: too many layers for one overlay mount", id);
+		goto out;
+	}
 	/* mount -t overlay -o lowerdir=L3:L2:L1,upperdir=U,workdir=W overlay MERGED */
 	snprintf(merged, sizeof(merged), "%s/merged", container_dir);
-	if (mount("overlay", merged, "overlay", 0, opts) < 0)
-		return err_sys(err, "mount overlay on %s", merged);
-	return 0;
+	if (mount("overlay", merged, "overlay", 0, opts) < 0) {
+		err_sys(err, "mount overlay on %s", merged);
+		goto out;
+	}
+	rc = 0;
+out:
+	while (n > 0)
+		close(fds[--n]);
+	json_decref(store);
+	return rc;
 	/* SOLUTION END: return lab_todo(err, 3, __func__); */
 }
 

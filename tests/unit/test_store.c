@@ -1,5 +1,6 @@
 /* test_store.c - image references as Docker writes them, and finding an image by one. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "image.h"
@@ -43,6 +44,71 @@ static void references(void)
 	refused("busybox:-x");
 	refused("busybox@sha256:abc");
 	refused("/abs");
+	/* Docker's grammar: no ".." component, no ':' in a name without a registry, no empty one. */
+	refused("../../x:1");
+	refused("a:b:c");
+	refused("a//b");
+	refused("a/");
+	refused("a..b");
+	refused("-a");
+	refused("a_");
+	refused("a___b");
+	refused("reg.io:port/x");
+	parses("a__b/c-d--e/f.g:v.1", "a__b/c-d--e/f.g", "v.1", "");
+	parses("reg.example.io/team/app", "reg.example.io/team/app", "latest", "");
+}
+
+/* store_read(): every entry checked; a damaged one set aside with the reason, never used. */
+static void damaged_entries(void)
+{
+	const char *dir = unit_mktmp();
+	char path[512];
+	snprintf(path, sizeof(path), "%s/images.json", dir);
+	FILE *f = fopen(path, "w");
+	fprintf(f, "{\"images\": {"
+		   "\"%s\": {\"RepoTags\": [\"ok:1\"], \"RepoDigests\": [], \"Layers\": [\"sha256:%s\"]},"
+		   "\"%.63s1\": {\"RepoTags\": [], \"RepoDigests\": [], \"Layers\": [5]},"
+		   "\"%.63s2\": {\"RepoTags\": [], \"RepoDigests\": [], "
+		   "\"Layers\": [\"sha256:../../../../../../../../../../../../../../../../tmp/victim///\"]},"
+		   "\"%.63s3\": [1, 2, 3],"
+		   "\"%.63s4\": {\"RepoTags\": [7], \"RepoDigests\": [], \"Layers\": [\"sha256:%s\"]},"
+		   "\"../x\": {\"RepoTags\": [], \"RepoDigests\": [], \"Layers\": [\"sha256:%s\"]}}}",
+		HEX, HEX, HEX, HEX, HEX, HEX, HEX, HEX);
+	fclose(f);
+	json_t *store;
+	err_t err;
+	CU_ASSERT_EQUAL_FATAL(store_read(dir, &store, &err), 0);
+	CU_ASSERT_EQUAL(json_object_size(json_object_get(store, "images")), 1);
+	CU_ASSERT_PTR_NOT_NULL(json_object_get(json_object_get(store, "images"), HEX));
+	json_t *damaged = json_object_get(store, "damaged");
+	CU_ASSERT_EQUAL(json_object_size(damaged), 5);
+	/* Kept as it was, with a reason: nothing is lost when the store is written back. */
+	CU_ASSERT_PTR_NOT_NULL(json_string_value(json_object_get(json_object_get(damaged, "../x"), "Reason")));
+	CU_ASSERT_EQUAL(store_write(dir, store, &err), 0);
+	json_decref(store);
+	CU_ASSERT_EQUAL_FATAL(store_read(dir, &store, &err), 0);
+	CU_ASSERT_EQUAL(json_object_size(json_object_get(store, "damaged")), 5);
+	CU_ASSERT_EQUAL(json_object_size(json_object_get(store, "images")), 1);
+	json_decref(store);
+	unit_rmtmp();
+}
+
+/* store_layer_path() makes a path of nothing but "sha256:" and 64 hex digits. */
+static void layer_paths(void)
+{
+	char path[256];
+	err_t err;
+	CU_ASSERT_EQUAL(store_layer_path("/r", "sha256:" HEX, path, sizeof(path), &err), 0);
+	CU_ASSERT_STRING_EQUAL(path, "/r/layers/" HEX);
+	const char *bad[] = { "sha256:../../../../../../../../../../../../../../../../../../tmp/x/",
+			      "sha256:" HEX "0", "sha256:A99ed367641a7d78a69b9349be85d7b2cad16463c8258550df4f8d4271edb9d5",
+			      "sha512:" HEX, HEX, "", NULL };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CU_ASSERT_EQUAL(store_layer_path("/r", bad[i], path, sizeof(path), &err), -1);
+		CU_ASSERT_EQUAL(err.code, EINVAL);
+	}
+	CU_ASSERT_EQUAL(img_read_config("/r", "../../etc/shadow", NULL, &err), -1);
+	CU_ASSERT_EQUAL(err.code, EINVAL);
 }
 
 static void resolving(void)
@@ -74,6 +140,8 @@ static void resolving(void)
 static const struct unit_test tests[] = {
 	{ "references parse as Docker writes them", references },
 	{ "an image is found by tag, id prefix or digest", resolving },
+	{ "a damaged images.json entry is set aside with its reason, never used", damaged_entries },
+	{ "a layer's path is made only from sha256 and 64 hex digits", layer_paths },
 	{ NULL, NULL },
 };
 const struct unit_suite suite_store = { "store", tests };
