@@ -152,6 +152,8 @@ static int parse_create(const struct command *cmd, int argc, char **argv, struct
 		case 'T':
 			if (optarg[0] != '/')
 				return cli_usage_error(cmd, "--tmpfs %s: the path must be absolute", optarg);
+			if (optarg[strspn(optarg, "/")] == '\0')
+				return cli_usage_error(cmd, "--tmpfs %s: cannot mount a tmpfs on the container's root", optarg);
 			o->tmpfs[n_tmpfs++] = optarg;
 			break;
 		case 'H':

@@ -63,6 +63,10 @@ int main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "+Dhv", global_options, NULL)) != -1) {
 		switch (opt) {
 		case 'r':
+			if (!*optarg) {
+				fprintf(stderr, "minidock: --root: the state directory cannot be empty\n");
+				return EXIT_MINIDOCK_ERROR;
+			}
 			ctx.root = optarg;
 			break;
 		case 'D':

@@ -41,7 +41,8 @@ struct run_spec {
 /*
  * Build the environment of a container's command the way Docker does, into *out_env (a
  * NULL-terminated, malloc'd array of malloc'd "K=V" strings; free with strv_free()):
- *   - PATH=PROC_DEFAULT_PATH, HOSTNAME=hostname and HOME=/root, in that order;
+ *   - PATH=PROC_DEFAULT_PATH and HOSTNAME=hostname, in that order (HOME comes later, from
+ *     the user's /etc/passwd entry: proc_spawn() adds it when the environment has none);
  *   - then each entry of user_env (NULL-terminated, from `-e`) in order: "K=V" sets K (and
  *     replaces an earlier K, keeping its place); a bare "K" takes K's value from minidock's own
  *     environment, and is left out when minidock has no K.
@@ -57,9 +58,11 @@ int proc_environ(const char *hostname, char *const user_env[], char ***out_env, 
  *   - enters its root, spec->rootfs, with rootfs_enter() (rootfs.h: a chroot until lab 2
  *     gives it a root of its own);
  *   - makes and enters spec->workdir;
- *   - becomes spec->user when set, with user_switch() (user.h);
- *   - executes spec->argv with environment spec->env, searching argv[0] in the PATH of
- *     spec->env when it has no '/'.
+ *   - becomes spec->user (root when NULL), with user_switch() (user.h), always: it also sets
+ *     root's groups from the image's /etc/group, and tells the user's home;
+ *   - executes spec->argv with environment spec->env and, when spec->env has no HOME, HOME set
+ *     to that home (user_env_home()), searching argv[0] in the PATH of that environment when it
+ *     has no '/'.
  * The command starts with every signal at its default action and none blocked, whatever
  * minidock inherited; stdin, stdout and stderr are the caller's. proc_spawn() returns only once the command is
  * executing, or with the error that stopped it. The child's own errors come back through a

@@ -38,7 +38,7 @@ extern const char *const rootfs_readonly_paths[];
  *     ptmx -> pts/ptmx; /dev/pts, a new devpts instance (newinstance, ptmxmode=0666, mode=0620,
  *     gid=5); /dev/shm, a tmpfs (mode 1777, 64 MiB, nosuid, noexec, nodev); /dev/mqueue
  *     (nosuid, noexec, nodev);
- *   - a tmpfs (mode 1777, nosuid, nodev) on each path of spec->tmpfs.
+ *   - a tmpfs (mode 1777, nosuid, nodev, noexec, as Docker) on each path of spec->tmpfs.
  * Mount points missing from the image are made. Paths are resolved inside the root (path.h),
  * so an image's symlink cannot send a mount outside it.
  */

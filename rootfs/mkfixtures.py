@@ -21,6 +21,11 @@ times and owners: the same bytes on every build. The good one is built on busybo
   bad-no-layers.tar      a manifest with no layers
   bad-bomb.tar           a layer of 96 MiB of zeros in about 100 KiB of gzip
   bad-diff-id.tar        a config whose diff_id does not match its layer
+  bad-diff-id-path.tar   a config whose diff_id is "sha256:" and "../" segments padded to 64
+                         characters, naming /tmp/md-victim (an OCI layout)
+  bad-diff-id-path-save.tar   the same in a classic docker-save archive
+  many-layers.tar        good: busybox and 129 one-file layers (/layer-1 ... /layer-129), more
+                         than one page of overlay options with the layers' full paths
 """
 import gzip
 import hashlib
@@ -138,6 +143,24 @@ def image(base, layers, config_extra=None, name="fixture:latest", layer_type=LAY
     return layout_tar(blobs, manifest_blob, name)
 
 
+# A diff id that is no digest: 16 "../" and "tmp/md-victim///", 64 characters in all.
+TRAVERSAL = "sha256:" + "../" * 16 + "tmp/md-victim///"
+assert len(TRAVERSAL) == 7 + 64
+
+
+def docker_save_tar(layers, diff_ids, name="fixture:latest"):
+    """A classic `docker save` archive: manifest.json, a config file, one directory per layer."""
+    config = js({"architecture": "amd64", "os": "linux", "created": "2024-01-01T00:00:00Z",
+                 "config": {"Cmd": ["sh"]}, "rootfs": {"type": "layers", "diff_ids": diff_ids}})
+    config_name = hashlib.sha256(config).hexdigest() + ".json"
+    entries, paths = [(config_name, "file", config)], []
+    for i, layer in enumerate(layers):
+        entries += [("layer%d" % i, "dir", None), ("layer%d/layer.tar" % i, "file", layer)]
+        paths.append("layer%d/layer.tar" % i)
+    entries.append(("manifest.json", "file", js([{"Config": config_name, "RepoTags": [name], "Layers": paths}])))
+    return tar_bytes(entries)
+
+
 def main():
     images = sys.argv[1]
     out = os.path.join(images, "fixtures")
@@ -162,6 +185,10 @@ def main():
         "bad-diff-id.tar": image(tiny_base, [evil], diff_ids=[tiny_base[1], sha(b"not the layer")]),
         "bad-json.tar": image(tiny_base, [], raw_manifest=b'{"schemaVersion": 2, "layers": [,]}'),
     }
+    fixtures["bad-diff-id-path.tar"] = image(tiny_base, [evil], diff_ids=[tiny_base[1], TRAVERSAL])
+    fixtures["bad-diff-id-path-save.tar"] = docker_save_tar([tiny, evil], [sha(tiny), TRAVERSAL])
+    thin = [tar_bytes([("layer-%d" % i, "file", b"%d\n" % i)]) for i in range(1, 130)]
+    fixtures["many-layers.tar"] = image(base, thin, name="many:latest")
     # Blob-level damage needs the digests of the good image.
     good_blob = gz(evil)
     fixtures["bad-digest.tar"] = image(tiny_base, [evil], corrupt=sha(good_blob))

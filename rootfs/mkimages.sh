@@ -45,7 +45,7 @@ done
 chmod 1777 "$base/tmp" "$base/var/tmp"
 chmod 700 "$base/root"
 printf 'root:x:0:0:root:/root:/bin/sh\ndaemon:x:1:1:daemon:/usr/sbin:/bin/false\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$base/etc/passwd"
-printf 'root:x:0:\ndaemon:x:1:\nnogroup:x:65534:\n' >"$base/etc/group"
+printf 'root:x:0:\ndaemon:x:1:\nwheel:x:10:root\nusers:x:100:daemon,nobody\nnogroup:x:65534:\n' >"$base/etc/group"
 
 # --- helpers ---------------------------------------------------------------------------------------
 sha() { sha256sum "$1" | cut -d' ' -f1; }

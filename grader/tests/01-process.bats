@@ -84,6 +84,30 @@ load helpers
 	[ "$output" = /root ]
 }
 
+@test "the user's HOME and groups come from the image's passwd and group files; ids past 2^31-1 are refused" {
+	# Root (no -u) is in the groups /etc/group names it in, as Docker's `id` shows.
+	run minidock run --rootfs "$BUSYBOX" id
+	[ "$output" = "uid=0(root) gid=0(root) groups=0(root),10(wheel)" ] || fail "root's id: $output"
+	run minidock run --rootfs "$BUSYBOX" -u daemon sh -c 'id; echo $HOME'
+	[ "${lines[0]}" = "uid=1(daemon) gid=1(daemon) groups=1(daemon),100(users)" ] || fail "daemon: $output"
+	[ "${lines[1]}" = /usr/sbin ]
+	# A listed uid is that user, groups included; an unlisted one has group 0 and HOME=/.
+	run minidock run --rootfs "$BUSYBOX" -u 65534 sh -c 'id; echo $HOME'
+	[ "${lines[0]}" = "uid=65534(nobody) gid=65534(nogroup) groups=100(users),65534(nogroup)" ] || fail "65534: $output"
+	[ "${lines[1]}" = /nonexistent ]
+	run minidock run --rootfs "$BUSYBOX" -u 4242 sh -c 'echo $HOME'
+	[ "$output" = / ]
+	# HOME set by -e wins.
+	run minidock run --rootfs "$BUSYBOX" -u daemon -e HOME=/mine sh -c 'echo $HOME'
+	[ "$output" = /mine ]
+	# 4294967296 cut to 32 bits is 0: root. Refused, as runc refuses it.
+	for user in 4294967296 2147483648 0:4294967296 99999999999999999999999; do
+		run minidock run --rootfs "$BUSYBOX" -u "$user" id -u
+		[ "$status" -eq 125 ] || fail "-u $user ran: $output"
+		[[ "$output" == *"out of range"* ]] || fail "-u $user: $output"
+	done
+}
+
 @test "the working directory is / by default, -w sets it and makes it when missing" {
 	local root
 	root=$(writable_rootfs)

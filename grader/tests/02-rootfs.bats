@@ -93,6 +93,11 @@ inside_mount_points() {
 	[[ "$output" == *"/file: Read-only file system"* ]]
 	[[ "$output" == *tmp-ok*run-ok*shm-ok* ]]
 	[ ! -e "$root/file" ] && [ ! -e "$root/tmp/a" ]
+	# Docker's options on a --tmpfs: nosuid, nodev, noexec.
+	run minidock run --rootfs "$root" --tmpfs /tmp sh -c 'grep " /tmp " /proc/self/mountinfo; cp /bin/busybox /tmp/bb && /tmp/bb true && echo ran'
+	[[ "$output" == *" /tmp "*"nosuid"*" - tmpfs "* && "$output" == *" /tmp "*"nodev"*" - tmpfs "* ]] || fail "$output"
+	[[ "$output" == *" /tmp "*"noexec"*" - tmpfs "* ]] || fail "--tmpfs lacks noexec: $output"
+	[[ "$output" != *ran* ]] || fail "a program ran from a --tmpfs"
 	# Without --read-only the root is writable.
 	run minidock run --rootfs "$root" touch /file
 	[ "$status" -eq 0 ]

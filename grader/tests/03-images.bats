@@ -113,7 +113,7 @@ refused() {
 @test "the image's User applies, and -u overrides it" {
 	load_ok "$FIX/user-oci.tar"
 	run minidock run user
-	[ "$output" = "uid=1(daemon) gid=1(daemon) groups=1(daemon)" ]
+	[ "$output" = "uid=1(daemon) gid=1(daemon) groups=1(daemon),100(users)" ]
 	run minidock run -u 0 user id -u
 	[ "$output" = 0 ]
 	run minidock run -u 1234:5678 user id
@@ -240,4 +240,32 @@ refused() {
 
 @test "a config whose diff_id does not match its layer is refused and the store is unchanged" {
 	refused bad-diff-id.tar 'diff id'
+}
+
+# climbing IMAGE: a config whose diff_id is "sha256:../../…/tmp/md-victim///" is refused, the
+# store is unchanged, and the host directory it names is untouched.
+climbing() {
+	rm -rf /tmp/md-victim && mkdir /tmp/md-victim && echo keep >/tmp/md-victim/keep
+	refused "$1" 'diff id'
+	[ "$(ls -A /tmp/md-victim)" = keep ] || fail "the host directory changed: $(ls -lA /tmp/md-victim)"
+	[ "$(cat /tmp/md-victim/keep)" = keep ]
+	# Nothing in the store names it either: no image to run.
+	run minidock image ls -q
+	[ "$(echo "$output" | wc -l)" -eq 1 ] || fail "an image was added: $output"
+	rm -rf /tmp/md-victim
+}
+
+@test "a diff_id that climbs out of the store is refused and the host is untouched (OCI)" {
+	climbing bad-diff-id-path.tar
+}
+
+@test "a diff_id that climbs out of the store is refused and the host is untouched (docker save)" {
+	climbing bad-diff-id-path-save.tar
+}
+
+@test "an image of 130 layers loads and runs, every layer seen" {
+	load_ok "$FIX/many-layers.tar"
+	run minidock run --rm many sh -c 'cat /layer-1 /layer-65 /layer-129; ls / | grep -c "^layer-"'
+	[ "$status" -eq 0 ] || fail "run failed: $output"
+	[ "$output" = "$(printf '1\n65\n129\n129')" ] || fail "the layers seen: $output"
 }

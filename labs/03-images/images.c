@@ -56,6 +56,7 @@ int img_load(const char *root, const char *path, json_t *out_loaded, err_t *err)
 	return lab_todo(err, 3, __func__);
 }
 
+
 int img_mount(const char *root, const char *id, const char *container_dir, err_t *err)
 {
 	/* TODO(lab 3): write this (see course.md, chapter 3). */

@@ -51,20 +51,46 @@ static void waited_signals(sigset_t *set)
 	sigaddset(set, SIGCHLD);
 }
 
-/* Set (or replace) "K=V" in env, which has room for one more entry. */
-static int env_set(char **env, size_t *n, const char *entry, size_t key_len, err_t *err)
+/*
+ * The environment being built: the entries, and an index from each key to its entry, so that
+ * replacing a key costs the same with 3 entries or 90,000 (a list searched from the start
+ * each time would make a long -e list take quadratic time). The index is a table of entry
+ * numbers + 1 (0: free), found by hashing the key, with linear probing; never more than half
+ * full.
+ */
+struct env_build {
+	char **env;      /* n entries, then NULL */
+	size_t n;
+	size_t *slots;   /* index: entry number + 1, or 0 */
+	size_t n_slots;  /* a power of two */
+};
+
+/* FNV-1a of the key's bytes. */
+static size_t key_hash(const char *key, size_t len)
+{
+	size_t h = 14695981039346656037ULL;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)key[i]) * 1099511628211ULL;
+	return h;
+}
+
+/* Set (or replace, keeping its place) "K=V" in b, which has room for one more entry. */
+static int env_set(struct env_build *b, const char *entry, size_t key_len, err_t *err)
 {
 	char *copy = strdup(entry);
 	if (!copy)
 		return err_sys(err, "environment");
-	for (size_t i = 0; i < *n; i++) {
-		if (strncmp(env[i], entry, key_len) == 0 && env[i][key_len] == '=') {
-			free(env[i]);
-			env[i] = copy;
+	size_t at = key_hash(entry, key_len) & (b->n_slots - 1);
+	for (; b->slots[at]; at = (at + 1) & (b->n_slots - 1)) {
+		char **old = &b->env[b->slots[at] - 1];
+		if (strncmp(*old, entry, key_len) == 0 && (*old)[key_len] == '=') {
+			free(*old);
+			*old = copy;
 			return 0;
 		}
 	}
-	env[(*n)++] = copy;
+	b->env[b->n++] = copy;
+	b->slots[at] = b->n;
 	return 0;
 }
 /* SOLUTION END */
@@ -75,14 +101,17 @@ int proc_environ(const char *hostname, char *const user_env[], char ***out_env, 
 	size_t n_user = 0;
 	while (user_env[n_user])
 		n_user++;
-	_cleanup_strv_ char **env = calloc(3 + n_user + 1, sizeof(char *));
-	if (!env)
+	_cleanup_strv_ char **env = calloc(2 + n_user + 1, sizeof(char *));
+	size_t n_slots = 8;
+	while (n_slots < 2 * (2 + n_user))
+		n_slots *= 2;
+	_cleanup_free_ size_t *slots = calloc(n_slots, sizeof(size_t));
+	if (!env || !slots)
 		return err_sys(err, "environment");
-	size_t n = 0;
+	struct env_build b = { .env = env, .slots = slots, .n_slots = n_slots };
 	char hostname_entry[HOST_NAME_MAX + 10];
 	snprintf(hostname_entry, sizeof(hostname_entry), "HOSTNAME=%s", hostname);
-	if (env_set(env, &n, "PATH=" PROC_DEFAULT_PATH, 4, err) < 0 ||
-	    env_set(env, &n, hostname_entry, 8, err) < 0 || env_set(env, &n, "HOME=/root", 4, err) < 0)
+	if (env_set(&b, "PATH=" PROC_DEFAULT_PATH, 4, err) < 0 || env_set(&b, hostname_entry, 8, err) < 0)
 		return -1;
 
 	for (size_t i = 0; i < n_user; i++) {
@@ -91,7 +120,7 @@ int proc_environ(const char *hostname, char *const user_env[], char ***out_env, 
 		if (entry[0] == '\0' || entry[0] == '=')
 			return err_msg(err, EINVAL, "invalid environment variable \"%s\"", entry);
 		if (eq) {
-			if (env_set(env, &n, entry, (size_t)(eq - entry), err) < 0)
+			if (env_set(&b, entry, (size_t)(eq - entry), err) < 0)
 				return -1;
 			continue;
 		}
@@ -102,7 +131,7 @@ int proc_environ(const char *hostname, char *const user_env[], char ***out_env, 
 		_cleanup_free_ char *copied = NULL;
 		if (asprintf(&copied, "%s=%s", entry, value) < 0)
 			return err_sys(err, "environment");
-		if (env_set(env, &n, copied, strlen(entry), err) < 0)
+		if (env_set(&b, copied, strlen(entry), err) < 0)
 			return -1;
 	}
 	*out_env = take_ptr(&env);
@@ -124,12 +153,12 @@ static const char *env_path(char *const env[])
  * execve() spec->argv, looking argv[0] up in the container's PATH when it has no '/'.
  * Returns only on failure, with err's status set to 127 (not found) or 126 (cannot invoke).
  */
-static int exec_command(const struct run_spec *spec, err_t *err)
+static int exec_command(const struct run_spec *spec, char *const env[], err_t *err)
 {
 	const char *file = spec->argv[0];
 
 	if (strchr(file, '/')) {
-		execve(file, spec->argv, spec->env);
+		execve(file, spec->argv, env);
 		if (errno == ENOENT || errno == ENOTDIR) {
 			err_msg(err, errno, "exec: \"%s\": stat %s: no such file or directory", file, file);
 			err->status = EXIT_NOT_FOUND;
@@ -143,13 +172,13 @@ static int exec_command(const struct run_spec *spec, err_t *err)
 	/* Try each directory of PATH in turn, as a shell would. */
 	int denied = 0;
 	char path_copy[PATH_MAX];
-	snprintf(path_copy, sizeof(path_copy), "%s", env_path(spec->env));
+	snprintf(path_copy, sizeof(path_copy), "%s", env_path(env));
 	char *save = NULL;
 	for (char *dir = strtok_r(path_copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
 		char candidate[PATH_MAX];
 		if (snprintf(candidate, sizeof(candidate), "%s/%s", dir, file) >= (int)sizeof(candidate))
 			continue;
-		execve(candidate, spec->argv, spec->env);
+		execve(candidate, spec->argv, env);
 		if (errno == EACCES || errno == EISDIR || errno == ENOEXEC) {
 			denied = errno; /* found, but not something we can run: keep looking */
 			err_set(err, denied, "exec: \"%s\": %s", file, candidate);
@@ -182,10 +211,15 @@ static int child_setup(const struct run_spec *spec, err_t *err)
 		return err_wrap(err, "working directory");
 	if (chdir(spec->workdir) < 0)
 		return err_sys(err, "chdir %s", spec->workdir);
-	/* Last, as it may give up root: the user the image or `run -u` names. */
-	if (spec->user && user_switch(spec->user, err) < 0)
+	/* Last, as it may give up root: the user the image or `run -u` names (root when none),
+	 * whose home becomes HOME unless the environment has one. */
+	char home[PATH_MAX];
+	if (user_switch(spec->user, home, err) < 0)
 		return -1;
-	return exec_command(spec, err);
+	_cleanup_free_ char **env = user_env_home(spec->env, home);
+	if (!env)
+		return err_set(err, ENOMEM, "environment");
+	return exec_command(spec, env, err);
 }
 
 struct child_args {

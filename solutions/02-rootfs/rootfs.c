@@ -123,8 +123,9 @@ int rootfs_prepare(const struct run_spec *spec, err_t *err)
 	if (make_dev(rootfs, err) < 0)
 		return -1;
 	for (char **dir = spec->tmpfs; *dir; dir++) {
-		/* mount -t tmpfs -o nosuid,nodev,mode=1777 tmpfs ROOTFS/DIR (--tmpfs DIR) */
-		if (mount_inside(rootfs, *dir, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", NULL, err) < 0)
+		/* mount -t tmpfs -o nosuid,nodev,noexec,mode=1777 tmpfs ROOTFS/DIR (--tmpfs DIR), as
+		 * Docker: scratch space for data, not for programs. */
+		if (mount_inside(rootfs, *dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777", NULL, err) < 0)
 			return err_wrap(err, "--tmpfs");
 	}
 	return 0;

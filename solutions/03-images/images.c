@@ -732,14 +732,43 @@ out_free:
 	/* SOLUTION END: return lab_todo(err, 3, __func__); */
 }
 
+/* SOLUTION BEGIN */
+/*
+ * lowerdir=L3:L2:L1 of the layers (top first), as paths, or with by_fd as /proc/self/fd/N of a
+ * descriptor opened on each (kept in fds, *n_fds of them). Returns the length written
+ * (sizeof(opts) or more when it does not fit), or -1.
+ */
+static int lower_dirs(const char *root, const json_t *layers, bool by_fd, char *opts, size_t size, int *fds,
+		      size_t *n_fds, err_t *err)
+{
+	char path[PATH_MAX];
+	size_t len = (size_t)snprintf(opts, size, "lowerdir=");
+
+	for (size_t i = json_array_size(layers); i-- > 0 && len < size;) {
+		const char *sep = i + 1 == json_array_size(layers) ? "" : ":";
+		if (store_layer_path(root, json_string_value(json_array_get(layers, i)), path, sizeof(path), err) < 0)
+			return -1;
+		if (!by_fd) {
+			len += (size_t)snprintf(opts + len, size - len, "%s%s", sep, path);
+			continue;
+		}
+		int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			return err_sys(err, "layer %s", path);
+		fds[(*n_fds)++] = fd;
+		len += (size_t)snprintf(opts + len, size - len, "%s/proc/self/fd/%d", sep, fd);
+	}
+	return (int)len;
+}
+/* SOLUTION END */
+
 int img_mount(const char *root, const char *id, const char *container_dir, err_t *err)
 {
 	/* SOLUTION BEGIN */
 	json_t *store;
-	char opts[4096], merged[PATH_MAX], path[PATH_MAX];
-	int fds[MAX_LAYERS];
-	size_t len = 0, n = 0;
-	int rc = -1;
+	char opts[4096], merged[PATH_MAX];
+	int fds[MAX_LAYERS], rc = -1;
+	size_t n_fds = 0;
 
 	if (store_read(root, &store, err) < 0)
 		return -1;
@@ -753,30 +782,24 @@ int img_mount(const char *root, const char *id, const char *container_dir, err_t
 			json_array_size(layers), MAX_LAYERS);
 		goto out;
 	}
-	/* The kernel takes a page of mount options, and a layer's path is 80 bytes or more: 40
-	 * layers would fill it. Each layer is opened instead and named by its descriptor,
+	/* The kernel takes a page of mount options, and a layer's path is 80 bytes or more: about 45
+	 * layers fill it. Past that, each layer is opened and named by its descriptor instead,
 	 * /proc/self/fd/N (about 17 bytes), which overlayfs follows when it mounts. */
-	len += (size_t)snprintf(opts, sizeof(opts), "lowerdir=");
-	for (size_t i = json_array_size(layers); i-- > 0 && len < sizeof(opts); n++) {
-		if (store_layer_path(root, json_string_value(json_array_get(layers, i)), path, sizeof(path), err) < 0)
-			goto out;
-		fds[n] = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (fds[n] < 0) {
-			err_sys(err, "image %.12s: layer %s", id, path);
-			goto out;
-		}
-		/* lowerdir lists the top layer first, the base layer last. */
-		len += (size_t)snprintf(opts + len, sizeof(opts) - len, "%s/proc/self/fd/%d", n ? ":" : "", fds[n]);
-	}
+	char upper[2 * PATH_MAX + 64];
+	int up = snprintf(upper, sizeof(upper), ",upperdir=%s/upper,workdir=%s/work,volatile", container_dir,
+			  container_dir);
+	int len = lower_dirs(root, layers, false, opts, sizeof(opts), fds, &n_fds, err);
+	if (len >= 0 && (size_t)len + (size_t)up >= sizeof(opts))
+		len = lower_dirs(root, layers, true, opts, sizeof(opts), fds, &n_fds, err);
+	if (len < 0)
+		goto out;
 	/* volatile: the container's writes go when it goes, so overlayfs need not flush them to
 	 * disk when it is unmounted (a sync of the host's whole file system, milliseconds). */
-	if (len < sizeof(opts))
-		len += (size_t)snprintf(opts + len, sizeof(opts) - len, ",upperdir=%s/upper,workdir=%s/work,volatile",
-					container_dir, container_dir);
-	if (len >= sizeof(opts)) {
+	if ((size_t)len + (size_t)up >= sizeof(opts)) {
 		err_msg(err, E2BIG, "image %.12s: too many layers for one overlay mount", id);
 		goto out;
 	}
+	memcpy(opts + len, upper, (size_t)up + 1);
 	/* mount -t overlay -o lowerdir=L3:L2:L1,upperdir=U,workdir=W overlay MERGED */
 	snprintf(merged, sizeof(merged), "%s/merged", container_dir);
 	if (mount("overlay", merged, "overlay", 0, opts) < 0) {
@@ -785,8 +808,8 @@ int img_mount(const char *root, const char *id, const char *container_dir, err_t
 	}
 	rc = 0;
 out:
-	while (n > 0)
-		close(fds[--n]);
+	while (n_fds > 0)
+		close(fds[--n_fds]);
 	json_decref(store);
 	return rc;
 	/* SOLUTION END: return lab_todo(err, 3, __func__); */

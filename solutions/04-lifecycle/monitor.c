@@ -455,10 +455,13 @@ static int exec_child(const struct exec_spec *x, const int *ns_fds, err_t *err)
 	}
 	if (chdir(x->workdir) < 0)
 		return err_sys(err, "chdir to cwd (\"%s\") set in config.json failed", x->workdir);
-	if (x->user && user_switch(x->user, err) < 0)
+	char home[PATH_MAX];
+	if (user_switch(x->user, home, err) < 0)
 		return -1;
 	/* execvp() searches the PATH of environ: the container's, once environ is x->env. */
-	environ = x->env;
+	environ = user_env_home(x->env, home);
+	if (!environ)
+		return err_set(err, ENOMEM, "environment");
 	execvp(x->argv[0], x->argv);
 	if (errno == ENOENT || errno == ENOTDIR) {
 		err_msg(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", x->argv[0]);
