@@ -2,8 +2,15 @@
 # minidock's command-line front end (lib/cli.c, lib/cmd_*.c): help, usage errors, exit codes.
 # These need no lab: they run the handout's build.
 
+bats_require_minimum_version 1.5.0 # run --separate-stderr
+
 setup() {
 	MD=build/labs/minidock
+}
+
+fail() {
+	echo "$*" >&2
+	return 1
 }
 
 @test "cli: minidock --help and help list the commands" {
@@ -157,4 +164,96 @@ setup() {
 	run $MD system prune -f
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"Deleted Containers:"*"Deleted Networks:"* ]]
+}
+
+# A container directory with the given container.json text (id: 64 times the hex digit $1).
+damaged_container() {
+	local id
+	id=$(printf "$1%.0s" $(seq 64))
+	mkdir -p "$MINIDOCK_ROOT/containers/$id"
+	printf '%s' "$2" >"$MINIDOCK_ROOT/containers/$id/container.json"
+}
+
+@test "cli: a damaged container.json crashes nothing: ps -a shows it, commands say so, rm and prune remove it" {
+	export MINIDOCK_ROOT=$BATS_TEST_TMPDIR/state
+	damaged_container a '[1,2,3]'
+	damaged_container b '{"Id":'
+	damaged_container c ''
+	damaged_container d "{\"Id\":\"$(printf 'd%.0s' $(seq 64))\",\"Name\":\"/d\",\"Created\":\"2024-01-01T00:00:00Z\",\"State\":{\"Status\":\"exited\",\"Pid\":0,\"ExitCode\":0},\"Config\":{\"Cmd\":[5]}}"
+	run $MD ps -a
+	[ "$status" -eq 0 ] || fail "ps -a: $status $output"
+	[ "$(grep -c 'Dead (damaged state)' <<<"$output")" -eq 4 ] || fail "ps -a: $output"
+	run $MD ps -aq
+	[ "${#lines[@]}" -eq 4 ]
+	local cmd
+	for cmd in inspect start stop kill logs wait restart; do
+		run $MD $cmd bbbb
+		[ "$status" -ne 0 ] && [ "$status" -ne 139 ] || fail "$cmd: $status $output"
+		[[ "$output" == *"container bbbbbbbbbbbb is damaged"*"malformed JSON"*"rm -f"* ]] || fail "$cmd: $output"
+	done
+	run $MD exec dddd true
+	[[ "$output" == *"is damaged: container.json: Config"* ]] || fail "exec: $output"
+	run $MD rm aaaa
+	[ "$status" -eq 0 ] || fail "rm: $output"
+	[ ! -e "$MINIDOCK_ROOT/containers/$(printf 'a%.0s' $(seq 64))" ]
+	run $MD container prune -f
+	[ "$status" -eq 0 ]
+	[ -z "$(ls -A "$MINIDOCK_ROOT/containers")" ] || fail "left: $(ls -A "$MINIDOCK_ROOT/containers")"
+}
+
+@test "cli: a damaged images.json entry crashes nothing, is reported, and never names a path" {
+	export MINIDOCK_ROOT=$BATS_TEST_TMPDIR/state
+	mkdir -p "$MINIDOCK_ROOT/victim" && echo keep >"$MINIDOCK_ROOT/victim/keep"
+	local a b c climb
+	a=$(printf 'a%.0s' $(seq 64)) b=$(printf 'b%.0s' $(seq 64)) c=$(printf 'c%.0s' $(seq 64))
+	# ROOT/layers/ + "../victim////…" (64 characters) is ROOT/victim.
+	climb="../victim$(printf '/%.0s' $(seq 55))"
+	printf '{"images":{"%s":{"RepoTags":["five:1"],"RepoDigests":[],"Layers":[5]},"%s":{"RepoTags":["climb:1"],"RepoDigests":[],"Layers":["sha256:%s"]},"%s":{"RepoTags":[7],"RepoDigests":[],"Layers":[]}}}' \
+		"$a" "$b" "$climb" "$c" >"$MINIDOCK_ROOT/images.json"
+	run --separate-stderr $MD image ls
+	[ "$status" -eq 0 ] || fail "image ls: $status $output $stderr"
+	[ "${#lines[@]}" -eq 1 ] || fail "image ls listed damaged images: $output"
+	[ "$(grep -c 'is damaged' <<<"$stderr")" -eq 3 ] || fail "image ls warnings: $stderr"
+	for ref in five:1 climb:1 "$b" bbbb; do
+		run $MD image rm "$ref"
+		[ "$status" -eq 1 ] || fail "image rm $ref: $status $output"
+		[[ "$output" == *"No such image"* ]]
+		run $MD image inspect "$ref"
+		[ "$status" -eq 1 ] || fail "image inspect $ref: $status $output"
+		run $MD run "$ref" true
+		[ "$status" -eq 125 ] || fail "run $ref: $status $output"
+	done
+	[ "$(cat "$MINIDOCK_ROOT/victim/keep")" = keep ]
+	# Kept, with the reason, for whoever repairs the file.
+	grep -q '"damaged"' "$MINIDOCK_ROOT/images.json"
+}
+
+@test "cli: references Docker refuses are refused: a .. component, two tags, an empty part" {
+	export MINIDOCK_ROOT=$BATS_TEST_TMPDIR/state
+	local ref
+	for ref in '../../x:1' 'a:b:c' 'a//b' 'a/' 'UPPER' 'a..b:1'; do
+		run $MD run "$ref" true
+		[ "$status" -eq 125 ] || fail "run $ref: $status $output"
+		[[ "$output" == *"invalid reference format"* ]] || fail "run $ref: $output"
+	done
+}
+
+@test "cli: --tmpfs on the root and an empty --root are refused" {
+	run $MD run --rootfs / --tmpfs / true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"--tmpfs /: cannot mount a tmpfs on the container's root"* ]]
+	run $MD run --rootfs / --tmpfs /// true
+	[ "$status" -eq 125 ]
+	run $MD --root "" ps
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"--root: the state directory cannot be empty"* ]]
+}
+
+@test "cli: image load clears what a load killed halfway left in ROOT/tmp" {
+	export MINIDOCK_ROOT=$BATS_TEST_TMPDIR/state
+	mkdir -p "$MINIDOCK_ROOT/tmp/load-dead01/layers/x" "$MINIDOCK_ROOT/tmp/keep-me"
+	run $MD image load -i "$BATS_TEST_TMPDIR/no-such-image.tar"
+	[ "$status" -ne 0 ]
+	[ ! -e "$MINIDOCK_ROOT/tmp/load-dead01" ] || fail "the stale load is still there"
+	[ -d "$MINIDOCK_ROOT/tmp/keep-me" ]
 }

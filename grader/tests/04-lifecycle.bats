@@ -420,6 +420,39 @@ now_ms() {
 	[ -z "$(ls -A "$MINIDOCK_ROOT/containers")" ]
 }
 
+@test "a running container whose container.json is damaged: ps -a shows it, rm -f kills and removes it" {
+	minidock run -d --name hurt busybox sleep 100 >/dev/null
+	local id pid monitor
+	id=$(minidock inspect -f '{{.Id}}' hurt)
+	pid=$(minidock inspect -f '{{.State.Pid}}' hurt)
+	monitor=$(monitor_of hurt)
+	head -c 20 "$MINIDOCK_ROOT/containers/$id/container.json" >"$BATS_TEST_TMPDIR/cut"
+	cp "$BATS_TEST_TMPDIR/cut" "$MINIDOCK_ROOT/containers/$id/container.json"
+	run minidock ps -a
+	[[ "$output" == *"${id:0:12}"*"Dead (damaged state)"* ]] || fail "ps -a: $output"
+	run minidock stop "${id:0:12}"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"is damaged"*"rm -f"* ]] || fail "stop: $output"
+	[ -e "/proc/$pid" ] || fail "the container died before rm -f"
+	run minidock rm "${id:0:12}"
+	[ "$status" -ne 0 ] || fail "rm without -f removed a running container"
+	run minidock rm -f "${id:0:12}"
+	[ "$status" -eq 0 ] || fail "rm -f: $output"
+	wait_for sh -c "! [ -e /proc/$pid ] || grep -q '^State:.*Z' /proc/$pid/status"
+	wait_for sh -c "! [ -e /proc/$monitor ] || grep -q '^State:.*Z' /proc/$monitor/status"
+	[ -z "$(ls -A "$MINIDOCK_ROOT/containers")" ] || fail "left: $(ls -A "$MINIDOCK_ROOT/containers")"
+}
+
+@test "a container whose configuration could not be read back is refused at create, and nothing is left" {
+	# 30,000 arguments of 40 bytes: 1.2 MB of JSON, over what minidock reads back (1 MiB).
+	run minidock create busybox echo $(printf 'an-argument-of-forty-bytes-for-the-test %.0s' $(seq 30000))
+	[ "$status" -eq 125 ] || fail "create: $status ${output:0:300}"
+	[[ "$output" == *"more than"* ]] || fail "create: ${output:0:300}"
+	run minidock ps -aq
+	[ -z "$output" ] || fail "a container was left: $output"
+	[ -z "$(ls -A "$MINIDOCK_ROOT/containers" 2>/dev/null)" ]
+}
+
 @test "kill -9 of minidock run: the container runs on, and its end is recorded" {
 	minidock run --name fg busybox sh -c 'echo started; sleep 2; exit 4' >"$BATS_TEST_TMPDIR/out" &
 	local md=$!
