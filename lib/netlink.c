@@ -84,3 +84,65 @@ unsigned int nl_ifindex(struct nl *nl, const char *name, err_t *err)
 	ifi = mnl_nlmsg_get_payload(answer);
 	return (unsigned int)ifi->ifi_index;
 }
+
+/* One answer of the route dump: its destination, when it has one and is not a default route. */
+struct route_walk {
+	struct nl_route *out;
+	size_t max, n;
+};
+
+/* data: {RTA_DST, RTA_OIF} attributes, when the answer has them. */
+static int route_attr(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **found = data;
+	if (mnl_attr_get_type(attr) == RTA_DST && mnl_attr_get_payload_len(attr) == 4)
+		found[0] = attr;
+	else if (mnl_attr_get_type(attr) == RTA_OIF && mnl_attr_get_payload_len(attr) == 4)
+		found[1] = attr;
+	return MNL_CB_OK;
+}
+
+static int route_cb(const struct nlmsghdr *msg, void *data)
+{
+	struct route_walk *walk = data;
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(msg);
+	const struct nlattr *found[2] = { NULL, NULL };
+
+	/* Default routes (prefix 0) and the local table's host entries say nothing of a subnet. */
+	if (rtm->rtm_family != AF_INET || rtm->rtm_dst_len == 0 || rtm->rtm_table == RT_TABLE_LOCAL)
+		return MNL_CB_OK;
+	mnl_attr_parse(msg, sizeof(*rtm), route_attr, found);
+	if (found[0] && walk->n < walk->max) {
+		memcpy(&walk->out[walk->n].dst, mnl_attr_get_payload(found[0]), 4);
+		walk->out[walk->n].prefix = rtm->rtm_dst_len;
+		walk->out[walk->n].ifindex = found[1] ? mnl_attr_get_u32(found[1]) : 0;
+		walk->n++;
+	}
+	return MNL_CB_OK;
+}
+
+int nl_routes(struct nl *nl, struct nl_route *out, size_t max, size_t *out_n, err_t *err)
+{
+	/* ip -4 route show table all */
+	struct nlmsghdr *msg = nl_request(nl, RTM_GETROUTE, NLM_F_DUMP);
+	msg->nlmsg_flags &= (unsigned short)~NLM_F_ACK;
+	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(msg, sizeof(*rtm));
+	rtm->rtm_family = AF_INET;
+	unsigned int portid = mnl_socket_get_portid(nl->sock), seq = msg->nlmsg_seq;
+	struct route_walk walk = { .out = out, .max = max };
+
+	if (mnl_socket_sendto(nl->sock, msg, msg->nlmsg_len) < 0)
+		return err_sys(err, "ip route show: send");
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(nl->sock, nl->buf, sizeof(nl->buf));
+		if (n < 0)
+			return err_sys(err, "ip route show");
+		int rc = mnl_cb_run(nl->buf, (size_t)n, seq, portid, route_cb, &walk);
+		if (rc < 0)
+			return err_sys(err, "ip route show");
+		if (rc == MNL_CB_STOP)
+			break;
+	}
+	*out_n = walk.n;
+	return 0;
+}

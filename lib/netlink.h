@@ -14,6 +14,8 @@
 #include <libmnl/libmnl.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <netinet/in.h>
+#include <stddef.h>
 
 #include "err.h"
 
@@ -39,5 +41,16 @@ int nl_talk(struct nl *nl, struct nlmsghdr *msg, const char *what, err_t *err);
 
 /* The index of interface name in the socket's namespace, or 0 (with ENODEV in err). */
 unsigned int nl_ifindex(struct nl *nl, const char *name, err_t *err);
+
+/* A route's destination subnet. */
+struct nl_route {
+	struct in_addr dst;
+	int prefix;
+	unsigned int ifindex; /* the interface it leaves by, 0 when none */
+};
+
+/* The IPv4 routes of the socket's namespace that lead to a subnet (`ip -4 route show table
+ * all`, less default routes and the local table): at most max of them into out, *out_n. */
+int nl_routes(struct nl *nl, struct nl_route *out, size_t max, size_t *out_n, err_t *err);
 
 #endif

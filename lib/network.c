@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@
 #include "lab.h"
 #include "lock.h"
 #include "log.h"
+#include "netlink.h"
 
 /* --- addresses ------------------------------------------------------------------------------- */
 
@@ -54,22 +56,15 @@ static uint32_t mask_of(int prefix)
 	return prefix == 0 ? 0 : htonl(~0U << (32 - prefix));
 }
 
-int ipam_next(struct in_addr subnet, int prefix, struct in_addr gateway, struct in_addr last,
-	      const struct in_addr *used, size_t n_used, struct in_addr *out, err_t *err)
+int ipam_first_free(struct in_addr subnet, int prefix, struct in_addr gateway, const struct in_addr *used,
+		    size_t n_used, struct in_addr *out, err_t *err)
 {
 	uint32_t base = ntohl(subnet.s_addr) & ntohl(mask_of(prefix));
 	uint32_t size = 1U << (32 - prefix);
-	/* Round robin, as Docker's: from the address after the last one handed out, so that a
-	 * freed address is not at once another container's (neighbours may still know the old
-	 * one's MAC). The first and last addresses are the network's and the broadcast's. */
-	uint32_t start = ntohl(last.s_addr) - base;
-	if (last.s_addr == 0 || start >= size - 1)
-		start = 0;
 
-	for (uint32_t step = 1; step < size - 1; step++) {
-		uint32_t host = (start + step) % size;
-		if (host == 0 || host == size - 1)
-			continue;
+	/* Docker's rule: the lowest free address, so the first container of a network is .2. The
+	 * first and last addresses are the network's and the broadcast's. */
+	for (uint32_t host = 1; host < size - 1; host++) {
 		uint32_t candidate = htonl(base + host);
 		bool taken = candidate == gateway.s_addr;
 		for (size_t i = 0; !taken && i < n_used; i++)
@@ -104,6 +99,98 @@ static json_t *new_network(const char *name, const char *driver, const char *bri
 			 "Bridge", bridge, "Subnet", subnet, "Gateway", gateway, "Internal", internal, "Containers");
 }
 
+static bool overlaps(const json_t *store, struct in_addr addr, int prefix);
+
+/* --- the host's own networks ----------------------------------------------------------------- */
+
+#define MAX_ROUTES 1024
+
+/* The host's routes to subnets (docker0's, a VPN's, the LAN's), once per process. A pool that
+ * overlaps one of them would take addresses the host already reaches another way. */
+static const struct nl_route *host_routes(size_t *out_n)
+{
+	static struct nl_route routes[MAX_ROUTES];
+	static size_t n;
+	static bool done;
+
+	if (!done) {
+		struct nl nl;
+		err_t ignored;
+		done = true;
+		if (nl_open(&nl, &ignored) == 0) {
+			if (nl_routes(&nl, routes, MAX_ROUTES, &n, &ignored) < 0)
+				n = 0;
+			nl_close(&nl);
+		}
+	}
+	*out_n = n;
+	return routes;
+}
+
+/* Does addr/prefix overlap a route of the host (other than those through interface skip)? */
+static bool host_overlaps(struct in_addr addr, int prefix, unsigned int skip)
+{
+	size_t n;
+	const struct nl_route *routes = host_routes(&n);
+
+	for (size_t i = 0; i < n; i++) {
+		uint32_t mask = mask_of(prefix < routes[i].prefix ? prefix : routes[i].prefix);
+		if ((skip == 0 || routes[i].ifindex != skip) && (addr.s_addr & mask) == (routes[i].dst.s_addr & mask))
+			return true;
+	}
+	return false;
+}
+
+/* The first of Docker's pools (172.17-31.0.0/16, then 192.168.N.0/20) that overlaps neither a
+ * network of store nor a route of the host (skip: an interface whose routes do not count). */
+static bool free_pool(const json_t *store, unsigned int skip, struct in_addr *out, int *out_prefix)
+{
+	for (int i = 17; i <= 31; i++) {
+		out->s_addr = htonl((172U << 24) | ((unsigned)i << 16));
+		*out_prefix = 16;
+		if (!overlaps(store, *out, 16) && !host_overlaps(*out, 16, skip))
+			return true;
+	}
+	for (int i = 0; i < 256; i += 16) {
+		out->s_addr = htonl((192U << 24) | (168U << 16) | ((unsigned)i << 8));
+		*out_prefix = 20;
+		if (!overlaps(store, *out, 20) && !host_overlaps(*out, 20, skip))
+			return true;
+	}
+	return false;
+}
+
+/* --- the store (continued) ----------------------------------------------------------------------- */
+
+/* Why network entry (keyed name) of networks.json cannot be used, or NULL. */
+static const char *network_fault(const char *name, const json_t *net)
+{
+	static const char *const fields[] = { "Name", "Id", "Driver", "Bridge", "Subnet", "Gateway" };
+	const json_t *containers = json_object_get(net, "Containers");
+	const char *key;
+	json_t *ep;
+
+	if (!json_is_object(net))
+		return "not an object";
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (!json_is_string(json_object_get(net, fields[i])))
+			return "Name, Id, Driver, Bridge, Subnet or Gateway is not a string";
+	if (strcmp(json_str(net, "Name"), name) != 0)
+		return "its Name is not its key";
+	/* The bridge's name goes to the kernel: an interface name, nothing else. */
+	const char *bridge = json_str(net, "Bridge");
+	if (strlen(bridge) >= IFNAMSIZ || strspn(bridge, "abcdefghijklmnopqrstuvwxyz0123456789-_.") != strlen(bridge))
+		return "Bridge is not an interface name";
+	if (!json_is_object(containers))
+		return "Containers is not an object";
+	json_object_foreach((json_t *)containers, key, ep) {
+		if (!json_is_string(json_object_get(ep, "IPv4Address")) || !json_is_string(json_object_get(ep, "Name")) ||
+		    !json_is_string(json_object_get(ep, "MacAddress")))
+			return "an endpoint of Containers lacks its IPv4Address, MacAddress or Name";
+	}
+	return NULL;
+}
+
 int net_store_read(const char *root, json_t **out, err_t *err)
 {
 	char path[PATH_MAX];
@@ -113,13 +200,37 @@ int net_store_read(const char *root, json_t **out, err_t *err)
 	if (json_read_file(path, 1 << 22, &store, err) < 0) {
 		if (err->code != ENOENT)
 			return -1;
-		/* The built-in networks, as Docker has them from the start. */
+		/* The built-in networks, as Docker has them from the start. The default one takes
+		 * 172.17.0.0/16 unless the host already routes it (another docker0): then the next
+		 * free pool, as dockerd does. minidock0's own route does not count. */
+		struct in_addr pool;
+		int prefix;
+		char subnet[32], gateway[32];
 		store = json_object();
+		if (!free_pool(store, if_nametoindex(NET_DEFAULT_BRIDGE), &pool, &prefix)) {
+			json_decref(store);
+			return err_msg(err, ENOSPC, "the default network: every address pool overlaps a route of the host");
+		}
+		inet_ntop(AF_INET, &pool, subnet, sizeof(subnet));
+		snprintf(subnet + strlen(subnet), sizeof(subnet) - strlen(subnet), "/%d", prefix);
+		pool.s_addr = htonl(ntohl(pool.s_addr) + 1);
+		inet_ntop(AF_INET, &pool, gateway, sizeof(gateway));
 		json_object_set_new(store, NET_DEFAULT,
-				    new_network(NET_DEFAULT, "bridge", NET_DEFAULT_BRIDGE, "172.17.0.0/16", "172.17.0.1",
-						false));
+				    new_network(NET_DEFAULT, "bridge", NET_DEFAULT_BRIDGE, subnet, gateway, false));
 		json_object_set_new(store, "host", new_network("host", "host", "", "", "", false));
 		json_object_set_new(store, "none", new_network("none", "null", "", "", "", false));
+	}
+	/* Checked whole before anyone reads it: a value of the wrong type is reported, not used. */
+	const char *key, *fault = json_is_object(store) ? NULL : "it is not an object";
+	json_t *net;
+	json_object_foreach(store, key, net) {
+		if (!fault && (fault = network_fault(key, net)))
+			break;
+	}
+	if (fault) {
+		err_msg(err, EBADMSG, "%s/networks.json is damaged: network \"%.64s\": %s", root, key ? key : "", fault);
+		json_decref(store);
+		return -1;
 	}
 	*out = store;
 	return 0;
@@ -194,19 +305,8 @@ int net_create(const char *root, const char *name, const char *subnet, const cha
 		if (overlaps(store, addr, prefix))
 			return err_msg(err, EINVAL, "invalid pool request: Pool overlaps with other one on this address space");
 	} else {
-		/* Docker's pools: 172.17-31.0.0/16, then 192.168.N.0/20. */
-		bool found = false;
-		for (int i = 17; i <= 31 && !found; i++) {
-			addr.s_addr = htonl((172U << 24) | ((unsigned)i << 16));
-			prefix = 16;
-			found = !overlaps(store, addr, prefix);
-		}
-		for (int i = 0; i < 256 && !found; i += 16) {
-			addr.s_addr = htonl((192U << 24) | (168U << 16) | ((unsigned)i << 8));
-			prefix = 20;
-			found = !overlaps(store, addr, prefix);
-		}
-		if (!found)
+		/* Docker's pools, less those the store or the host already uses. */
+		if (!free_pool(store, 0, &addr, &prefix))
 			return err_msg(err, ENOSPC, "could not find an available, non-overlapping IPv4 address pool");
 	}
 	if (gateway) {
@@ -252,6 +352,56 @@ int net_remove(const char *root, const char *ref, json_t **out_net, err_t *err)
 	return store_write(root, store, true, err);
 }
 
+/*
+ * minidock0 is one bridge for the whole machine, and each state directory (--root) keeps its
+ * own addresses: two roots with containers on it at once would both hand out 172.17.0.2. So
+ * the bridge belongs to one root at a time: the one whose containers use it, written in
+ * OWNER_FILE. Another root may take it over once the owner has no container on it.
+ */
+#define OWNER_DIR "/run/minidock"
+#define OWNER_FILE OWNER_DIR "/" NET_DEFAULT_BRIDGE ".owner"
+
+/* Has state directory root containers on its default network? */
+static bool default_in_use(const char *root)
+{
+	char path[PATH_MAX + 16];
+	json_t *store;
+	err_t ignored;
+
+	snprintf(path, sizeof(path), "%s/networks.json", root);
+	if (json_read_file(path, 1 << 22, &store, &ignored) < 0)
+		return false; /* gone, or never had a container */
+	bool used = json_object_size(json_object_get(json_object_get(store, NET_DEFAULT), "Containers")) > 0;
+	json_decref(store);
+	return used;
+}
+
+static int claim_default_bridge(const char *root, err_t *err)
+{
+	char owner[PATH_MAX] = "";
+
+	if (fs_mkdir_p(OWNER_DIR, 0755, err) < 0)
+		return -1;
+	_cleanup_close_ int fd = open(OWNER_FILE, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return err_sys(err, "open %s", OWNER_FILE);
+	while (flock(fd, LOCK_EX) < 0)
+		if (errno != EINTR)
+			return err_sys(err, "lock %s", OWNER_FILE);
+	ssize_t n = pread(fd, owner, sizeof(owner) - 1, 0);
+	owner[n > 0 ? n : 0] = '\0';
+	if (owner[0] && strcmp(owner, root) != 0 && default_in_use(owner))
+		return err_msg(err, EBUSY,
+			       "the default network's bridge %s is in use by the containers of another state "
+			       "directory, %s: one root at a time may use it (use --network none, host or a network "
+			       "of your own, or stop those containers)",
+			       NET_DEFAULT_BRIDGE, owner);
+	if (strcmp(owner, root) != 0 &&
+	    (ftruncate(fd, 0) < 0 || pwrite(fd, root, strlen(root), 0) != (ssize_t)strlen(root)))
+		return err_sys(err, "write %s", OWNER_FILE);
+	return 0;
+}
+
 int net_attach(const char *root, const char *ref, const char *id, const char *name, struct endpoint *out,
 	       err_t *err)
 {
@@ -274,6 +424,8 @@ int net_attach(const char *root, const char *ref, const char *id, const char *na
 	    inet_pton(AF_INET, json_str(net, "Gateway"), &out->gateway) != 1)
 		return err_msg(err, EINVAL, "network %s: bad subnet or gateway", ref);
 
+	if (strcmp(out->bridge, NET_DEFAULT_BRIDGE) == 0 && claim_default_bridge(root, err) < 0)
+		return -1;
 	json_t *containers = json_object_get(net, "Containers");
 	json_t *mine = json_object_get(containers, id);
 	if (mine) { /* already on it (a restart): the same address */
@@ -295,9 +447,7 @@ int net_attach(const char *root, const char *ref, const char *id, const char *na
 		if (used && inet_pton(AF_INET, text, &used[i]) == 1)
 			i++;
 	}
-	struct in_addr last = { 0 };
-	inet_pton(AF_INET, json_str(net, "LastAddress") ? json_str(net, "LastAddress") : "", &last);
-	if (!used || ipam_next(subnet, out->prefix, out->gateway, last, used, i, &addr, err) < 0)
+	if (!used || ipam_first_free(subnet, out->prefix, out->gateway, used, i, &addr, err) < 0)
 		return err_wrap(err, "network %s", ref);
 	out->addr = addr;
 	/* A random MAC, locally administered (bit 1) and not multicast (bit 0), as Docker's. */
@@ -312,8 +462,6 @@ int net_attach(const char *root, const char *ref, const char *id, const char *na
 	snprintf(addr_text + strlen(addr_text), sizeof(addr_text) - strlen(addr_text), "/%d", out->prefix);
 	json_object_set_new(containers, id,
 			    json_pack("{s:s, s:s, s:s}", "Name", name, "IPv4Address", addr_text, "MacAddress", out->mac));
-	*strchr(addr_text, '/') = '\0';
-	json_object_set_new(net, "LastAddress", json_string(addr_text));
 	return store_write(root, store, false, err);
 }
 

@@ -79,11 +79,11 @@ int net_remove(const char *root, const char *ref, json_t **out_net, err_t *err);
 /* Find network ref (name, id or id prefix) in store; a borrowed reference, or NULL (ENOENT). */
 json_t *net_find(json_t *store, const char *ref, err_t *err);
 
-/* The next free address of a subnet after last (0.0.0.0: from the start), wrapping around:
- * not the network's, the broadcast's or the gateway's, nor one of used[0..n_used). ENOSPC when
- * the subnet is full. */
-int ipam_next(struct in_addr subnet, int prefix, struct in_addr gateway, struct in_addr last,
-	      const struct in_addr *used, size_t n_used, struct in_addr *out, err_t *err);
+/* The lowest free address of a subnet, as Docker hands them out (the first container of a
+ * network gets .2): not the network's, the broadcast's or the gateway's, nor one of
+ * used[0..n_used). ENOSPC when the subnet is full. */
+int ipam_first_free(struct in_addr subnet, int prefix, struct in_addr gateway, const struct in_addr *used,
+		    size_t n_used, struct in_addr *out, err_t *err);
 
 /* Give container id (named name) an address on network ref, written down under the lock,
  * and fill *out. A container already on it keeps its address. */

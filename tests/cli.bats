@@ -257,3 +257,18 @@ damaged_container() {
 	[ ! -e "$MINIDOCK_ROOT/tmp/load-dead01" ] || fail "the stale load is still there"
 	[ -d "$MINIDOCK_ROOT/tmp/keep-me" ]
 }
+
+@test "cli: a damaged networks.json is reported, never used" {
+	export MINIDOCK_ROOT=$BATS_TEST_TMPDIR/state
+	mkdir -p "$MINIDOCK_ROOT"
+	local text
+	for text in '[1]' '{"bridge":{"Name":5}}' '{"x":{"Name":"x","Id":"1","Driver":"bridge","Bridge":"../../x","Subnet":"","Gateway":""}}' \
+		'{"x":{"Name":"x","Id":"1","Driver":"bridge","Bridge":"md-1","Subnet":"","Gateway":"","Containers":{"a":{"IPv4Address":7}}}}'; do
+		echo "$text" >"$MINIDOCK_ROOT/networks.json"
+		for cmd in "network ls" "network inspect bridge" "network rm x" "network create y"; do
+			run $MD $cmd
+			[ "$status" -eq 1 ] || fail "$cmd on $text: $status $output"
+			[[ "$output" == *"networks.json is damaged"* ]] || fail "$cmd on $text: $output"
+		done
+	done
+}

@@ -238,6 +238,51 @@ nft_elements() {
 	[[ "$output" == *'"Containers": {}'* ]] || fail "addresses not freed: $output"
 }
 
+@test "addresses as Docker gives them: the lowest free, so a network's first container is .2" {
+	minidock network create low >/dev/null
+	local subnet
+	subnet=$(minidock network inspect low | grep -o '"Subnet": "[^"]*"' | head -n 1 | cut -d'"' -f4)
+	local prefix=${subnet%.0/*}
+	prefix=${prefix%.0}
+	minidock run -d --name low1 --network low busybox sleep 60 >/dev/null
+	minidock run -d --name low2 --network low busybox sleep 60 >/dev/null
+	[ "$(minidock inspect -f '{{.NetworkSettings.Networks.low.IPAddress}}' low1)" = "$prefix.0.2" ] ||
+		fail "first: $(minidock inspect -f '{{json .NetworkSettings}}' low1) (subnet $subnet)"
+	[ "$(minidock inspect -f '{{.NetworkSettings.Networks.low.IPAddress}}' low2)" = "$prefix.0.3" ]
+	minidock rm -f low1 >/dev/null
+	minidock run -d --name low3 --network low busybox sleep 60 >/dev/null
+	[ "$(minidock inspect -f '{{.NetworkSettings.Networks.low.IPAddress}}' low3)" = "$prefix.0.2" ] ||
+		fail "after .2 was freed: $(minidock inspect -f '{{.NetworkSettings.Networks.low.IPAddress}}' low3)"
+}
+
+@test "a network made without --subnet skips a pool the host already routes" {
+	ip link add mdtaken type veth peer name mdtaken2
+	ip addr add 172.18.7.1/16 dev mdtaken
+	ip link set mdtaken up && ip link set mdtaken2 up
+	run minidock network create avoid
+	local rc=$status
+	ip link del mdtaken
+	[ "$rc" -eq 0 ] || fail "network create: $output"
+	run minidock run --rm --network avoid busybox ip -o -4 addr show eth0
+	[[ "$output" == *"inet 172.19.0.2/16"* ]] || fail "eth0 (172.18.0.0/16 is the host's): $output"
+}
+
+@test "minidock0 is one root's at a time: another root is refused while the first has containers on it" {
+	minidock run -d --name first busybox sleep 60 >/dev/null
+	local other=$BATS_TEST_TMPDIR/other
+	run env MINIDOCK_ROOT="$other" minidock image load -i "$IMAGES/busybox-oci.tar"
+	run env MINIDOCK_ROOT="$other" minidock run --rm busybox true
+	[ "$status" -eq 125 ] || fail "a second root got minidock0: $output"
+	[[ "$output" == *"minidock0 is in use by the containers of another state directory"* ]] || fail "$output"
+	# Its own networks, none and host still work.
+	run env MINIDOCK_ROOT="$other" minidock run --rm --network none busybox echo ok
+	[ "$output" = ok ]
+	# Once the first root has no container on it, the other may take it.
+	minidock rm -f first >/dev/null
+	run env MINIDOCK_ROOT="$other" minidock run --rm busybox sh -c 'ip -o -4 addr show eth0'
+	[[ "$output" == *"inet 172.17.0.2/16"* ]] || fail "the second root, after: $output"
+}
+
 @test "teardown leaves nothing: after rm, a failed start, and kill -9 of a monitor" {
 	local veths
 	veths=$(host_veths)

@@ -13,8 +13,7 @@ static struct in_addr ip(const char *text)
 	return a;
 }
 
-static void next_of(const char *subnet, int prefix, const char *gateway, const char *last, const char **used,
-		    const char *want)
+static void next_of(const char *subnet, int prefix, const char *gateway, const char **used, const char *want)
 {
 	struct in_addr in_use[8], out;
 	size_t n = 0;
@@ -23,7 +22,7 @@ static void next_of(const char *subnet, int prefix, const char *gateway, const c
 
 	while (used && used[n])
 		in_use[n] = ip(used[n]), n++;
-	int rc = ipam_next(ip(subnet), prefix, ip(gateway), ip(last), in_use, n, &out, &err);
+	int rc = ipam_first_free(ip(subnet), prefix, ip(gateway), in_use, n, &out, &err);
 	if (!want) {
 		CU_ASSERT_EQUAL(rc, -1);
 		CU_ASSERT_EQUAL(err.code, ENOSPC);
@@ -32,25 +31,27 @@ static void next_of(const char *subnet, int prefix, const char *gateway, const c
 	CU_ASSERT_EQUAL_FATAL(rc, 0);
 	inet_ntop(AF_INET, &out, got, sizeof(got));
 	if (strcmp(got, want) != 0)
-		fprintf(stderr, "\n  after %s: got %s, want %s\n", last, got, want);
+		fprintf(stderr, "\n  got %s, want %s\n", got, want);
 	CU_ASSERT_STRING_EQUAL(got, want);
 }
 
 static void addresses(void)
 {
-	/* The first, skipping the gateway; then round robin after the last one given. */
-	next_of("172.17.0.0", 16, "172.17.0.1", "0.0.0.0", NULL, "172.17.0.2");
-	next_of("172.17.0.0", 16, "172.17.0.1", "172.17.0.2", NULL, "172.17.0.3");
-	next_of("172.17.0.0", 16, "172.17.0.1", "172.17.0.255", NULL, "172.17.1.0");
+	/* The lowest free one, skipping the gateway, as Docker. */
+	next_of("172.17.0.0", 16, "172.17.0.1", NULL, "172.17.0.2");
 	const char *used[] = { "10.0.0.2", "10.0.0.3", NULL };
-	next_of("10.0.0.0", 24, "10.0.0.1", "10.0.0.1", used, "10.0.0.4");
-	/* Wrapping round: never the broadcast, the network's address or the gateway. */
-	next_of("10.0.0.0", 24, "10.0.0.1", "10.0.0.254", used, "10.0.0.4");
-	next_of("10.0.0.0", 24, "10.0.0.254", "10.0.0.253", NULL, "10.0.0.1");
+	next_of("10.0.0.0", 24, "10.0.0.1", used, "10.0.0.4");
+	/* A freed address (.2) is the next one given. */
+	const char *gap[] = { "10.0.0.3", "10.0.0.4", NULL };
+	next_of("10.0.0.0", 24, "10.0.0.1", gap, "10.0.0.2");
+	/* Never the broadcast, the network's address or the gateway. */
+	next_of("10.0.0.0", 24, "10.0.0.254", NULL, "10.0.0.1");
+	const char *past[] = { "172.17.0.2", "172.17.0.3", "172.17.0.4", "172.17.0.5", "172.17.0.6", "172.17.0.7", NULL };
+	next_of("172.17.0.0", 16, "172.17.0.1", past, "172.17.0.8");
 	/* A /30 has two host addresses: the gateway and one more. */
-	next_of("10.9.0.0", 30, "10.9.0.1", "0.0.0.0", NULL, "10.9.0.2");
+	next_of("10.9.0.0", 30, "10.9.0.1", NULL, "10.9.0.2");
 	const char *full[] = { "10.9.0.2", NULL };
-	next_of("10.9.0.0", 30, "10.9.0.1", "0.0.0.0", full, NULL);
+	next_of("10.9.0.0", 30, "10.9.0.1", full, NULL);
 }
 
 static void ports(void)
@@ -83,7 +84,7 @@ static void ports(void)
 }
 
 static const struct unit_test tests[] = {
-	{ "addresses: first free, round robin, never gateway or broadcast", addresses },
+	{ "addresses: the lowest free, never gateway, network or broadcast", addresses },
 	{ "published ports as Docker writes them", ports },
 	{ NULL, NULL },
 };
