@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "container.h"
 #include "json.h"
+#include "template.h"
 #include "timefmt.h"
 
 static int ps_main(int argc, char **argv, const struct cli_ctx *ctx);
@@ -183,68 +184,14 @@ static int ps_main(int argc, char **argv, const struct cli_ctx *ctx)
 	return 0;
 }
 
-/* The value at a dotted path (".State.Status") of doc, or NULL. */
-static json_t *json_path(json_t *doc, const char *path, size_t len)
+/* Print format (a Go template, template.h) applied to doc, and a new line, as Docker. */
+static int print_format(const char *format, const json_t *doc, err_t *err)
 {
-	char key[128];
-	json_t *at = doc;
+	_cleanup_free_ char *text = NULL;
 
-	while (at && len > 0 && *path == '.') {
-		path++;
-		len--;
-		size_t k = 0;
-		while (k < len && path[k] != '.')
-			k++;
-		snprintf(key, sizeof(key), "%.*s", (int)k, path);
-		at = json_object_get(at, key);
-		path += k;
-		len -= k;
-	}
-	return len == 0 ? at : NULL;
-}
-
-/* Print format for doc: text as is, each {{.Path}} or {{json .Path}} replaced by its value. */
-static int print_format(const char *format, json_t *doc, err_t *err)
-{
-	const char *p = format;
-
-	while (*p) {
-		const char *open = strstr(p, "{{");
-		if (!open) {
-			fputs(p, stdout);
-			break;
-		}
-		fwrite(p, 1, (size_t)(open - p), stdout);
-		const char *close = strstr(open, "}}");
-		if (!close)
-			return err_msg(err, EINVAL, "template: unclosed action in \"%s\"", format);
-		const char *expr = open + 2;
-		while (*expr == ' ')
-			expr++;
-		bool as_json = strncmp(expr, "json ", 5) == 0;
-		if (as_json)
-			expr += 5;
-		const char *end = close;
-		while (end > expr && end[-1] == ' ')
-			end--;
-		json_t *value = *expr == '.' ? json_path(doc, expr, (size_t)(end - expr)) : NULL;
-		if (!value && !(*expr == '.' && end - expr == 1))
-			return err_msg(err, EINVAL, "template: no field \"%.*s\"", (int)(end - expr), expr);
-		if (!value)
-			value = doc;
-		if (json_is_string(value) && !as_json) {
-			fputs(json_string_value(value), stdout);
-		} else if (json_is_integer(value) && !as_json) {
-			printf("%lld", (long long)json_integer_value(value));
-		} else if (json_is_boolean(value) && !as_json) {
-			fputs(json_is_true(value) ? "true" : "false", stdout);
-		} else {
-			_cleanup_free_ char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
-			fputs(text ? text : "null", stdout);
-		}
-		p = close + 2;
-	}
-	putchar('\n');
+	if (tmpl_render(format, doc, &text, err) < 0)
+		return -1;
+	puts(text);
 	return 0;
 }
 
