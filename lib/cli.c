@@ -5,6 +5,9 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+
+#include "template.h"
 
 int cli_usage_error(const struct command *cmd, const char *fmt, ...)
 {
@@ -28,4 +31,19 @@ int cli_fail(const err_t *err)
 {
 	fprintf(stderr, "minidock: %s\n", err->msg);
 	return err->status ? err->status : EXIT_MINIDOCK_ERROR;
+}
+
+int cli_print_format(const char *format, const json_t *list, err_t *err)
+{
+	size_t i;
+	json_t *item;
+
+	json_array_foreach(list, i, item) {
+		char *text;
+		if (tmpl_render(format, item, &text, err) < 0)
+			return -1;
+		puts(text);
+		free(text);
+	}
+	return 0;
 }

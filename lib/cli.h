@@ -10,6 +10,8 @@
 #ifndef MINIDOCK_CLI_H
 #define MINIDOCK_CLI_H
 
+#include <jansson.h>
+
 #include "err.h"
 
 /* Exit statuses, as Docker's (see errors.md). */
@@ -41,6 +43,10 @@ int cli_help(const struct command *cmd);
 
 /* Print "minidock: " and err's message on stderr; return err's exit status (125 if none). */
 int cli_fail(const err_t *err);
+
+/* Print each element of list through the Go template format (template.h), one line each, as
+ * `docker inspect -f FORMAT` does. */
+int cli_print_format(const char *format, const json_t *list, err_t *err);
 
 /* The commands (each defined in its cmd_*.c file). */
 extern const struct command cmd_run, cmd_create, cmd_start, cmd_ps, cmd_inspect, cmd_logs, cmd_exec;

@@ -96,14 +96,20 @@ static int exec_main(int argc, char **argv, const struct cli_ctx *ctx)
 	if (ctr_load(ctx->root, argv[optind], &c, &err) < 0)
 		return cli_fail(&err);
 	const json_t *config = json_object_get(c.doc, "Config");
-	const json_t *container_env = json_object_get(config, "Env");
-	size_t n_env = 0;
-	_cleanup_free_ const char **env = calloc(json_array_size(container_env) + n_user_env + 2, sizeof(char *));
+	_cleanup_strv_ char **container_env = NULL;
+	size_t n_env = 0, n_container = 0;
 	int status = EXIT_MINIDOCK_ERROR;
+	if (ctr_environ(&c, &container_env, &err) < 0) {
+		status = cli_fail(&err);
+		goto out;
+	}
+	while (container_env[n_container])
+		n_container++;
+	_cleanup_free_ const char **env = calloc(n_container + n_user_env + 2, sizeof(char *));
 	if (!env)
 		goto out;
-	for (size_t i = 0; i < json_array_size(container_env); i++)
-		env[n_env++] = json_string_value(json_array_get(container_env, i));
+	for (size_t i = 0; i < n_container; i++)
+		env[n_env++] = container_env[i];
 	/* Docker's exec -t: TERM=xterm, unless the container's environment (or -e) sets it. */
 	bool has_term = false;
 	for (size_t i = 0; i < n_env; i++)

@@ -172,36 +172,49 @@ static int image_ls(int argc, char **argv, const struct cli_ctx *ctx)
 
 static int image_inspect(int argc, char **argv, const struct cli_ctx *ctx)
 {
-	if (argc < 2)
+	static const struct option options[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'H' },
+		{ 0 },
+	};
+	const char *format = NULL;
+	int opt;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "+:f:", options, NULL)) != -1) {
+		if (opt == 'f')
+			format = optarg;
+		else if (opt == 'H')
+			return printf("Usage:  minidock image inspect [-f FORMAT] IMAGE...\n\nShow images as JSON, "
+				      "or each through the Go template FORMAT.\n"),
+			       0;
+		else
+			return cli_usage_error(&cmd_image, "inspect: %s", opt == ':' ? "flag needs an argument: -f" : "unknown flag");
+	}
+	if (optind >= argc)
 		return cli_usage_error(&cmd_image, "inspect: requires at least one image");
-	char root[PATH_MAX], id[DIGEST_HEX_LEN + 1];
+	char root[PATH_MAX];
 	_cleanup_close_ int lock = -1;
 	_cleanup_json_ json_t *store = NULL;
-	_cleanup_json_ json_t *out = json_array();
+	_cleanup_json_ json_t *all = json_array();
 	err_t err;
 	int status = 0;
 	if (open_store(ctx, root, &lock, &store, &err) < 0)
 		return cli_fail(&err);
-	for (int i = 1; i < argc; i++) {
-		json_t *config;
-		if (img_resolve(store, argv[i], id, &err) < 0 || img_read_config(root, id, &config, &err) < 0) {
-			status = cli_fail(&err);
+	for (int i = optind; i < argc; i++) {
+		json_t *shown;
+		if (img_inspect(root, store, argv[i], &shown, &err) < 0) {
+			cli_fail(&err);
+			status = 1;
 			continue;
 		}
-		json_t *image = json_object_get(json_object_get(store, "images"), id);
-		/* The fields of `docker image inspect` minidock has. */
-		json_array_append_new(out, json_pack("{s:s+, s:O, s:O, s:O, s:O, s:O, s:O, s:{s:s, s:O}}",
-			"Id", "sha256:", id, "RepoTags", json_object_get(image, "RepoTags"), "RepoDigests",
-			json_object_get(image, "RepoDigests"), "Created", json_object_get(config, "created"),
-			"Architecture", json_object_get(config, "architecture"), "Os", json_object_get(config, "os"),
-			"Config", json_object_get(config, "config"), "RootFS", "Type", "layers", "Layers",
-			json_object_get(image, "Layers")));
-		json_decref(config);
+		json_array_append_new(all, shown);
 	}
-	char *text = json_dumps(out, JSON_INDENT(4));
-	puts(text);
-	free(text);
-	return status ? 1 : 0;
+	if (format)
+		return cli_print_format(format, all, &err) < 0 ? cli_fail(&err) : status;
+	_cleanup_free_ char *text = json_dumps(all, JSON_INDENT(4));
+	puts(text ? text : "[]");
+	return status;
 }
 
 /* Is image id used by a container (ROOT/containers/ID/image)? */

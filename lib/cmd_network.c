@@ -117,29 +117,38 @@ static int network_ls(int argc, char **argv, const char *root)
 
 static int network_inspect(int argc, char **argv, const char *root)
 {
+	static const struct option options[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ 0 },
+	};
 	_cleanup_json_ json_t *store = NULL;
 	_cleanup_json_ json_t *out = json_array();
+	const char *format = NULL;
 	err_t err;
-	int status = 0;
+	int status = 0, opt;
 
-	if (argc < 2)
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "+:f:", options, NULL)) != -1) {
+		if (opt == 'f')
+			format = optarg;
+		else
+			return cli_usage_error(&cmd_network, "inspect: %s", opt == ':' ? "flag needs an argument: -f" : "unknown flag");
+	}
+	if (optind >= argc)
 		return cli_usage_error(&cmd_network, "inspect: requires at least 1 argument");
 	if (net_store_read(root, &store, &err) < 0)
 		return cli_fail(&err), 1;
-	for (int i = 1; i < argc; i++) {
+	for (int i = optind; i < argc; i++) {
 		json_t *net = net_find(store, argv[i], &err);
 		if (!net) {
 			cli_fail(&err);
 			status = 1;
 			continue;
 		}
-		json_t *shown = json_deep_copy(net);
-		json_object_set_new(shown, "IPAM",
-				    json_pack("{s:s, s:[{s:s, s:s}]}", "Driver", "default", "Config", "Subnet",
-					      json_str(net, "Subnet"), "Gateway", json_str(net, "Gateway")));
-		json_object_set_new(shown, "Scope", json_string("local"));
-		json_array_append_new(out, shown);
+		json_array_append_new(out, net_inspect_json(net));
 	}
+	if (format)
+		return cli_print_format(format, out, &err) < 0 ? cli_fail(&err) : status;
 	_cleanup_free_ char *text = json_dumps(out, JSON_INDENT(4) | JSON_SORT_KEYS);
 	puts(text ? text : "[]");
 	return status;

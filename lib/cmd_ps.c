@@ -15,7 +15,8 @@
 #include "cli.h"
 #include "container.h"
 #include "json.h"
-#include "template.h"
+#include "image.h"
+#include "network.h"
 #include "timefmt.h"
 
 static int ps_main(int argc, char **argv, const struct cli_ctx *ctx);
@@ -35,11 +36,12 @@ const struct command cmd_ps = {
 
 const struct command cmd_inspect = {
 	.name = "inspect",
-	.usage = "[OPTIONS] CONTAINER [CONTAINER...]",
-	.summary = "Show containers as JSON",
+	.usage = "[OPTIONS] NAME|ID [NAME|ID...]",
+	.summary = "Show containers, images or networks as JSON",
 	.help = "Options:\n"
-		"  -f, --format TEMPLATE   print TEMPLATE for each, where {{.State.Status}} is replaced\n"
-		"                          by that field ({{json .State}}: as JSON)\n"
+		"  -f, --format TEMPLATE   print each through the Go template TEMPLATE: {{.State.Status}},\n"
+		"                          {{json .Config}}, {{range .Config.Env}}{{println .}}{{end}}, ...\n"
+		"      --type TYPE         only a container, image or network (default: the first found)\n"
 		"      --help              print this help\n",
 	.run = inspect_main,
 };
@@ -184,14 +186,41 @@ static int ps_main(int argc, char **argv, const struct cli_ctx *ctx)
 	return 0;
 }
 
-/* Print format (a Go template, template.h) applied to doc, and a new line, as Docker. */
-static int print_format(const char *format, const json_t *doc, err_t *err)
+/* What ref names, for `inspect` as Docker's: a container first, then an image, then a
+ * network (type: "" for any, or the one asked for with --type). A new reference in *out. */
+static int inspect_one(const struct cli_ctx *ctx, const char *ref, const char *type, json_t **images,
+		       json_t **networks, json_t **out, err_t *err)
 {
-	_cleanup_free_ char *text = NULL;
+	char root[PATH_MAX];
+	bool any = !*type;
 
-	if (tmpl_render(format, doc, &text, err) < 0)
+	if (any || strcmp(type, "container") == 0) {
+		struct container c = { .doc = NULL };
+		if (ctr_load(ctx->root, ref, &c, err) == 0) {
+			json_object_del(c.doc, "MonitorPid"); /* minidock's own bookkeeping */
+			*out = json_incref(c.doc);
+			ctr_release(&c);
+			return 0;
+		}
+		if (err->code != ENOENT || !any)
+			return -1;
+	}
+	if (!realpath(ctx->root, root))
+		return err_msg(err, ENOENT, "No such object: %s", ref);
+	if (any || strcmp(type, "image") == 0) {
+		if (!*images && store_read(root, images, err) < 0)
+			return -1;
+		if (img_inspect(root, *images, ref, out, err) == 0)
+			return 0;
+		if (err->code != ENOENT || !any)
+			return -1;
+	}
+	if (!*networks && net_store_read(root, networks, err) < 0)
 		return -1;
-	puts(text);
+	json_t *net = net_find(*networks, ref, err);
+	if (!net)
+		return any ? err_msg(err, ENOENT, "No such object: %s", ref) : -1;
+	*out = net_inspect_json(net);
 	return 0;
 }
 
@@ -199,15 +228,18 @@ static int inspect_main(int argc, char **argv, const struct cli_ctx *ctx)
 {
 	static const struct option options[] = {
 		{ "format", required_argument, NULL, 'f' },
+		{ "type", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'H' },
 		{ 0 },
 	};
-	const char *format = NULL;
+	const char *format = NULL, *type = "";
 	int opt, status = 0;
 
 	while ((opt = getopt_long(argc, argv, ":f:", options, NULL)) != -1) {
 		if (opt == 'f')
 			format = optarg;
+		else if (opt == 't')
+			type = optarg;
 		else if (opt == 'H')
 			return cli_help(&cmd_inspect);
 		else if (opt == ':')
@@ -217,27 +249,26 @@ static int inspect_main(int argc, char **argv, const struct cli_ctx *ctx)
 	}
 	if (optind == argc)
 		return cli_usage_error(&cmd_inspect, "requires at least 1 argument");
+	if (*type && strcmp(type, "container") != 0 && strcmp(type, "image") != 0 && strcmp(type, "network") != 0)
+		return cli_usage_error(&cmd_inspect, "\"%s\" is not a valid value for --type", type);
 
 	_cleanup_json_ json_t *all = json_array();
+	_cleanup_json_ json_t *images = NULL;
+	_cleanup_json_ json_t *networks = NULL;
 	for (int i = optind; i < argc; i++) {
-		struct container c = { .doc = NULL };
+		json_t *shown;
 		err_t err;
-		if (ctr_load(ctx->root, argv[i], &c, &err) < 0) {
+		if (inspect_one(ctx, argv[i], type, &images, &networks, &shown, &err) < 0) {
 			cli_fail(&err);
 			status = 1;
 			continue;
 		}
-		json_object_del(c.doc, "MonitorPid"); /* minidock's own bookkeeping */
-		if (format && print_format(format, c.doc, &err) < 0) {
-			ctr_release(&c);
-			return cli_fail(&err);
-		}
-		json_array_append(all, c.doc);
-		ctr_release(&c);
+		json_array_append_new(all, shown);
 	}
-	if (!format) {
-		_cleanup_free_ char *text = json_dumps(all, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
-		puts(text ? text : "[]");
-	}
+	err_t err;
+	if (format)
+		return cli_print_format(format, all, &err) < 0 ? cli_fail(&err) : status;
+	_cleanup_free_ char *text = json_dumps(all, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
+	puts(text ? text : "[]");
 	return status;
 }

@@ -262,7 +262,8 @@ static int describe(const struct create_opts *o, const char *root, json_t **out,
 				"Tmpfs", tmpfs);
 	if (doc) {
 		json_t *host_config = json_object_get(doc, "HostConfig");
-		json_object_set_new(host_config, "NetworkMode", json_string(o->network ? o->network : NET_DEFAULT));
+		/* Docker writes "default" when --network was not given (the default network, bridge). */
+		json_object_set_new(host_config, "NetworkMode", json_string(o->network ? o->network : "default"));
 		json_object_set_new(host_config, "PortBindings", json_strv(o->ports));
 	}
 	if (!doc)

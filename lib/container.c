@@ -564,20 +564,35 @@ int ctr_create(const char *root, json_t *doc, struct container *out, err_t *err)
 		snprintf(short_id, sizeof(short_id), "%.12s", id);
 		json_object_set_new(config, "Hostname", json_string(short_id));
 	}
+	/* Config.Env is what the image and -e set, as Docker keeps it: checked now (a bad entry
+	 * fails create), with "-e K" resolved now and each key once; Docker's defaults (PATH,
+	 * HOSTNAME) are added at every start, by ctr_environ(). */
 	json_t *env_in = json_object_get(config, "Env");
 	size_t n_env = json_array_size(env_in);
+	bool sets_path = false, sets_hostname = false;
 	_cleanup_free_ char **user_env = calloc(n_env + 1, sizeof(char *));
 	_cleanup_strv_ char **env = NULL;
 	if (!user_env)
 		return err_sys(err, "environment");
-	for (size_t i = 0; i < n_env; i++)
+	for (size_t i = 0; i < n_env; i++) {
 		user_env[i] = (char *)json_string_value(json_array_get(env_in, i));
+		sets_path |= strncmp(user_env[i], "PATH=", 5) == 0;
+		sets_hostname |= strncmp(user_env[i], "HOSTNAME=", 9) == 0;
+	}
 	if (proc_environ(json_str(config, "Hostname"), user_env, &env, err) < 0)
 		return -1;
+	/* proc_environ() puts PATH first and HOSTNAME second, and replaces in place. */
 	json_t *env_out = json_array();
 	for (size_t i = 0; env[i]; i++)
-		json_array_append_new(env_out, json_string(env[i]));
+		if ((i != 0 || sets_path) && (i != 1 || sets_hostname))
+			json_array_append_new(env_out, json_string(env[i]));
 	json_object_set_new(config, "Env", env_out);
+	/* Fields of Docker's inspect that minidock has no use for yet, with Docker's values. */
+	if (!json_object_get(config, "Labels"))
+		json_object_set_new(config, "Labels", json_object());
+	json_object_set_new(doc, "RestartCount", json_integer(0));
+	json_object_set_new(doc, "Driver", json_string(json_str(doc, "Image") && *json_str(doc, "Image") ? "overlay" : ""));
+	json_object_set_new(doc, "Platform", json_string("linux"));
 
 	time_now_rfc3339(created);
 	json_object_set_new(doc, "Id", json_string(id));
@@ -854,6 +869,16 @@ int ctr_init_path(char *out, size_t size, err_t *err)
 	return 0;
 }
 
+int ctr_environ(const struct container *c, char ***out, err_t *err)
+{
+	const json_t *config = json_object_get(c->doc, "Config");
+	_cleanup_strv_ char **stored = strv_from_json(json_object_get(config, "Env"), NULL, 0);
+
+	if (!stored)
+		return err_set(err, ENOMEM, "environment");
+	return proc_environ(json_str(config, "Hostname"), stored, out, err);
+}
+
 int ctr_spec_make(const struct container *c, struct ctr_spec *out, err_t *err)
 {
 	const json_t *doc = c->doc, *config = json_object_get(doc, "Config");
@@ -903,6 +928,11 @@ int ctr_spec_make(const struct container *c, struct ctr_spec *out, err_t *err)
 	run->readonly = json_is_true(json_object_get(host, "ReadonlyRootfs"));
 	run->root = c->root;
 	run->container_dir = c->dir;
+	if (ctr_environ(c, &out->env, err) < 0) {
+		ctr_spec_free(out);
+		return -1;
+	}
+	run->env = out->env;
 	if (image && *image) {
 		run->image = image + strlen("sha256:");
 		snprintf(out->rootfs, sizeof(out->rootfs), "%s/merged", c->dir);
@@ -919,12 +949,6 @@ int ctr_spec_make(const struct container *c, struct ctr_spec *out, err_t *err)
 		snprintf(out->rootfs, sizeof(out->rootfs), "%s", json_str(doc, "Rootfs"));
 	}
 	run->rootfs = out->rootfs;
-	/* The environment: the spec points into the doc's strings, held by the container. */
-	run->env = strv_from_json(json_object_get(config, "Env"), NULL, 0);
-	if (!run->env) {
-		ctr_spec_free(out);
-		return err_set(err, ENOMEM, "environment");
-	}
 	return 0;
 }
 
@@ -932,8 +956,8 @@ void ctr_spec_free(struct ctr_spec *spec)
 {
 	strv_free(spec->argv);
 	strv_free(spec->tmpfs);
-	strv_free(spec->run.env);
-	spec->argv = spec->tmpfs = spec->run.env = NULL;
+	strv_free(spec->env);
+	spec->argv = spec->tmpfs = spec->env = spec->run.env = NULL;
 	if (spec->init_fd >= 0)
 		close(spec->init_fd);
 	spec->init_fd = -1;

@@ -96,11 +96,16 @@ struct ctr_spec {
 	struct run_spec run; /* points into the container's doc and into the fields below */
 	char **argv;         /* the command (after minidock-init and "--" with --init) */
 	char **tmpfs;
+	char **env;          /* ctr_environ()'s */
 	char rootfs[PATH_MAX + 16];
 	char init_exe[32];   /* "/proc/self/fd/N": minidock-init, open on fd N, for --init */
 	int init_fd;         /* that fd (not close-on-exec, so that PID 1 can execute it), or -1 */
 };
 int ctr_spec_make(const struct container *c, struct ctr_spec *out, err_t *err);
+
+/* The container's whole environment: Docker's defaults (PATH, HOSTNAME, with proc_environ())
+ * and Config.Env, what the image and -e set. A malloc'd array (strv_free()). */
+int ctr_environ(const struct container *c, char ***out, err_t *err);
 void ctr_spec_free(struct ctr_spec *spec);
 
 /* Take c's monitor lock (an open file description lock on ROOT/containers/ID/monitor.lock,

@@ -61,6 +61,10 @@ int img_resolve(const json_t *store, const char *ref, char *out_id, err_t *err);
  */
 int store_layer_path(const char *root, const char *diff_id, char *out, size_t size, err_t *err);
 
+/* Image ref as `docker image inspect` shows it (Id, RepoTags, RepoDigests, Created,
+ * Architecture, Os, Config, RootFS), into *out, a new object. */
+int img_inspect(const char *root, const json_t *store, const char *ref, json_t **out, err_t *err);
+
 /* Read the config of image id from the store (its blob, checked against its digest). */
 int img_read_config(const char *root, const char *id, json_t **out, err_t *err);
 

@@ -682,7 +682,7 @@ int ctr_net_up(struct container *c, err_t *err)
 	const char *mode = json_str(host_config, "NetworkMode");
 	const char *hostname = json_str(json_object_get(c->doc, "Config"), "Hostname");
 
-	if (!mode || !*mode)
+	if (!mode || !*mode || strcmp(mode, "default") == 0)
 		mode = NET_DEFAULT;
 	if (strcmp(mode, "host") == 0)
 		return net_enter(mode, err);
@@ -1046,4 +1046,15 @@ int ctr_net_disconnect(struct container *c, const char *ref, err_t *err)
 	if (in_container_ns(c, unplug_here, (void *)ifname, err) < 0 || net_detach(c->root, name, c->id, err) < 0)
 		return -1;
 	return record_endpoint(c, name, NULL, err);
+}
+
+json_t *net_inspect_json(const json_t *net)
+{
+	json_t *shown = json_deep_copy(net);
+
+	json_object_set_new(shown, "IPAM",
+			    json_pack("{s:s, s:[{s:s, s:s}]}", "Driver", "default", "Config", "Subnet",
+				      json_str(net, "Subnet"), "Gateway", json_str(net, "Gateway")));
+	json_object_set_new(shown, "Scope", json_string("local"));
+	return shown;
 }

@@ -76,6 +76,9 @@ int net_create(const char *root, const char *name, const char *subnet, const cha
  * container is on it. *out_net gets what it was (a new reference), for the bridge to go. */
 int net_remove(const char *root, const char *ref, json_t **out_net, err_t *err);
 
+/* Network net as `docker network inspect` shows it (with IPAM and Scope): a new object. */
+json_t *net_inspect_json(const json_t *net);
+
 /* Find network ref (name, id or id prefix) in store; a borrowed reference, or NULL (ENOENT). */
 json_t *net_find(json_t *store, const char *ref, err_t *err);
 

@@ -294,3 +294,31 @@ int img_read_config(const char *root, const char *id, json_t **out, err_t *err)
 		return err_msg(err, EINVAL, "image %.12s: config: %s", id, jerr.text);
 	return 0;
 }
+
+/* config's member key when it has type type, else a new empty value of that type. */
+static json_t *member_or(const json_t *config, const char *key, json_type type)
+{
+	json_t *v = json_object_get(config, key);
+	if (v && json_typeof(v) == type)
+		return json_incref(v);
+	return type == JSON_OBJECT ? json_object() : json_string("");
+}
+
+int img_inspect(const char *root, const json_t *store, const char *ref, json_t **out, err_t *err)
+{
+	char id[DIGEST_HEX_LEN + 1];
+	json_t *config;
+
+	if (img_resolve(store, ref, id, err) < 0 || img_read_config(root, id, &config, err) < 0)
+		return -1;
+	const json_t *image = json_object_get(json_object_get(store, "images"), id);
+	/* The fields of `docker image inspect` minidock has, in its order. */
+	*out = json_pack("{s:s+, s:O, s:O, s:o, s:o, s:o, s:o, s:{s:s, s:O}}", "Id", "sha256:", id, "RepoTags",
+			 json_object_get(image, "RepoTags"), "RepoDigests", json_object_get(image, "RepoDigests"),
+			 "Created", member_or(config, "created", JSON_STRING), "Architecture",
+			 member_or(config, "architecture", JSON_STRING), "Os", member_or(config, "os", JSON_STRING),
+			 "Config", member_or(config, "config", JSON_OBJECT), "RootFS", "Type", "layers", "Layers",
+			 json_object_get(image, "Layers"));
+	json_decref(config);
+	return *out ? 0 : err_set(err, ENOMEM, "image %.12s", id);
+}

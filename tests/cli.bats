@@ -121,7 +121,10 @@ fail() {
 @test "cli: a container that does not exist is an error naming it, exit 1; ps of none is a header" {
 	export MINIDOCK_ROOT=$BATS_TEST_TMPDIR/state
 	local cmd
-	for cmd in start logs stop kill rm wait restart inspect; do
+	run $MD inspect nosuch
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"No such object: nosuch"* ]]
+	for cmd in start logs stop kill rm wait restart; do
 		run $MD $cmd nosuch
 		[ "$status" -eq 1 ] || { echo "$cmd nosuch: $status $output"; return 1; }
 		[[ "$output" == *"No such container: nosuch"* ]]
@@ -271,4 +274,28 @@ damaged_container() {
 			[[ "$output" == *"networks.json is damaged"* ]] || fail "$cmd on $text: $output"
 		done
 	done
+}
+
+@test "cli: inspect finds a network too, takes --type and Go templates; an unknown name is no such object" {
+	export MINIDOCK_ROOT=$BATS_TEST_TMPDIR/state
+	run $MD network create --subnet 10.77.0.0/24 tpl
+	[ "$status" -eq 0 ]
+	run $MD inspect -f '{{.Name}} {{.Driver}} {{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}' tpl
+	[ "$output" = "tpl bridge 10.77.0.0/24 10.77.0.1" ] || fail "$output"
+	run $MD network inspect -f '{{upper .Name}}:{{.Scope}}' tpl bridge
+	[ "$output" = "$(printf 'TPL:local\nBRIDGE:local')" ] || fail "$output"
+	run $MD inspect --type container tpl
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"No such container: tpl"* ]]
+	run $MD inspect --type volume tpl
+	[ "$status" -eq 125 ]
+	run $MD inspect nothing-here
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"No such object: nothing-here"* ]]
+	run $MD inspect -f '{{.Name' tpl
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"template: unclosed action"* ]]
+	run $MD image inspect --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"-f FORMAT"* ]]
 }

@@ -156,6 +156,10 @@ refused() {
 	[[ "$output" == *"\"Id\": \"sha256:$id"* ]]
 	[[ "$output" == *'"RepoTags": ['*'"busybox:latest"'* ]]
 	[[ "$output" == *'"Cmd": ['* ]]
+	run minidock image inspect -f '{{.Id}} {{index .RepoTags 0}} {{.Os}}' busybox
+	[[ "$output" =~ ^sha256:$id[0-9a-f]{52}\ busybox:latest\ linux$ ]] || fail "image inspect -f: $output"
+	run minidock inspect -f '{{.Id}}' busybox
+	[[ "$output" =~ ^sha256:$id[0-9a-f]{52}$ ]] || fail "inspect IMAGE: $output"
 	run minidock image tag busybox mine/box:v1
 	[ "$status" -eq 0 ]
 	local digest

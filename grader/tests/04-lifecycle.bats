@@ -334,6 +334,14 @@ now_ms() {
 	[[ "$output" =~ ^20[0-9]{2}-.*Z$ ]]
 	run minidock inspect -f '{{json .Config.Cmd}}' ci
 	[ "$output" = '["sleep","60"]' ]
+	# Docker's Config.Env is what the image and -e set; PATH and HOSTNAME are added at start.
+	run minidock inspect -f '{{range .Config.Env}}{{.}};{{end}}' ci
+	[ "$output" = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin;COLOR=blue;" ] || fail "Config.Env: $output"
+	run minidock inspect -f '{{.HostConfig.NetworkMode}} {{.RestartCount}} {{.Platform}} {{len .Config.Labels}} {{.Driver}}' ci
+	[ "$output" = "default 0 linux 0 overlay" ] || fail "$output"
+	minidock start ci >/dev/null
+	run minidock exec ci sh -c 'echo $HOSTNAME $HOME $COLOR'
+	[ "$output" = "$(minidock inspect -f '{{.Config.Hostname}}' ci) /root blue" ] || fail "exec's environment: $output"
 }
 
 @test "container prune removes every stopped container and keeps running ones" {
