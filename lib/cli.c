@@ -21,6 +21,18 @@ int cli_usage_error(const struct command *cmd, const char *fmt, ...)
 	return EXIT_MINIDOCK_ERROR;
 }
 
+int cli_args_error(const struct command *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "minidock %s: ", cmd->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nSee 'minidock %s --help'.\n", cmd->name);
+	return EXIT_ARGS_ERROR;
+}
+
 int cli_help(const struct command *cmd)
 {
 	printf("Usage:  minidock %s %s\n\n%s\n\n%s", cmd->name, cmd->usage, cmd->summary, cmd->help);

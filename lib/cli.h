@@ -34,11 +34,18 @@ struct command {
 	int (*run)(int argc, char **argv, const struct cli_ctx *ctx);
 };
 
-/* Print "minidock CMD: MESSAGE" and the hint to use --help on stderr; return 125. */
+/* Exit statuses of the command line (lib/errors.md has the whole rule, after Docker's CLI). */
+#define EXIT_ARGS_ERROR 1 /* the wrong number of arguments; an object that does not exist */
+
+/* A bad flag or flag value: print "minidock CMD: MESSAGE" and the hint to use --help on stderr;
+ * return 125, as Docker's CLI does for a flag it cannot parse. */
 int cli_usage_error(const struct command *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* Print cmd's usage and help text on stdout; return 0. */
+/* The wrong number of arguments: the same message, and 1, as Docker's CLI. */
+int cli_args_error(const struct command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 int cli_help(const struct command *cmd);
 
 /* Print "minidock: " and err's message on stderr; return err's exit status (125 if none). */
@@ -52,5 +59,6 @@ int cli_print_format(const char *format, const json_t *list, err_t *err);
 extern const struct command cmd_run, cmd_create, cmd_start, cmd_ps, cmd_inspect, cmd_logs, cmd_exec;
 extern const struct command cmd_stop, cmd_kill, cmd_rm, cmd_wait, cmd_restart, cmd_container;
 extern const struct command cmd_image, cmd_network, cmd_port, cmd_system;
+extern const struct command cmd_images, cmd_rmi, cmd_tag, cmd_load;
 
 #endif

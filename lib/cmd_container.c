@@ -145,8 +145,9 @@ static int stop_or_restart(int argc, char **argv, const struct cli_ctx *ctx, boo
 			if (parse_timeout(cmd, optarg, &timeout) != 0)
 				return EXIT_MINIDOCK_ERROR;
 		} else if (opt == 's') {
+			/* Docker's daemon refuses it, not the CLI's flag parser: exit 1. */
 			if (!(sig = parse_signal(optarg)))
-				return cli_usage_error(cmd, "invalid signal: %s", optarg);
+				return fprintf(stderr, "minidock: invalid signal: %s\n", optarg), EXIT_ARGS_ERROR;
 		} else if (opt == 'H') {
 			return cli_help(cmd);
 		} else if (opt == ':') {
@@ -156,7 +157,7 @@ static int stop_or_restart(int argc, char **argv, const struct cli_ctx *ctx, boo
 		}
 	}
 	if (optind == argc)
-		return cli_usage_error(cmd, "requires at least 1 argument");
+		return cli_args_error(cmd, "requires at least 1 argument");
 	for (int i = optind; i < argc; i++) {
 		struct container c = { .doc = NULL };
 		err_t err;
@@ -197,7 +198,7 @@ static int kill_main(int argc, char **argv, const struct cli_ctx *ctx)
 	while ((opt = getopt_long(argc, argv, ":s:", options, NULL)) != -1) {
 		if (opt == 's') {
 			if (!(sig = parse_signal(optarg)))
-				return cli_usage_error(&cmd_kill, "invalid signal: %s", optarg);
+				return fprintf(stderr, "minidock: invalid signal: %s\n", optarg), EXIT_ARGS_ERROR;
 		} else if (opt == 'H') {
 			return cli_help(&cmd_kill);
 		} else if (opt == ':') {
@@ -207,7 +208,7 @@ static int kill_main(int argc, char **argv, const struct cli_ctx *ctx)
 		}
 	}
 	if (optind == argc)
-		return cli_usage_error(&cmd_kill, "requires at least 1 argument");
+		return cli_args_error(&cmd_kill, "requires at least 1 argument");
 	for (int i = optind; i < argc; i++) {
 		struct container c = { .doc = NULL };
 		err_t err;
@@ -255,7 +256,7 @@ static int rm_main(int argc, char **argv, const struct cli_ctx *ctx)
 			return cli_usage_error(&cmd_rm, "unknown flag: %s", argv[optind - 1]);
 	}
 	if (optind == argc)
-		return cli_usage_error(&cmd_rm, "requires at least 1 argument");
+		return cli_args_error(&cmd_rm, "requires at least 1 argument");
 	for (int i = optind; i < argc; i++) {
 		struct container c = { .doc = NULL };
 		err_t err;
@@ -285,7 +286,7 @@ static int wait_main(int argc, char **argv, const struct cli_ctx *ctx)
 		return cli_usage_error(&cmd_wait, "unknown flag: %s", argv[optind - 1]);
 	}
 	if (optind == argc)
-		return cli_usage_error(&cmd_wait, "requires at least 1 argument");
+		return cli_args_error(&cmd_wait, "requires at least 1 argument");
 	for (int i = optind; i < argc; i++) {
 		struct container c = { .doc = NULL };
 		err_t err;

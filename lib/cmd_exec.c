@@ -87,14 +87,14 @@ static int exec_main(int argc, char **argv, const struct cli_ctx *ctx)
 		}
 	}
 	if (argc - optind < 2)
-		return cli_usage_error(&cmd_exec, "requires at least 2 arguments");
+		return cli_args_error(&cmd_exec, "requires at least 2 arguments");
 	if (workdir && workdir[0] != '/')
 		return cli_usage_error(&cmd_exec, "the working directory \"%s\" must be an absolute path", workdir);
 
 	struct container c;
 	err_t err;
 	if (ctr_load(ctx->root, argv[optind], &c, &err) < 0)
-		return cli_fail(&err);
+		return cli_fail(&err), EXIT_ARGS_ERROR;
 	const json_t *config = json_object_get(c.doc, "Config");
 	_cleanup_strv_ char **container_env = NULL;
 	size_t n_env = 0, n_container = 0;
@@ -149,7 +149,10 @@ static int exec_main(int argc, char **argv, const struct cli_ctx *ctx)
 	}
 	attach_block_signals();
 	if (ctr_exec(&c, &x, &pid, &err) < 0) {
+		/* The command's own 126 or 127; a container that does not run is the daemon's 1. */
 		status = cli_fail(&err);
+		if (!err.status)
+			status = EXIT_ARGS_ERROR;
 		goto out;
 	}
 	if (slave >= 0)

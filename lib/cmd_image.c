@@ -192,7 +192,7 @@ static int image_inspect(int argc, char **argv, const struct cli_ctx *ctx)
 			return cli_usage_error(&cmd_image, "inspect: %s", opt == ':' ? "flag needs an argument: -f" : "unknown flag");
 	}
 	if (optind >= argc)
-		return cli_usage_error(&cmd_image, "inspect: requires at least one image");
+		return cli_args_error(&cmd_image, "inspect: requires at least one image");
 	char root[PATH_MAX];
 	_cleanup_close_ int lock = -1;
 	_cleanup_json_ json_t *store = NULL;
@@ -215,6 +215,15 @@ static int image_inspect(int argc, char **argv, const struct cli_ctx *ctx)
 	_cleanup_free_ char *text = json_dumps(all, JSON_INDENT(4));
 	puts(text ? text : "[]");
 	return status;
+}
+
+/* The first of argv[from..argc) that looks like a flag, or NULL. */
+static const char *first_flag(int argc, char **argv, int from)
+{
+	for (int i = from; i < argc; i++)
+		if (argv[i][0] == '-' && argv[i][1])
+			return argv[i];
+	return NULL;
 }
 
 /* Is image id used by a container (ROOT/containers/ID/image)? */
@@ -266,12 +275,14 @@ static void remove_unused(const char *root, const json_t *store, const json_t *i
 static int image_rm(int argc, char **argv, const struct cli_ctx *ctx)
 {
 	int force = 0, first = 1;
-	if (argc > 1 && strcmp(argv[1], "-f") == 0) {
+	if (argc > 1 && (strcmp(argv[1], "-f") == 0 || strcmp(argv[1], "--force") == 0)) {
 		force = 1;
 		first = 2;
 	}
+	if (first_flag(argc, argv, first))
+		return cli_usage_error(&cmd_image, "rm: unknown flag: %s", first_flag(argc, argv, first));
 	if (first >= argc)
-		return cli_usage_error(&cmd_image, "rm: requires at least one image");
+		return cli_args_error(&cmd_image, "rm: requires at least one image");
 	char root[PATH_MAX], id[DIGEST_HEX_LEN + 1];
 	_cleanup_close_ int lock = -1;
 	_cleanup_json_ json_t *store = NULL;
@@ -332,8 +343,10 @@ static int image_rm(int argc, char **argv, const struct cli_ctx *ctx)
 
 static int image_tag(int argc, char **argv, const struct cli_ctx *ctx)
 {
+	if (first_flag(argc, argv, 1))
+		return cli_usage_error(&cmd_image, "tag: unknown flag: %s", first_flag(argc, argv, 1));
 	if (argc != 3)
-		return cli_usage_error(&cmd_image, "tag: usage: minidock image tag SOURCE TARGET");
+		return cli_args_error(&cmd_image, "tag: usage: minidock image tag SOURCE TARGET");
 	char root[PATH_MAX], id[DIGEST_HEX_LEN + 1], name[256], tag[256], digest[80], full[600];
 	_cleanup_close_ int lock = -1;
 	_cleanup_json_ json_t *store = NULL;
@@ -359,6 +372,18 @@ static int image_tag(int argc, char **argv, const struct cli_ctx *ctx)
 			      json_string(full));
 	return store_write(root, store, &err) < 0 ? cli_fail(&err) : 0;
 }
+
+/* Docker's short forms: `images` is `image ls`, `rmi` `image rm`, `tag` `image tag`, `load`
+ * `image load`. Each takes the same arguments as the long form. */
+const struct command cmd_images = { .name = "images", .usage = "[-q]", .summary = "List images (image ls)",
+				    .help = "Options:\n  -q   print only the ids\n", .run = image_ls };
+const struct command cmd_rmi = { .name = "rmi", .usage = "[-f] IMAGE [IMAGE...]", .summary = "Remove images (image rm)",
+				 .help = "Options:\n  -f   even while a container uses them\n", .run = image_rm };
+const struct command cmd_tag = { .name = "tag", .usage = "SOURCE TARGET", .summary = "Name an image (image tag)",
+				 .help = "", .run = image_tag };
+const struct command cmd_load = { .name = "load", .usage = "-i PATH", .summary = "Load an image (image load)",
+				  .help = "Options:\n  -i PATH   an OCI layout (directory or tar) or a docker-save archive\n",
+				  .run = image_load };
 
 static int image_main(int argc, char **argv, const struct cli_ctx *ctx)
 {

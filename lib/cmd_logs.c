@@ -109,7 +109,7 @@ static int logs_main(int argc, char **argv, const struct cli_ctx *ctx)
 		}
 	}
 	if (argc - optind != 1)
-		return cli_usage_error(&cmd_logs, "requires exactly 1 argument");
+		return cli_args_error(&cmd_logs, "requires exactly 1 argument");
 
 	struct container c;
 	err_t err;

@@ -78,7 +78,7 @@ static int network_create(int argc, char **argv, const char *root)
 		}
 	}
 	if (argc - optind != 1)
-		return cli_usage_error(&cmd_network, "create: requires exactly 1 argument (the name)");
+		return cli_args_error(&cmd_network, "create: requires exactly 1 argument (the name)");
 	const char *name = argv[optind];
 	if (strlen(name) > 60 || !*name || strchr(name, '/') || strchr(name, ':') || name[0] == '.')
 		return cli_usage_error(&cmd_network, "create: invalid network name \"%s\"", name);
@@ -135,7 +135,7 @@ static int network_inspect(int argc, char **argv, const char *root)
 			return cli_usage_error(&cmd_network, "inspect: %s", opt == ':' ? "flag needs an argument: -f" : "unknown flag");
 	}
 	if (optind >= argc)
-		return cli_usage_error(&cmd_network, "inspect: requires at least 1 argument");
+		return cli_args_error(&cmd_network, "inspect: requires at least 1 argument");
 	if (net_store_read(root, &store, &err) < 0)
 		return cli_fail(&err), 1;
 	for (int i = optind; i < argc; i++) {
@@ -159,7 +159,7 @@ static int network_rm(int argc, char **argv, const char *root)
 	int status = 0;
 
 	if (argc < 2)
-		return cli_usage_error(&cmd_network, "rm: requires at least 1 argument");
+		return cli_args_error(&cmd_network, "rm: requires at least 1 argument");
 	for (int i = 1; i < argc; i++) {
 		json_t *net = NULL;
 		err_t err;
@@ -200,7 +200,7 @@ static int network_main(int argc, char **argv, const struct cli_ctx *ctx)
 	if (strcmp(argv[1], "connect") == 0 || strcmp(argv[1], "disconnect") == 0) {
 		bool connect = strcmp(argv[1], "connect") == 0;
 		if (argc != 4)
-			return cli_usage_error(&cmd_network, "%s: requires exactly 2 arguments: NETWORK CONTAINER", argv[1]);
+			return cli_args_error(&cmd_network, "%s: requires exactly 2 arguments: NETWORK CONTAINER", argv[1]);
 		struct container c = { .doc = NULL };
 		if (ctr_load(root, argv[3], &c, &err) < 0)
 			return cli_fail(&err), 1;
@@ -222,8 +222,10 @@ static int port_main(int argc, char **argv, const struct cli_ctx *ctx)
 
 	if (argc > 1 && strcmp(argv[1], "--help") == 0)
 		return cli_help(&cmd_port);
+	if (argc > 1 && argv[1][0] == '-')
+		return cli_usage_error(&cmd_port, "unknown flag: %s", argv[1]);
 	if (argc != 2)
-		return cli_usage_error(&cmd_port, "requires exactly 1 argument");
+		return cli_args_error(&cmd_port, "requires exactly 1 argument");
 	if (ctr_load(ctx->root, argv[1], &c, &err) < 0)
 		return cli_fail(&err), 1;
 	/* "80/tcp -> 0.0.0.0:8080", one line per binding. */

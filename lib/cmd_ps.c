@@ -77,21 +77,58 @@ static void status_text(const json_t *state, char *out, size_t size)
 	}
 }
 
+/* Append arg to line (n bytes used of size) as a shell would need it: in single quotes when it
+ * is empty or holds a space or a quote, as Docker's COMMAND column shows `sh -c 'exit 2'`. */
+static size_t append_arg(char *line, size_t n, size_t size, const char *arg)
+{
+	bool quote = !*arg || strpbrk(arg, " \t\n'\"\\$`") != NULL;
+
+	if (n < size && quote)
+		n += (size_t)snprintf(line + n, size - n, "'");
+	for (const char *c = arg; *c && n < size; c++)
+		n += (size_t)snprintf(line + n, size - n, quote && *c == '\'' ? "'\\''" : "%c", *c);
+	if (n < size && quote)
+		n += (size_t)snprintf(line + n, size - n, "'");
+	return n;
+}
+
 /* Docker's COMMAND column: the command line in quotes, cut to 20 characters with "…". */
 static void command_text(const json_t *doc, bool no_trunc, char *out, size_t size)
 {
-	char line[512];
-	size_t n = (size_t)snprintf(line, sizeof(line), "%s", json_str(doc, "Path") ? json_str(doc, "Path") : "");
+	char line[512] = "";
+	size_t n = append_arg(line, 0, sizeof(line), json_str(doc, "Path") ? json_str(doc, "Path") : "");
 	size_t i;
 	json_t *arg;
 
-	json_array_foreach(json_object_get(doc, "Args"), i, arg)
+	json_array_foreach(json_object_get(doc, "Args"), i, arg) {
 		if (n < sizeof(line))
-			n += (size_t)snprintf(line + n, sizeof(line) - n, " %s", json_string_value(arg));
+			n += (size_t)snprintf(line + n, sizeof(line) - n, " ");
+		n = append_arg(line, n, sizeof(line), json_string_value(arg) ? json_string_value(arg) : "");
+	}
 	if (!no_trunc && strlen(line) > 20)
 		snprintf(out, size, "\"%.19s…\"", line);
 	else
 		snprintf(out, size, "\"%s\"", line);
+}
+
+/* Docker's PORTS column: "0.0.0.0:8080->80/tcp, 127.0.0.1:9000->90/udp". */
+static void ports_text(const json_t *doc, char *out, size_t size)
+{
+	const json_t *ports = json_object_get(json_object_get(doc, "NetworkSettings"), "Ports");
+	size_t n = 0;
+	const char *key;
+	json_t *list;
+
+	out[0] = '\0';
+	json_object_foreach((json_t *)ports, key, list) {
+		size_t i;
+		json_t *binding;
+		json_array_foreach(list, i, binding) {
+			const char *ip = json_str(binding, "HostIp"), *port = json_str(binding, "HostPort");
+			if (ip && port && n < size)
+				n += (size_t)snprintf(out + n, size - n, "%s%s:%s->%s", n ? ", " : "", ip, port, key);
+		}
+	}
 }
 
 static int ps_main(int argc, char **argv, const struct cli_ctx *ctx)
@@ -119,7 +156,7 @@ static int ps_main(int argc, char **argv, const struct cli_ctx *ctx)
 			return cli_usage_error(&cmd_ps, "unknown flag: %s", argv[optind - 1]);
 	}
 	if (optind < argc)
-		return cli_usage_error(&cmd_ps, "accepts no arguments");
+		return cli_args_error(&cmd_ps, "accepts no arguments");
 
 	struct container *list;
 	size_t n;
@@ -162,7 +199,7 @@ static int ps_main(int argc, char **argv, const struct cli_ctx *ctx)
 		status_text(json_object_get(doc, "State"), row[STATUS], 160);
 		if (ctr_damaged(&list[i]))
 			snprintf(row[STATUS], 160, "Dead (damaged state)");
-		row[PORTS][0] = '\0';
+		ports_text(doc, row[PORTS], 160);
 		snprintf(row[NAMES], 160, "%s", json_str(doc, "Name") + 1);
 		for (int col = 0; col < N_COLUMNS; col++) {
 			/* "…" is 3 bytes but one column wide. */
@@ -248,7 +285,7 @@ static int inspect_main(int argc, char **argv, const struct cli_ctx *ctx)
 			return cli_usage_error(&cmd_inspect, "unknown flag: %s", argv[optind - 1]);
 	}
 	if (optind == argc)
-		return cli_usage_error(&cmd_inspect, "requires at least 1 argument");
+		return cli_args_error(&cmd_inspect, "requires at least 1 argument");
 	if (*type && strcmp(type, "container") != 0 && strcmp(type, "image") != 0 && strcmp(type, "network") != 0)
 		return cli_usage_error(&cmd_inspect, "\"%s\" is not a valid value for --type", type);
 

@@ -167,7 +167,7 @@ static int parse_create(const struct command *cmd, int argc, char **argv, struct
 	}
 	o->cmd = argv + optind;
 	if (!o->rootfs && optind == argc)
-		return cli_usage_error(cmd, "requires an image (or --rootfs DIR) and a command");
+		return cli_args_error(cmd, "requires an image (or --rootfs DIR) and a command");
 	if (o->rootfs && optind == argc)
 		return cli_usage_error(cmd, "requires a command to run");
 	if (o->hostname && !valid_hostname(o->hostname))
@@ -424,7 +424,7 @@ static int start_main(int argc, char **argv, const struct cli_ctx *ctx)
 			return cli_usage_error(&cmd_start, "unknown flag: %s", argv[optind - 1]);
 	}
 	if (optind == argc)
-		return cli_usage_error(&cmd_start, "requires at least 1 argument");
+		return cli_args_error(&cmd_start, "requires at least 1 argument");
 	if (attach && argc - optind > 1)
 		return cli_usage_error(&cmd_start, "you cannot start and attach multiple containers at once");
 	for (int i = optind; i < argc; i++) {

@@ -558,11 +558,14 @@ int ctr_create(const char *root, json_t *doc, struct container *out, err_t *err)
 		return -1;
 	set_paths(out, root, id);
 
-	/* The host name is the short id unless -h said otherwise; the environment names it. */
+	/* The host name is the short id unless -h said otherwise (the host's own with --network
+	 * host, as Docker); the environment names it. */
 	if (!json_str(config, "Hostname") || !*json_str(config, "Hostname")) {
-		char short_id[13];
-		snprintf(short_id, sizeof(short_id), "%.12s", id);
-		json_object_set_new(config, "Hostname", json_string(short_id));
+		char host_name[HOST_NAME_MAX + 1] = "";
+		const char *mode = json_str(json_object_get(doc, "HostConfig"), "NetworkMode");
+		if (!mode || strcmp(mode, "host") != 0 || gethostname(host_name, sizeof(host_name)) < 0)
+			snprintf(host_name, sizeof(host_name), "%.12s", id);
+		json_object_set_new(config, "Hostname", json_string(host_name));
 	}
 	/* Config.Env is what the image and -e set, as Docker keeps it: checked now (a bad entry
 	 * fails create), with "-e K" resolved now and each key once; Docker's defaults (PATH,

@@ -15,6 +15,7 @@
 static const struct command *const commands[] = {
 	&cmd_run,   &cmd_create, &cmd_start, &cmd_ps,   &cmd_logs,    &cmd_exec,      &cmd_stop,
 	&cmd_kill,  &cmd_rm,     &cmd_wait,  &cmd_restart, &cmd_inspect, &cmd_container, &cmd_image, &cmd_network, &cmd_port, &cmd_system,
+	&cmd_images, &cmd_rmi,   &cmd_tag,   &cmd_load,
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -114,6 +115,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "minidock: '%s' is not a minidock command.\nSee 'minidock --help'.\n", name);
 		return 1;
 	}
+	/* `minidock CMD --help` for every command, whatever its own parsing does. */
+	if (optind + 1 < argc && (strcmp(argv[optind + 1], "--help") == 0 || strcmp(argv[optind + 1], "-h") == 0) &&
+	    cmd != &cmd_image && cmd != &cmd_network && cmd != &cmd_container && cmd != &cmd_system)
+		return cli_help(cmd);
 	/* The handler sees argv[0] = the command name, as a program of its own would, and
 	 * parses its options with a fresh getopt (optind = 0 resets glibc's getopt fully). */
 	int first = optind;

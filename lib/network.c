@@ -593,7 +593,10 @@ static int write_etc(const struct container *c, const char *hostname, const stru
 	char addr[32] = "";
 	if (ep)
 		inet_ntop(AF_INET, &ep->addr, addr, sizeof(addr));
-	snprintf(text, sizeof(text), "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s%s%s%s",
+	/* Docker's /etc/hosts: localhost in both families, the IPv6 names, and the container. */
+	snprintf(text, sizeof(text),
+		 "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
+		 "ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n%s%s%s%s",
 		 ep ? addr : "", ep ? "\t" : "", ep ? hostname : "", ep ? "\n" : "");
 	snprintf(path, sizeof(path), "%s/hosts", dir);
 	if (write_text(path, text, err) < 0)

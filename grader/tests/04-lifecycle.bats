@@ -131,7 +131,7 @@ now_ms() {
 	[[ "$output" == *"multiple"* ]] || fail "ambiguous prefix $shared: $output"
 	run minidock inspect nosuchcontainer
 	[ "$status" -ne 0 ]
-	[[ "$output" == *"No such container: nosuchcontainer"* ]]
+	[[ "$output" == *"No such object: nosuchcontainer"* ]]
 }
 
 @test "logs keeps stdout and stderr apart and in order, as json-file lines; --tail and -t" {
@@ -194,7 +194,7 @@ now_ms() {
 	# Not in a container that does not run.
 	minidock create --name idle busybox true >/dev/null
 	run minidock exec idle true
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 1 ] || fail "exec into a stopped container: exit $status, Docker's is 1"
 	[[ "$output" == *"is not running"* ]]
 }
 
