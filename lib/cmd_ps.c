@@ -17,6 +17,7 @@
 #include "json.h"
 #include "image.h"
 #include "network.h"
+#include "template.h"
 #include "timefmt.h"
 
 static int ps_main(int argc, char **argv, const struct cli_ctx *ctx);
@@ -30,6 +31,10 @@ const struct command cmd_ps = {
 		"  -a, --all        show all containers (default: only running ones)\n"
 		"  -q, --quiet      print only the ids\n"
 		"      --no-trunc   print whole ids and commands\n"
+		"      --format T   print each through the Go template T ({{.ID}} {{.Names}} {{.Status}}\n"
+		"                   {{.Image}} {{.Command}} {{.Ports}} {{.Labels}} {{.State}}...);\n"
+		"                   \"table T\" for columns with a header\n"
+		"  -f, --filter K=V only those that match: id=, name=, status=, exited=, label=K[=V]\n"
 		"      --help       print this help\n",
 	.run = ps_main,
 };
@@ -131,29 +136,170 @@ static void ports_text(const json_t *doc, char *out, size_t size)
 	}
 }
 
+/* A container as one row of `ps`: the fields Docker's `ps --format` templates know. */
+static json_t *ps_row(const struct container *c, bool no_trunc)
+{
+	const json_t *doc = c->doc;
+	const char *image = json_str(json_object_get(doc, "Config"), "Image");
+	char id[CTR_ID_LEN + 1], command[512], ago[64], created[80], status[160], ports[160];
+	const char *name = json_str(doc, "Name");
+
+	snprintf(id, sizeof(id), "%.*s", no_trunc ? CTR_ID_LEN : 12, c->id);
+	command_text(doc, no_trunc, command, sizeof(command));
+	double age = seconds_since(json_str(doc, "Created"));
+	time_human_duration(age, ago, sizeof(ago));
+	snprintf(created, sizeof(created), "%s%s", age < 0 ? "" : ago, age < 0 ? "" : " ago");
+	status_text(json_object_get(doc, "State"), status, sizeof(status));
+	if (ctr_damaged(c))
+		snprintf(status, sizeof(status), "Dead (damaged state)");
+	ports_text(doc, ports, sizeof(ports));
+	/* Labels as Docker's column: k=v,k=v. */
+	json_t *labels = json_object_get(json_object_get(doc, "Config"), "Labels");
+	char label_text[512] = "";
+	size_t n = 0;
+	const char *key;
+	json_t *value;
+	json_object_foreach(labels, key, value)
+		if (n < sizeof(label_text))
+			n += (size_t)snprintf(label_text + n, sizeof(label_text) - n, "%s%s=%s", n ? "," : "", key,
+					      json_string_value(value) ? json_string_value(value) : "");
+	char networks[256] = "";
+	n = 0;
+	json_object_foreach(json_object_get(json_object_get(doc, "NetworkSettings"), "Networks"), key, value)
+		if (n < sizeof(networks))
+			n += (size_t)snprintf(networks + n, sizeof(networks) - n, "%s%s", n ? "," : "", key);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", id, "Image",
+			 image && *image ? image : json_str(doc, "Rootfs") ? json_str(doc, "Rootfs") : "", "Command",
+			 command, "CreatedAt", json_str(doc, "Created") ? json_str(doc, "Created") : "", "RunningFor",
+			 created, "Ports", ports, "Status", status, "Names", name && *name ? name + 1 : "", "Labels",
+			 label_text, "State", ctr_status(c), "Networks", networks, "Mounts", "");
+}
+
+/* The column titles of Docker's `ps --format "table ..."`, by field. */
+static json_t *ps_header(void)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", "CONTAINER ID", "Image",
+			 "IMAGE", "Command", "COMMAND", "CreatedAt", "CREATED AT", "RunningFor", "CREATED", "Ports",
+			 "PORTS", "Status", "STATUS", "Names", "NAMES", "Labels", "LABELS", "State", "STATE", "Networks",
+			 "NETWORKS", "Mounts", "MOUNTS");
+}
+
+/* Does c pass filter "key=value" (Docker's ps -f)? */
+static bool passes(const struct container *c, const char *filter)
+{
+	const char *eq = strchr(filter, '=');
+	const char *value = eq + 1;
+	size_t key_len = (size_t)(eq - filter);
+	const json_t *doc = c->doc;
+
+	if (strncmp(filter, "id", key_len) == 0 && key_len == 2)
+		return strncmp(c->id, value, strlen(value)) == 0;
+	if (strncmp(filter, "name", key_len) == 0 && key_len == 4)
+		return strstr(json_str(doc, "Name") ? json_str(doc, "Name") : "", value) != NULL;
+	if (strncmp(filter, "status", key_len) == 0 && key_len == 6)
+		return strcmp(ctr_status(c), value) == 0;
+	if (strncmp(filter, "exited", key_len) == 0 && key_len == 6)
+		return strcmp(ctr_status(c), "exited") == 0 &&
+		       json_integer_value(json_object_get(json_object_get(doc, "State"), "ExitCode")) == atoi(value);
+	/* label=KEY or label=KEY=VALUE */
+	const json_t *labels = json_object_get(json_object_get(doc, "Config"), "Labels");
+	const char *label_eq = strchr(value, '=');
+	const json_t *label = json_object_getn(labels, value, label_eq ? (size_t)(label_eq - value) : strlen(value));
+	return label && (!label_eq || (json_is_string(label) && strcmp(json_string_value(label), label_eq + 1) == 0));
+}
+
+/* Does c pass every kind of filter (one of each kind's values: Docker ORs a key's values)? */
+static bool passes_all(const struct container *c, char *const *filters)
+{
+	for (size_t i = 0; filters[i]; i++) {
+		size_t key_len = (size_t)(strchr(filters[i], '=') - filters[i]);
+		bool any = false;
+		for (size_t j = 0; filters[j] && !any; j++)
+			if (strncmp(filters[j], filters[i], key_len + 1) == 0)
+				any = passes(c, filters[j]);
+		if (!any)
+			return false;
+	}
+	return true;
+}
+
+/* Docker's tabwriter: the cells of each line (split at tabs) padded to their column's width
+ * plus 3 spaces; "…" is 3 bytes but one column wide. */
+static void print_table(char **lines, size_t n)
+{
+	size_t width[32] = { 0 };
+
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t r = 0; r < n; r++) {
+			char *line = lines[r];
+			for (size_t col = 0; col < 32; col++) {
+				size_t len = strcspn(line, "\t");
+				char saved = line[len];
+				line[len] = '\0';
+				size_t w = len - (strstr(line, "…") ? 2 : 0);
+				line[len] = saved;
+				bool last = saved != '\t';
+				if (pass == 0 && !last && w > width[col])
+					width[col] = w;
+				if (pass == 1)
+					printf("%.*s%*s", (int)len, line, last ? 0 : (int)(width[col] - w + 3), "");
+				if (last)
+					break;
+				line += len + 1;
+			}
+			if (pass == 1)
+				putchar('\n');
+		}
+	}
+}
+
+#define PS_TABLE "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+
 static int ps_main(int argc, char **argv, const struct cli_ctx *ctx)
 {
 	static const struct option options[] = {
-		{ "all", no_argument, NULL, 'a' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "no-trunc", no_argument, NULL, 'T' },
-		{ "help", no_argument, NULL, 'H' },
+		{ "all", no_argument, NULL, 'a' },     { "quiet", no_argument, NULL, 'q' },
+		{ "no-trunc", no_argument, NULL, 'T' }, { "format", required_argument, NULL, 'F' },
+		{ "filter", required_argument, NULL, 'f' }, { "help", no_argument, NULL, 'H' },
 		{ 0 },
 	};
 	bool all = false, quiet = false, no_trunc = false;
+	const char *format = PS_TABLE;
+	_cleanup_free_ char **filters = calloc((size_t)argc + 1, sizeof(char *));
+	size_t n_filters = 0;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, ":aq", options, NULL)) != -1) {
-		if (opt == 'a')
+	if (!filters)
+		return EXIT_MINIDOCK_ERROR;
+	while ((opt = getopt_long(argc, argv, ":aqf:", options, NULL)) != -1) {
+		if (opt == 'a') {
 			all = true;
-		else if (opt == 'q')
+		} else if (opt == 'q') {
 			quiet = true;
-		else if (opt == 'T')
+		} else if (opt == 'T') {
 			no_trunc = true;
-		else if (opt == 'H')
+		} else if (opt == 'F') {
+			format = optarg;
+		} else if (opt == 'f') {
+			static const char *const keys[] = { "id=", "name=", "status=", "exited=", "label=" };
+			bool known = false;
+			for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+				known |= strncmp(optarg, keys[k], strlen(keys[k])) == 0;
+			if (!strchr(optarg, '='))
+				return cli_usage_error(&cmd_ps, "bad format of filter (expected name=value)");
+			if (!known)
+				return fprintf(stderr, "minidock: invalid filter '%.*s'\n", (int)strcspn(optarg, "="), optarg),
+				       EXIT_ARGS_ERROR;
+			/* Asking for a status (or an exit code) asks for stopped containers too. */
+			all |= strncmp(optarg, "status=", 7) == 0 || strncmp(optarg, "exited=", 7) == 0;
+			filters[n_filters++] = optarg;
+		} else if (opt == 'H') {
 			return cli_help(&cmd_ps);
-		else
+		} else if (opt == ':') {
+			return cli_usage_error(&cmd_ps, "flag needs an argument: %s", argv[optind - 1]);
+		} else {
 			return cli_usage_error(&cmd_ps, "unknown flag: %s", argv[optind - 1]);
+		}
 	}
 	if (optind < argc)
 		return cli_args_error(&cmd_ps, "accepts no arguments");
@@ -165,62 +311,65 @@ static int ps_main(int argc, char **argv, const struct cli_ctx *ctx)
 		cli_fail(&err);
 		return 1;
 	}
-	/* The rows first, to size the columns (Docker's tabwriter: 3 spaces between columns). */
-	enum { ID, IMAGE, COMMAND, CREATED, STATUS, PORTS, NAMES, N_COLUMNS };
-	static const char *const header[N_COLUMNS] = { "CONTAINER ID", "IMAGE", "COMMAND", "CREATED",
-							"STATUS",       "PORTS", "NAMES" };
-	char(*rows)[N_COLUMNS][160] = calloc(n + 1, sizeof(*rows));
-	size_t width[N_COLUMNS], n_rows = 0;
-	if (!rows) {
+	/* Docker's format strings spell a tab and a new line \t and \n, in any shell quoting. */
+	_cleanup_free_ char *unescaped = strdup(format);
+	if (!unescaped) {
 		ctr_free_list(list, n);
 		return 1;
 	}
-	for (int col = 0; col < N_COLUMNS; col++) {
-		snprintf(rows[0][col], sizeof(rows[0][col]), "%s", header[col]);
-		width[col] = strlen(header[col]);
+	for (char *from = unescaped, *to = unescaped;; from++, to++) {
+		if (from[0] == '\\' && (from[1] == 't' || from[1] == 'n'))
+			*to = *++from == 't' ? '\t' : '\n';
+		else
+			*to = *from;
+		if (!*from)
+			break;
 	}
+	bool table = strncmp(unescaped, "table", 5) == 0;
+	const char *tmpl = table ? unescaped + 5 + strspn(unescaped + 5, " ") : unescaped;
+	/* The lines first (with the header), to size the columns. */
+	char **lines = calloc(n + 2, sizeof(char *));
+	size_t n_lines = 0;
+	int status = 0;
+	if (!lines) {
+		ctr_free_list(list, n);
+		return 1;
+	}
+	/* The header is rendered even when it is not shown: a bad template fails with no rows too. */
+	_cleanup_json_ json_t *header = ps_header();
+	if (tmpl_render(tmpl, header, &lines[n_lines], &err) < 0) {
+		status = cli_fail(&err);
+		goto out;
+	}
+	if (table && !quiet)
+		n_lines++;
+	else
+		free(lines[n_lines]);
 	for (size_t i = 0; i < n; i++) {
-		const json_t *doc = list[i].doc;
-		if (!all && !ctr_monitor_alive(&list[i]))
+		if ((!all && !ctr_monitor_alive(&list[i])) || !passes_all(&list[i], filters))
 			continue;
 		if (quiet) {
 			printf("%.*s\n", no_trunc ? CTR_ID_LEN : 12, list[i].id);
 			continue;
 		}
-		char(*row)[160] = rows[++n_rows];
-		char ago[64];
-		const char *image = json_str(json_object_get(doc, "Config"), "Image");
-		snprintf(row[ID], 160, "%.*s", no_trunc ? CTR_ID_LEN : 12, list[i].id);
-		snprintf(row[IMAGE], 160, "%s", image && *image ? image : json_str(doc, "Rootfs"));
-		command_text(doc, no_trunc, row[COMMAND], 160);
-		double age = seconds_since(json_str(doc, "Created"));
-		time_human_duration(age, ago, sizeof(ago));
-		snprintf(row[CREATED], 160, "%s%s", age < 0 ? "" : ago, age < 0 ? "" : " ago");
-		status_text(json_object_get(doc, "State"), row[STATUS], 160);
-		if (ctr_damaged(&list[i]))
-			snprintf(row[STATUS], 160, "Dead (damaged state)");
-		ports_text(doc, row[PORTS], 160);
-		snprintf(row[NAMES], 160, "%s", json_str(doc, "Name") + 1);
-		for (int col = 0; col < N_COLUMNS; col++) {
-			/* "…" is 3 bytes but one column wide. */
-			size_t w = strlen(row[col]) - (strstr(row[col], "…") ? 2 : 0);
-			if (w > width[col])
-				width[col] = w;
+		_cleanup_json_ json_t *row = ps_row(&list[i], no_trunc);
+		if (tmpl_render(tmpl, row, &lines[n_lines], &err) < 0) {
+			status = cli_fail(&err);
+			goto out;
 		}
+		n_lines++;
 	}
-	for (size_t r = 0; !quiet && r <= n_rows; r++) {
-		for (int col = 0; col < N_COLUMNS; col++) {
-			const char *cell = rows[r][col];
-			size_t w = strlen(cell) - (strstr(cell, "…") ? 2 : 0);
-			if (col == N_COLUMNS - 1)
-				printf("%s\n", cell);
-			else
-				printf("%s%*s", cell, (int)(width[col] - w + 3), "");
-		}
-	}
-	free(rows);
+	if (table)
+		print_table(lines, n_lines);
+	else
+		for (size_t i = 0; i < n_lines; i++)
+			puts(lines[i]);
+out:
+	for (size_t i = 0; i < n_lines; i++)
+		free(lines[i]);
+	free(lines);
 	ctr_free_list(list, n);
-	return 0;
+	return status;
 }
 
 /* What ref names, for `inspect` as Docker's: a container first, then an image, then a

@@ -39,6 +39,9 @@ static int start_main(int argc, char **argv, const struct cli_ctx *ctx);
 	"      --name NAME         name the container (default: a random name)\n"                   \
 	"  -h, --hostname NAME     container host name (default: the short container id)\n"        \
 	"  -e, --env K=V           set an environment variable (K alone: copy minidock's)\n"       \
+	"      --env-file FILE     read K=V lines from FILE (# comments), before the -e ones\n"     \
+	"  -l, --label K=V         set a label on the container (Config.Labels)\n"                 \
+	"      --entrypoint CMD    run CMD instead of the image's Entrypoint (and drop its Cmd)\n"  \
 	"  -w, --workdir DIR       working directory inside the container (default /)\n"           \
 	"  -u, --user USER[:GROUP] run the command as this user (name or uid)\n"                    \
 	"  -i, --interactive       keep stdin open: the container reads minidock's stdin\n"        \
@@ -82,7 +85,8 @@ const struct command cmd_start = {
 struct create_opts {
 	const char *rootfs, *hostname, *workdir, *user, *name;
 	char **env, **tmpfs, **ports; /* the -e, --tmpfs and -p values, NULL-terminated */
-	const char *network;
+	char **labels, **env_files;   /* the -l and --env-file values */
+	const char *network, *entrypoint;
 	bool readonly, rm, detach, interactive, tty, init;
 	char **cmd; /* IMAGE [COMMAND...] or, with --rootfs, COMMAND... */
 };
@@ -114,15 +118,16 @@ static int parse_create(const struct command *cmd, int argc, char **argv, struct
 		{ "interactive", no_argument, NULL, 'i' },  { "tty", no_argument, NULL, 't' },
 		{ "init", no_argument, NULL, 'I' },         { "help", no_argument, NULL, 'H' },
 		{ "network", required_argument, NULL, 'n' }, { "net", required_argument, NULL, 'n' },
-		{ "publish", required_argument, NULL, 'p' },
+		{ "publish", required_argument, NULL, 'p' }, { "label", required_argument, NULL, 'l' },
+		{ "env-file", required_argument, NULL, 'E' }, { "entrypoint", required_argument, NULL, 'P' },
 		{ 0 },
 	};
-	size_t n_env = 0, n_tmpfs = 0, n_ports = 0;
+	size_t n_env = 0, n_tmpfs = 0, n_ports = 0, n_labels = 0, n_env_files = 0;
 	int opt;
 	bool is_run = cmd == &cmd_run;
 
 	/* "+": the first word that is not an option is the image; the rest is the command's. */
-	while ((opt = getopt_long(argc, argv, is_run ? "+:h:e:w:u:ditp:" : "+:h:e:w:u:itp:", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, is_run ? "+:h:e:w:u:ditp:l:" : "+:h:e:w:u:itp:l:", options, NULL)) != -1) {
 		switch (opt) {
 		case 'R': o->rootfs = optarg; break;
 		case 'h': o->hostname = optarg; break;
@@ -136,6 +141,13 @@ static int parse_create(const struct command *cmd, int argc, char **argv, struct
 		case 't': o->tty = true; break;
 		case 'I': o->init = true; break;
 		case 'n': o->network = optarg; break;
+		case 'E': o->env_files[n_env_files++] = optarg; break;
+		case 'P': o->entrypoint = optarg; break;
+		case 'l':
+			if (optarg[0] == '=' || !optarg[0])
+				return cli_usage_error(cmd, "invalid label \"%s\": the key is empty", optarg);
+			o->labels[n_labels++] = optarg;
+			break;
 		case 'p': {
 			struct port_map port;
 			err_t err;
@@ -184,6 +196,37 @@ static int parse_create(const struct command *cmd, int argc, char **argv, struct
 	return 0;
 }
 
+/*
+ * Append the variables of an --env-file to env, as Docker reads one: a "K=V" per line, taken
+ * as it is (no quotes removed); "K" alone copies minidock's own K; blank lines and lines that
+ * start with '#' are skipped.
+ */
+static int read_env_file(const char *path, json_t *env, err_t *err)
+{
+	_cleanup_free_ char *text = NULL;
+	if (fs_read_file(path, 1 << 20, &text, NULL, err) < 0)
+		return err_wrap(err, "--env-file");
+	size_t number = 0;
+	for (char *line = text, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		number++;
+		line[strcspn(line, "\r")] = '\0';
+		while (*line == ' ' || *line == '\t')
+			line++;
+		if (!*line || *line == '#')
+			continue;
+		if (*line == '=')
+			return err_msg(err, EINVAL, "--env-file %s, line %zu: variable without a name", path, number);
+		if (strchr(line, '='))
+			json_array_append_new(env, json_string(line));
+		else if (getenv(line))
+			json_array_append_new(env, json_sprintf("%s=%s", line, getenv(line)));
+	}
+	return 0;
+}
+
 static json_t *json_strv(char *const *v)
 {
 	json_t *array = json_array();
@@ -201,6 +244,7 @@ static int describe(const struct create_opts *o, const char *root, json_t **out,
 	const char *workdir = o->workdir, *user = o->user;
 	char image_id[DIGEST_HEX_LEN + 8] = "", rootfs[PATH_MAX] = "";
 	json_t *env = json_array();
+	_cleanup_json_ json_t *labels = json_object();
 
 	if (o->rootfs) {
 		struct stat st;
@@ -219,12 +263,29 @@ static int describe(const struct create_opts *o, const char *root, json_t **out,
 		char id[DIGEST_HEX_LEN + 1];
 		const char *image_workdir, *image_user;
 		if (store_read(root, &store, err) < 0 || img_resolve(store, o->cmd[0], id, err) < 0 ||
-		    img_read_config(root, id, &image_config, err) < 0 ||
-		    img_command(json_object_get(image_config, "config"), o->cmd + 1, &argv, &image_env,
-				&image_workdir, &image_user, err) < 0) {
+		    img_read_config(root, id, &image_config, err) < 0) {
 			json_decref(env);
 			return -1;
 		}
+		json_t *config = json_object_get(image_config, "config");
+		if (!json_is_object(config))
+			json_object_set_new(image_config, "config", config = json_object());
+		/* --entrypoint CMD replaces the image's Entrypoint and, as Docker, drops its Cmd;
+		 * --entrypoint "" only drops the Entrypoint. */
+		if (o->entrypoint) {
+			json_object_set_new(config, "Entrypoint",
+					    *o->entrypoint ? json_pack("[s]", o->entrypoint) : json_null());
+			if (*o->entrypoint)
+				json_object_del(config, "Cmd");
+		}
+		if (img_command(config, o->cmd + 1, &argv, &image_env, &image_workdir, &image_user, err) < 0) {
+			json_decref(env);
+			return -1;
+		}
+		/* The image's labels, under -l's. */
+		json_t *image_labels = json_object_get(config, "Labels");
+		if (json_is_object(image_labels))
+			json_object_update(labels, image_labels);
 		snprintf(image_id, sizeof(image_id), "sha256:%s", id);
 		if (!workdir)
 			workdir = image_workdir;
@@ -234,8 +295,19 @@ static int describe(const struct create_opts *o, const char *root, json_t **out,
 		for (size_t i = 0; image_env[i]; i++)
 			json_array_append_new(env, json_string(image_env[i]));
 	}
+	for (size_t i = 0; o->env_files[i]; i++) {
+		if (read_env_file(o->env_files[i], env, err) < 0) {
+			json_decref(env);
+			return -1;
+		}
+	}
 	for (size_t i = 0; o->env[i]; i++)
 		json_array_append_new(env, json_string(o->env[i]));
+	for (size_t i = 0; o->labels[i]; i++) {
+		const char *eq = strchr(o->labels[i], '=');
+		json_object_setn_new(labels, o->labels[i], eq ? (size_t)(eq - o->labels[i]) : strlen(o->labels[i]),
+				     json_string(eq ? eq + 1 : ""));
+	}
 	/* Docker: a container with a terminal gets TERM=xterm, unless the image or -e set TERM. */
 	bool has_term = false;
 	size_t at;
@@ -265,6 +337,7 @@ static int describe(const struct create_opts *o, const char *root, json_t **out,
 		/* Docker writes "default" when --network was not given (the default network, bridge). */
 		json_object_set_new(host_config, "NetworkMode", json_string(o->network ? o->network : "default"));
 		json_object_set_new(host_config, "PortBindings", json_strv(o->ports));
+		json_object_set(json_object_get(doc, "Config"), "Labels", labels);
 	}
 	if (!doc)
 		return err_msg(err, ENOMEM, "describe the container");
@@ -353,11 +426,13 @@ static int run_main(int argc, char **argv, const struct cli_ctx *ctx)
 	_cleanup_free_ char **env = calloc((size_t)argc + 1, sizeof(char *));
 	_cleanup_free_ char **tmpfs = calloc((size_t)argc + 1, sizeof(char *));
 	_cleanup_free_ char **ports = calloc((size_t)argc + 1, sizeof(char *));
-	struct create_opts o = { .env = env, .tmpfs = tmpfs, .ports = ports };
+	_cleanup_free_ char **labels = calloc((size_t)argc + 1, sizeof(char *));
+	_cleanup_free_ char **env_files = calloc((size_t)argc + 1, sizeof(char *));
+	struct create_opts o = { .env = env, .tmpfs = tmpfs, .ports = ports, .labels = labels, .env_files = env_files };
 	struct container c;
 	err_t err;
 
-	if (!env || !tmpfs || !ports)
+	if (!env || !tmpfs || !ports || !labels || !env_files)
 		return EXIT_MINIDOCK_ERROR;
 	log_debug("run: parsing the options");
 	int created = create_container(&cmd_run, argc, argv, ctx, &o, &c);
@@ -389,10 +464,12 @@ static int create_main(int argc, char **argv, const struct cli_ctx *ctx)
 	_cleanup_free_ char **env = calloc((size_t)argc + 1, sizeof(char *));
 	_cleanup_free_ char **tmpfs = calloc((size_t)argc + 1, sizeof(char *));
 	_cleanup_free_ char **ports = calloc((size_t)argc + 1, sizeof(char *));
-	struct create_opts o = { .env = env, .tmpfs = tmpfs, .ports = ports };
+	_cleanup_free_ char **labels = calloc((size_t)argc + 1, sizeof(char *));
+	_cleanup_free_ char **env_files = calloc((size_t)argc + 1, sizeof(char *));
+	struct create_opts o = { .env = env, .tmpfs = tmpfs, .ports = ports, .labels = labels, .env_files = env_files };
 	struct container c;
 
-	if (!env || !tmpfs || !ports)
+	if (!env || !tmpfs || !ports || !labels || !env_files)
 		return EXIT_MINIDOCK_ERROR;
 	int created = create_container(&cmd_create, argc, argv, ctx, &o, &c);
 	if (created != 0)

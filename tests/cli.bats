@@ -299,3 +299,58 @@ damaged_container() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"-f FORMAT"* ]]
 }
+
+# A stopped container written by hand: id digit $1, name $2, state $3, exit code $4, labels $5 (JSON).
+fake_container() {
+	local id
+	id=$(printf "$1%.0s" $(seq 64))
+	mkdir -p "$MINIDOCK_ROOT/containers/$id"
+	printf '{"Id":"%s","Name":"/%s","Created":"2024-01-0%sT00:00:00Z","Path":"sh","Args":["-c","exit %s"],"State":{"Status":"%s","Pid":0,"ExitCode":%s},"Config":{"Cmd":["sh"],"Labels":%s},"HostConfig":{},"NetworkSettings":{"Ports":{"80/tcp":[{"HostIp":"0.0.0.0","HostPort":"808%s"}]}}}' \
+		"$id" "$2" "$1" "$4" "$3" "$4" "$5" "$1" >"$MINIDOCK_ROOT/containers/$id/container.json"
+}
+
+@test "cli: ps --format (Go templates, table with a header), -f filters, PORTS and quoted COMMAND" {
+	export MINIDOCK_ROOT=$BATS_TEST_TMPDIR/state
+	fake_container 1 web exited 2 '{"tier":"front"}'
+	fake_container 2 db exited 0 '{"tier":"back","keep":"yes"}'
+	fake_container 3 cache created 0 '{}'
+	run $MD ps -a --format '{{.Names}}:{{.State}}'
+	[ "$output" = "$(printf 'cache:created\ndb:exited\nweb:exited')" ] || fail "$output"
+	run $MD ps -a --format 'table {{.Names}}\t{{.Ports}}'
+	[ "${lines[0]}" = "NAMES   PORTS" ] || fail "header: ${lines[0]}"
+	[ "${lines[3]}" = "web     0.0.0.0:8081->80/tcp" ] || fail "$output"
+	run $MD ps -a --no-trunc --format '{{.Command}}'
+	[ "${lines[2]}" = "\"sh -c 'exit 2'\"" ] || fail "COMMAND: $output"
+	# One key's values are ORed, different keys ANDed; a status asks for stopped ones too.
+	run $MD ps -q -f status=exited -f name=we -f name=d --format '{{.Names}}'
+	[ "${#lines[@]}" -eq 2 ] || fail "$output"
+	run $MD ps -f status=exited -f label=tier=front --format '{{.Names}}'
+	[ "$output" = web ] || fail "$output"
+	run $MD ps -a -f label=keep --format '{{.Names}}'
+	[ "$output" = db ]
+	run $MD ps -f exited=2 --format '{{.Names}}'
+	[ "$output" = web ]
+	run $MD ps -a -f id=3333 --format '{{.Names}}'
+	[ "$output" = cache ]
+	run $MD ps -f bogus=1
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"invalid filter 'bogus'"* ]]
+	run $MD ps -f nokey
+	[ "$status" -eq 125 ]
+	run $MD ps --format '{{.Nope'
+	[ "$status" -ne 0 ]
+}
+
+@test "cli: --env-file and --label are checked before anything is made" {
+	export MINIDOCK_ROOT=$BATS_TEST_TMPDIR/state
+	run $MD create --env-file "$BATS_TEST_TMPDIR/none" --rootfs / true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"--env-file"*"No such file"* ]] || fail "$output"
+	printf 'OK=1\n=bad\n' >"$BATS_TEST_TMPDIR/bad.env"
+	run $MD create --env-file "$BATS_TEST_TMPDIR/bad.env" --rootfs / true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"line 2: variable without a name"* ]] || fail "$output"
+	run $MD create -l =x --rootfs / true
+	[ "$status" -eq 125 ]
+	[ -z "$(ls -A "$MINIDOCK_ROOT/containers" 2>/dev/null)" ]
+}

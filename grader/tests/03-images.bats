@@ -108,6 +108,13 @@ refused() {
 	[ "$output" = "entry cmd" ]
 	run minidock run entry one two
 	[ "$output" = "entry one two" ]
+	# --entrypoint replaces it and drops the image's Cmd; --entrypoint "" only drops it.
+	run minidock run --entrypoint printf entry '%s|' a b
+	[ "$output" = "a|b|" ] || fail "--entrypoint printf: $output"
+	run minidock run --entrypoint hostname entry
+	[ "$status" -eq 0 ] && [ -n "$output" ] || fail "--entrypoint without arguments: $output"
+	run minidock run --entrypoint "" entry echo plain
+	[ "$output" = plain ] || fail "--entrypoint \"\": $output"
 }
 
 @test "the image's User applies, and -u overrides it" {

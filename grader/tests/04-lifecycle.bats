@@ -100,6 +100,9 @@ now_ms() {
 	done
 	# Newest first.
 	[ "$(minidock ps -a | awk 'NR==2 {print $NF}')" = new ]
+	# COMMAND quotes an argument with a space, as Docker: "sh -c 'exit 5'".
+	run minidock ps -a --no-trunc
+	[[ "$output" == *"\"sh -c 'exit 5'\""* ]] || fail "ps --no-trunc: $output"
 }
 
 @test "names are unique, a unique id prefix finds a container, and conflicts are clear errors" {
@@ -316,7 +319,8 @@ now_ms() {
 }
 
 @test "inspect shows Docker's State fields and the container's config" {
-	minidock run -d --name ci -e COLOR=blue busybox sleep 60 >/dev/null
+	printf '# the defaults\nCOLOR=red\n\nSHAPE=round\n' >"$BATS_TEST_TMPDIR/env"
+	minidock run -d --name ci --env-file "$BATS_TEST_TMPDIR/env" -e COLOR=blue -l tier=front -l beta busybox sleep 60 >/dev/null
 	run minidock inspect ci
 	[ "$status" -eq 0 ]
 	local field
@@ -336,12 +340,14 @@ now_ms() {
 	[ "$output" = '["sleep","60"]' ]
 	# Docker's Config.Env is what the image and -e set; PATH and HOSTNAME are added at start.
 	run minidock inspect -f '{{range .Config.Env}}{{.}};{{end}}' ci
-	[ "$output" = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin;COLOR=blue;" ] || fail "Config.Env: $output"
-	run minidock inspect -f '{{.HostConfig.NetworkMode}} {{.RestartCount}} {{.Platform}} {{len .Config.Labels}} {{.Driver}}' ci
-	[ "$output" = "default 0 linux 0 overlay" ] || fail "$output"
+	[ "$output" = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin;COLOR=blue;SHAPE=round;" ] || fail "Config.Env: $output"
+	run minidock inspect -f '{{.HostConfig.NetworkMode}} {{.RestartCount}} {{.Platform}} {{.Config.Labels}} {{.Driver}}' ci
+	[ "$output" = "default 0 linux map[beta: tier:front] overlay" ] || fail "$output"
+	run minidock ps -a -f label=tier=front --format '{{.Names}} {{.Labels}}'
+	[ "$output" = "ci beta=,tier=front" ] || fail "ps -f label: $output"
 	minidock start ci >/dev/null
-	run minidock exec ci sh -c 'echo $HOSTNAME $HOME $COLOR'
-	[ "$output" = "$(minidock inspect -f '{{.Config.Hostname}}' ci) /root blue" ] || fail "exec's environment: $output"
+	run minidock exec ci sh -c 'echo $HOSTNAME $HOME $COLOR $SHAPE'
+	[ "$output" = "$(minidock inspect -f '{{.Config.Hostname}}' ci) /root blue round" ] || fail "exec's environment: $output"
 }
 
 @test "container prune removes every stopped container and keeps running ones" {

@@ -65,6 +65,14 @@ host_links() {
 	[ "$(host_links | grep -v mdtest)" = "$(grep -v mdtest <<<"$before")" ] || fail "an interface was made"
 }
 
+@test "--network host: the container has the host's name, as Docker gives it" {
+	run minidock run --rm --network host busybox hostname
+	[ "$status" -eq 0 ] || fail "run: $output"
+	[ "$output" = "$(hostname)" ] || fail "host name: $output, the host's: $(hostname)"
+	run minidock run --rm --network host -h other busybox hostname
+	[ "$output" = other ]
+}
+
 @test "--network host: a server in the container answers on the host's port" {
 	minidock run -d --name web --network host busybox sh -c 'echo host-mode > /index.html; httpd -f -p 127.0.0.1:8081 -h /' >/dev/null
 	wait_for sh -c 'busybox wget -qO- http://127.0.0.1:8081/ 2>/dev/null | grep -q host-mode'

@@ -97,6 +97,12 @@ nft_elements() {
 	[[ "$output" == *"127.0.0.1"*"localhost"* ]]
 	[[ "$output" =~ inet\ (172\.17\.0\.[0-9]+)/ ]]
 	grep -q "^${BASH_REMATCH[1]}[[:space:]]*myhost$" <<<"$output" || fail "hosts: $output"
+	# Docker's IPv6 lines too.
+	local name
+	for name in "::1"$'\t'"localhost ip6-localhost ip6-loopback" "fe00::0"$'\t'ip6-localnet "ff00::0"$'\t'ip6-mcastprefix \
+		"ff02::1"$'\t'ip6-allnodes "ff02::2"$'\t'ip6-allrouters; do
+		grep -qxF "$name" <<<"$output" || fail "/etc/hosts lacks \"$name\": $output"
+	done
 	run minidock run --rm busybox cat /etc/resolv.conf
 	[ "$status" -eq 0 ]
 	minidock network create webnet >/dev/null
@@ -118,6 +124,8 @@ nft_elements() {
 	minidock run -d --name pub -p 8080:80 busybox sh -c 'echo published > /index.html; httpd -f -p 80 -h /' >/dev/null
 	run minidock port pub
 	[ "$output" = "80/tcp -> 0.0.0.0:8080" ]
+	run minidock ps
+	[[ "$output" == *" 0.0.0.0:8080->80/tcp "*" pub"* ]] || fail "ps PORTS: $output"
 	wait_for sh -c 'busybox wget -qO- http://127.0.0.1:8080/ 2>/dev/null | grep -q published'
 	[ "$(busybox wget -qO- http://10.99.0.1:8080/)" = published ]
 	[ "$(ip netns exec outside busybox wget -qO- http://10.99.0.1:8080/)" = published ]
