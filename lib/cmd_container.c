@@ -29,6 +29,7 @@ static int rm_main(int argc, char **argv, const struct cli_ctx *ctx);
 static int wait_main(int argc, char **argv, const struct cli_ctx *ctx);
 static int restart_main(int argc, char **argv, const struct cli_ctx *ctx);
 static int container_main(int argc, char **argv, const struct cli_ctx *ctx);
+static int rename_main(int argc, char **argv, const struct cli_ctx *ctx);
 
 const struct command cmd_stop = {
 	.name = "stop",
@@ -77,6 +78,14 @@ const struct command cmd_restart = {
 		"  -t, --time N   seconds to wait for the stop before SIGKILL (default 10)\n"
 		"      --help     print this help\n",
 	.run = restart_main,
+};
+
+const struct command cmd_rename = {
+	.name = "rename",
+	.usage = "CONTAINER NEW_NAME",
+	.summary = "Rename a container",
+	.help = "",
+	.run = rename_main,
 };
 
 const struct command cmd_container = {
@@ -415,7 +424,8 @@ static int container_main(int argc, char **argv, const struct cli_ctx *ctx)
 		{ "ls", &cmd_ps },       { "ps", &cmd_ps },         { "list", &cmd_ps },   { "create", &cmd_create },
 		{ "start", &cmd_start }, { "run", &cmd_run },       { "stop", &cmd_stop }, { "kill", &cmd_kill },
 		{ "rm", &cmd_rm },       { "remove", &cmd_rm },     { "wait", &cmd_wait }, { "restart", &cmd_restart },
-		{ "logs", &cmd_logs },   { "exec", &cmd_exec },     { "inspect", &cmd_inspect },
+		{ "logs", &cmd_logs },   { "exec", &cmd_exec },     { "inspect", &cmd_inspect }, { "rename", &cmd_rename },
+		{ "top", &cmd_top },
 	};
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0)
@@ -429,4 +439,22 @@ static int container_main(int argc, char **argv, const struct cli_ctx *ctx)
 		}
 	}
 	return cli_usage_error(&cmd_container, "unknown command \"%s\"", argv[1]);
+}
+
+static int rename_main(int argc, char **argv, const struct cli_ctx *ctx)
+{
+	struct container c = { .doc = NULL };
+	err_t err;
+
+	if (argc > 1 && argv[1][0] == '-')
+		return cli_usage_error(&cmd_rename, "unknown flag: %s", argv[1]);
+	if (argc != 3)
+		return cli_args_error(&cmd_rename, "requires exactly 2 arguments");
+	if (ctr_load(ctx->root, argv[1], &c, &err) < 0)
+		return cli_fail(&err), EXIT_ARGS_ERROR;
+	int status = 0;
+	if (ctr_rename(&c, argv[2], &err) < 0 || net_rename(c.root, c.id, argv[2], &err) < 0)
+		status = (cli_fail(&err), EXIT_ARGS_ERROR);
+	ctr_release(&c);
+	return status;
 }

@@ -645,6 +645,32 @@ int ctr_create(const char *root, json_t *doc, struct container *out, err_t *err)
 	return 0;
 }
 
+int ctr_rename(struct container *c, const char *name, err_t *err)
+{
+	char owner[CTR_ID_LEN + 1], slash_name[170];
+	_cleanup_close_ int lock = -1;
+	json_t *doc;
+
+	if (!valid_name(name))
+		return err_msg(err, EINVAL, "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name);
+	if (lock_state(c->root, &lock, err) < 0)
+		return -1;
+	if (name_taken(c->root, name, owner) && strcmp(owner, c->id) == 0)
+		return err_msg(err, EEXIST, "Renaming a container with the same name as its current name");
+	if (name_taken(c->root, name, owner))
+		return err_msg(err, EEXIST,
+			       "Conflict. The container name \"/%s\" is already in use by container \"%s\". "
+			       "You have to remove (or rename) that container to be able to reuse that name.",
+			       name, owner);
+	if (read_doc(c, &doc, err) < 0)
+		return -1;
+	json_decref(c->doc);
+	c->doc = doc;
+	snprintf(slash_name, sizeof(slash_name), "/%s", name);
+	json_object_set_new(doc, "Name", json_string(slash_name));
+	return write_doc(c, doc, err);
+}
+
 /* --- state changes ----------------------------------------------------------------------------- */
 
 /* Under the lock: read c's doc again, let change() edit it, write it (or remove c). */

@@ -78,6 +78,10 @@ bool ctr_damaged(const struct container *c);
 int ctr_list(const char *root, struct container **out, size_t *out_n, err_t *err);
 void ctr_free_list(struct container *list, size_t n);
 
+/* Give c another name (Docker's rule for names; EEXIST when another container has it). The
+ * DNS of its networks answers to the new name from then on (network.h: net_rename()). */
+int ctr_rename(struct container *c, const char *name, err_t *err);
+
 /* Release what ctr_load()/ctr_create() gave c. */
 void ctr_release(struct container *c);
 

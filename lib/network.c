@@ -1061,3 +1061,23 @@ json_t *net_inspect_json(const json_t *net)
 	json_object_set_new(shown, "Scope", json_string("local"));
 	return shown;
 }
+
+int net_rename(const char *root, const char *id, const char *name, err_t *err)
+{
+	_cleanup_close_ int lock = -1;
+	_cleanup_json_ json_t *store = NULL;
+	const char *key;
+	json_t *net;
+	bool changed = false;
+
+	if (lock_state(root, &lock, err) < 0 || net_store_read(root, &store, err) < 0)
+		return -1;
+	json_object_foreach(store, key, net) {
+		json_t *ep = json_object_get(json_object_get(net, "Containers"), id);
+		if (ep) {
+			json_object_set_new(ep, "Name", json_string(name));
+			changed = true;
+		}
+	}
+	return changed ? store_write(root, store, false, err) : 0;
+}

@@ -93,6 +93,9 @@ int ipam_first_free(struct in_addr subnet, int prefix, struct in_addr gateway, c
 int net_attach(const char *root, const char *ref, const char *id, const char *name, struct endpoint *out,
 	       err_t *err);
 
+/* Container id is now called name: the endpoints of its networks say so (for their DNS). */
+int net_rename(const char *root, const char *id, const char *name, err_t *err);
+
 /* Free container id's address on every network (under the lock). */
 int net_detach_all(const char *root, const char *id, err_t *err);
 

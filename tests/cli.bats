@@ -89,7 +89,7 @@ fail() {
 
 @test "cli: every command has --help, refuses unknown flags with 125 and missing arguments with 1, as Docker" {
 	local cmd
-	for cmd in create start ps logs exec stop kill rm wait restart inspect container network port system images rmi tag load; do
+	for cmd in create start ps logs exec stop kill rm wait restart inspect container network port system images rmi tag load rename top; do
 		run $MD $cmd --help
 		[ "$status" -eq 0 ] || { echo "$cmd --help: $output"; return 1; }
 		[[ "$output" == *"Usage:  minidock $cmd"* ]]
@@ -353,4 +353,29 @@ fake_container() {
 	run $MD create -l =x --rootfs / true
 	[ "$status" -eq 125 ]
 	[ -z "$(ls -A "$MINIDOCK_ROOT/containers" 2>/dev/null)" ]
+}
+
+@test "cli: rename and top refuse bad input" {
+	export MINIDOCK_ROOT=$BATS_TEST_TMPDIR/state
+	run $MD rename
+	[ "$status" -eq 1 ]
+	run $MD rename a
+	[ "$status" -eq 1 ]
+	run $MD rename nosuch x
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"No such container: nosuch"* ]]
+	run $MD rename --bogus a b
+	[ "$status" -eq 125 ]
+	run $MD top
+	[ "$status" -eq 1 ]
+	run $MD top nosuch
+	[ "$status" -eq 1 ]
+	fake_container 4 stopped exited 0 '{}'
+	run $MD top stopped
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"container stopped is not running"* ]] || fail "$output"
+	run $MD rename stopped renamed
+	[ "$status" -eq 0 ]
+	run $MD ps -a --format '{{.Names}}'
+	[ "$output" = renamed ]
 }
