@@ -89,7 +89,7 @@ fail() {
 
 @test "cli: every command has --help, refuses unknown flags with 125 and missing arguments with 1, as Docker" {
 	local cmd
-	for cmd in create start ps logs exec stop kill rm wait restart inspect container network port system images rmi tag load rename top; do
+	for cmd in create start ps logs exec stop kill rm wait restart inspect container network port system images rmi tag load rename top cp; do
 		run $MD $cmd --help
 		[ "$status" -eq 0 ] || { echo "$cmd --help: $output"; return 1; }
 		[[ "$output" == *"Usage:  minidock $cmd"* ]]
@@ -378,4 +378,18 @@ fake_container() {
 	[ "$status" -eq 0 ]
 	run $MD ps -a --format '{{.Names}}'
 	[ "$output" = renamed ]
+}
+
+@test "cli: cp refuses bad input: two host paths, two containers, a missing container" {
+	export MINIDOCK_ROOT=$BATS_TEST_TMPDIR/state
+	run $MD cp a b
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"must specify at least one container source"* ]]
+	run $MD cp a:/x b:/y
+	[ "$status" -eq 1 ]
+	run $MD cp nosuch:/x "$BATS_TEST_TMPDIR/y"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"No such container: nosuch"* ]]
+	run $MD cp onlyone
+	[ "$status" -eq 1 ]
 }

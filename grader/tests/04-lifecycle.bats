@@ -376,6 +376,37 @@ now_ms() {
 	[[ "$output" == *"is not running"* ]]
 }
 
+@test "cp copies both ways, running or stopped, and no link of the container's leads out of it" {
+	minidock run -d --name cpbox busybox sh -c 'mkdir -p /srv/d; echo in > /srv/d/f; ln -s /etc /srv/out; sleep 60' >/dev/null
+	wait_for minidock exec cpbox test -L /srv/out
+	local t=$BATS_TEST_TMPDIR
+	run minidock cp cpbox:/srv/d "$t/got"
+	[ "$status" -eq 0 ] || fail "cp out: $output"
+	[ "$(cat "$t/got/f")" = in ]
+	# Into the container through its own absolute link: the container's /etc, not the host's.
+	echo mine >"$t/md-cp-probe"
+	run minidock cp "$t/md-cp-probe" cpbox:/srv/out/
+	[ "$status" -eq 0 ] || fail "cp in: $output"
+	[ ! -e /etc/md-cp-probe ] || { rm -f /etc/md-cp-probe; fail "cp wrote into the host's /etc"; }
+	[ "$(minidock exec cpbox cat /etc/md-cp-probe)" = mine ]
+	run minidock cp cpbox:/srv/out/passwd "$t/passwd"
+	[ "$(cat "$t/passwd")" = "$(minidock exec cpbox cat /etc/passwd)" ] || fail "read through the link: $(cat "$t/passwd")"
+	# Stopped: its root is mounted for the copy only.
+	minidock stop -t 0 cpbox >/dev/null
+	run minidock cp cpbox:/srv/d/f "$t/f2"
+	[ "$status" -eq 0 ] || fail "cp from a stopped container: $output"
+	[ "$(cat "$t/f2")" = in ]
+	echo later >"$t/later"
+	minidock cp "$t/later" cpbox:/srv/d/ || fail "cp into a stopped container"
+	run minidock cp cpbox:/srv/d/later "$t/later2"
+	[ "$(cat "$t/later2")" = later ]
+	run minidock cp cpbox:/nope "$t/x"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"No such container:path: cpbox:/nope"* ]]
+	grep -q " $MINIDOCK_ROOT/containers" /proc/self/mountinfo && fail "a mount was left: $(grep minidock /proc/self/mountinfo)"
+	return 0
+}
+
 @test "container prune removes every stopped container and keeps running ones" {
 	minidock run -d --name alive busybox sleep 60 >/dev/null
 	minidock run --name dead1 busybox true
