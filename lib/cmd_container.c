@@ -172,7 +172,8 @@ static int stop_or_restart(int argc, char **argv, const struct cli_ctx *ctx, boo
 		err_t err;
 		pid_t monitor, pid;
 		struct ctr_io io = { .tty = -1, .tty_master = -1 };
-		if (ctr_load(ctx->root, argv[i], &c, &err) < 0 || ctr_stop(&c, sig, timeout, &err) < 0 ||
+		if (ctr_load(ctx->root, argv[i], &c, &err) < 0 || ctr_mark_stopped(&c, &err) < 0 ||
+		    ctr_stop(&c, sig, timeout, &err) < 0 ||
 		    (restart && (ctr_reload(&c, &err) < 0 || ctr_start(&c, &io, &monitor, &pid, &err) < 0))) {
 			cli_fail(&err);
 			status = 1;
@@ -230,6 +231,9 @@ static int kill_main(int argc, char **argv, const struct cli_ctx *ctx)
 		if (!ctr_monitor_alive(&c) || ctr_pid(&c) <= 0) {
 			fprintf(stderr, "minidock: cannot kill container %s: container %s is not running\n", argv[i],
 				c.id);
+			status = 1;
+		} else if ((sig == SIGKILL || sig == SIGTERM) && ctr_mark_stopped(&c, &err) < 0) {
+			cli_fail(&err); /* as Docker: a container killed by hand is not restarted */
 			status = 1;
 		} else if (kill(ctr_pid(&c), sig) < 0) {
 			err_sys(&err, "cannot kill container %s", argv[i]);

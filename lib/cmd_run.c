@@ -42,6 +42,7 @@ static int start_main(int argc, char **argv, const struct cli_ctx *ctx);
 	"      --env-file FILE     read K=V lines from FILE (# comments), before the -e ones\n"     \
 	"  -l, --label K=V         set a label on the container (Config.Labels)\n"                 \
 	"      --entrypoint CMD    run CMD instead of the image's Entrypoint (and drop its Cmd)\n"  \
+	"      --restart POLICY    no (default), always, unless-stopped, on-failure[:N]\n"           \
 	"  -w, --workdir DIR       working directory inside the container (default /)\n"           \
 	"  -u, --user USER[:GROUP] run the command as this user (name or uid)\n"                    \
 	"  -i, --interactive       keep stdin open: the container reads minidock's stdin\n"        \
@@ -86,7 +87,8 @@ struct create_opts {
 	const char *rootfs, *hostname, *workdir, *user, *name;
 	char **env, **tmpfs, **ports; /* the -e, --tmpfs and -p values, NULL-terminated */
 	char **labels, **env_files;   /* the -l and --env-file values */
-	const char *network, *entrypoint;
+	const char *network, *entrypoint, *restart;
+	long restart_max;
 	bool readonly, rm, detach, interactive, tty, init;
 	char **cmd; /* IMAGE [COMMAND...] or, with --rootfs, COMMAND... */
 };
@@ -120,6 +122,7 @@ static int parse_create(const struct command *cmd, int argc, char **argv, struct
 		{ "network", required_argument, NULL, 'n' }, { "net", required_argument, NULL, 'n' },
 		{ "publish", required_argument, NULL, 'p' }, { "label", required_argument, NULL, 'l' },
 		{ "env-file", required_argument, NULL, 'E' }, { "entrypoint", required_argument, NULL, 'P' },
+		{ "restart", required_argument, NULL, 'r' },
 		{ 0 },
 	};
 	size_t n_env = 0, n_tmpfs = 0, n_ports = 0, n_labels = 0, n_env_files = 0;
@@ -143,6 +146,22 @@ static int parse_create(const struct command *cmd, int argc, char **argv, struct
 		case 'n': o->network = optarg; break;
 		case 'E': o->env_files[n_env_files++] = optarg; break;
 		case 'P': o->entrypoint = optarg; break;
+		case 'r': {
+			/* Docker's policies: no, always, unless-stopped, on-failure[:MAX] */
+			char *end = NULL;
+			o->restart = optarg;
+			o->restart_max = 0;
+			if (strncmp(optarg, "on-failure:", 11) == 0) {
+				o->restart_max = strtol(optarg + 11, &end, 10);
+				if (!optarg[11] || *end || o->restart_max < 0)
+					return cli_usage_error(cmd, "invalid restart policy: maximum retry count \"%s\"", optarg + 11);
+				o->restart = "on-failure";
+			} else if (strcmp(optarg, "no") != 0 && strcmp(optarg, "always") != 0 &&
+				   strcmp(optarg, "unless-stopped") != 0 && strcmp(optarg, "on-failure") != 0) {
+				return cli_usage_error(cmd, "invalid restart policy \"%s\": no, always, unless-stopped or on-failure[:N]", optarg);
+			}
+			break;
+		}
 		case 'l':
 			if (optarg[0] == '=' || !optarg[0])
 				return cli_usage_error(cmd, "invalid label \"%s\": the key is empty", optarg);
@@ -182,6 +201,8 @@ static int parse_create(const struct command *cmd, int argc, char **argv, struct
 		return cli_args_error(cmd, "requires an image (or --rootfs DIR) and a command");
 	if (o->rootfs && optind == argc)
 		return cli_usage_error(cmd, "requires a command to run");
+	if (o->rm && o->restart && strcmp(o->restart, "no") != 0)
+		return cli_usage_error(cmd, "Conflicting options: --restart and --rm");
 	if (o->hostname && !valid_hostname(o->hostname))
 		return cli_usage_error(cmd, "invalid hostname \"%s\"", o->hostname);
 	if (o->workdir && o->workdir[0] != '/')
@@ -338,6 +359,9 @@ static int describe(const struct create_opts *o, const char *root, json_t **out,
 		json_object_set_new(host_config, "NetworkMode", json_string(o->network ? o->network : "default"));
 		json_object_set_new(host_config, "PortBindings", json_strv(o->ports));
 		json_object_set(json_object_get(doc, "Config"), "Labels", labels);
+		json_object_set_new(host_config, "RestartPolicy",
+				    json_pack("{s:s, s:i}", "Name", o->restart ? o->restart : "no", "MaximumRetryCount",
+					      (int)o->restart_max));
 	}
 	if (!doc)
 		return err_msg(err, ENOMEM, "describe the container");

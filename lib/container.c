@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -150,6 +151,8 @@ static const char *doc_fault(const json_t *doc, const char *id)
 	    !optional(config, "Hostname", JSON_STRING) || !optional(config, "WorkingDir", JSON_STRING) ||
 	    !optional(config, "User", JSON_STRING) || !optional(config, "Image", JSON_STRING))
 		return "Config is not an object of Cmd, Env, Hostname, WorkingDir, User and Image";
+	if (!optional(doc, "RestartCount", JSON_INTEGER) || !optional(json_object_get(doc, "HostConfig"), "RestartPolicy", JSON_OBJECT))
+		return "RestartCount or HostConfig.RestartPolicy has the wrong type";
 	if (!optional(doc, "HostConfig", JSON_OBJECT) || !optional(doc, "NetworkSettings", JSON_OBJECT) ||
 	    !optional(doc, "MonitorPid", JSON_INTEGER) || !strings(doc, "Args", true) ||
 	    !optional(doc, "Path", JSON_STRING) || !optional(doc, "Rootfs", JSON_STRING))
@@ -707,6 +710,9 @@ static void change_running(json_t *doc, const void *arg)
 	json_object_set_new(state, "StartedAt", json_string(now));
 	json_object_set_new(state, "FinishedAt", json_string("0001-01-01T00:00:00Z"));
 	json_object_set_new(doc, "MonitorPid", json_integer(((const pid_t *)arg)[1]));
+	/* Started (again): a stop asked for before no longer holds its restart policy back. */
+	json_object_set_new(state, "Restarting", json_false());
+	json_object_del(doc, "ManuallyStopped");
 }
 
 int ctr_record_running(struct container *c, pid_t pid, err_t *err)
@@ -990,4 +996,87 @@ void ctr_spec_free(struct ctr_spec *spec)
 	if (spec->init_fd >= 0)
 		close(spec->init_fd);
 	spec->init_fd = -1;
+}
+
+/* --- restart policies -------------------------------------------------------------------------- */
+
+static void change_stopped(json_t *doc, const void *arg)
+{
+	(void)arg;
+	json_object_set_new(doc, "ManuallyStopped", json_true());
+	json_object_set_new(json_object_get(doc, "State"), "Restarting", json_false());
+}
+
+int ctr_mark_stopped(struct container *c, err_t *err)
+{
+	return update(c, change_stopped, NULL, err);
+}
+
+static void change_restarting(json_t *doc, const void *arg)
+{
+	json_object_set_new(json_object_get(doc, "State"), "Restarting", json_boolean(*(const bool *)arg));
+}
+
+static void change_restart_count(json_t *doc, const void *arg)
+{
+	(void)arg;
+	json_object_set_new(doc, "RestartCount", json_integer(json_integer_value(json_object_get(doc, "RestartCount")) + 1));
+	json_object_set_new(json_object_get(doc, "State"), "Restarting", json_false());
+}
+
+/* Docker's delay before restart N (from 0): 100 ms, doubled at each restart, at most a minute;
+ * back to 100 ms when the container had run for 10 seconds or more. */
+static long restart_delay_ms(const json_t *doc)
+{
+	const json_t *state = json_object_get(doc, "State");
+	struct timespec started, finished;
+	long count = (long)json_integer_value(json_object_get(doc, "RestartCount"));
+
+	if (time_parse_rfc3339(json_str(state, "StartedAt"), &started) &&
+	    time_parse_rfc3339(json_str(state, "FinishedAt"), &finished) && finished.tv_sec - started.tv_sec >= 10)
+		return 100;
+	long delay = 100;
+	for (long i = 0; i < count && delay < 60000; i++)
+		delay *= 2;
+	return delay < 60000 ? delay : 60000;
+}
+
+void ctr_schedule_restart(struct container *c, int status)
+{
+	const json_t *policy = json_object_get(json_object_get(c->doc, "HostConfig"), "RestartPolicy");
+	const char *name = json_str(policy, "Name");
+	long max = (long)json_integer_value(json_object_get(policy, "MaximumRetryCount"));
+	long count = (long)json_integer_value(json_object_get(c->doc, "RestartCount"));
+
+	if (!name || strcmp(name, "no") == 0 || json_is_true(json_object_get(c->doc, "ManuallyStopped")))
+		return;
+	if (strcmp(name, "on-failure") == 0 && (status == 0 || (max > 0 && count >= max)))
+		return;
+	long delay = restart_delay_ms(c->doc);
+	bool yes = true;
+	err_t ignored;
+	if (update(c, change_restarting, &yes, &ignored) < 0)
+		return;
+	log_debug("container %.12s: restart policy %s: starting it again in %ld ms", c->id, name, delay);
+	/* The restart is a process of its own: it waits for this monitor to be gone (its lock), then
+	 * starts the container as `minidock start` does, with a new monitor. */
+	if (fork() != 0)
+		return;
+	setsid();
+	prctl(PR_SET_NAME, "minidock-rst");
+	int devnull = open("/dev/null", O_RDWR);
+	for (int fd = 0; fd < 3 && devnull >= 0; fd++)
+		dup2(devnull, fd);
+	close_range(3, ~0U, 0); /* the monitor's lock above all: its end must show */
+	ctr_wait_monitor(c, -1);
+	struct timespec pause = { delay / 1000, (delay % 1000) * 1000000 };
+	nanosleep(&pause, NULL);
+	/* Not if it was stopped, started by someone else or removed meanwhile. */
+	if (ctr_reload(c, &ignored) < 0 || !json_is_true(json_object_get(json_object_get(c->doc, "State"), "Restarting")) ||
+	    json_is_true(json_object_get(c->doc, "ManuallyStopped")) || ctr_monitor_alive(c) ||
+	    update(c, change_restart_count, NULL, &ignored) < 0)
+		_exit(0);
+	struct ctr_io io = { .tty = -1, .tty_master = -1 };
+	pid_t monitor, pid;
+	_exit(ctr_start(c, &io, &monitor, &pid, &ignored) < 0 ? 1 : 0);
 }

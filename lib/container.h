@@ -128,6 +128,20 @@ int ctr_record_exit(struct container *c, int status, err_t *err);
  * failure) frees what they hold: ctr_net_down(). */
 int ctr_record_network(struct container *c, const json_t *settings, err_t *err);
 
+/*
+ * Restart policies (HostConfig.RestartPolicy {"Name": no|always|unless-stopped|on-failure,
+ * "MaximumRetryCount": N}), as Docker's: called by the monitor once it recorded PID 1's end with
+ * exit status. When the policy asks for it (on-failure: a status other than 0, at most N times)
+ * and nobody stopped the container (ctr_mark_stopped()), marks it State.Restarting and forks a
+ * process that waits for the monitor to be gone, waits Docker's delay (100 ms, doubled at each
+ * restart, at most a minute), counts RestartCount and starts the container again. Returns in
+ * the monitor at once.
+ */
+void ctr_schedule_restart(struct container *c, int status);
+
+/* `stop` and `kill` were asked: no restart policy starts c again until it is started again. */
+int ctr_mark_stopped(struct container *c, err_t *err);
+
 /* Wait until c's monitor is gone, at most timeout_ms milliseconds (-1: forever). Returns 1
  * when it is gone, 0 on timeout. */
 int ctr_wait_monitor(const struct container *c, int timeout_ms);
@@ -161,7 +175,8 @@ struct ctr_io {
  *   - until PID 1 ends it copies each stream into c's log with ctr_log_write(), and to the
  *     caller's stdout/stderr when io->attach (when the caller is gone, to the log only);
  *   - it passes SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 it gets on to PID 1;
- *   - it reaps PID 1, records the exit with ctr_record_exit(), and exits with PID 1's status.
+ *   - it reaps PID 1, records the exit with ctr_record_exit(), lets ctr_schedule_restart()
+ *     apply the restart policy, and exits with PID 1's status.
  * *out_monitor is the monitor's pid: a child of the caller, who may wait for it (an attached
  * run does, and takes its exit status as the container's) or leave it (it then is re-parented).
  * *out_pid is the container's PID 1.

@@ -95,3 +95,15 @@ setup() {
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"exists"* ]]
 }
+
+@test "handout: each lab README's \"make check LAB=N shows T/T\" counts the rubric's tests of stage N" {
+	local readme stage count
+	for readme in solutions/[0-9][0-9]-*/README.md; do
+		stage=$(basename "$(dirname "$readme")" | cut -c1-2)
+		count=$(grep -c "^$stage " grader/rubric)
+		grep -q "shows $count/$count\." "$readme" || {
+			echo "$readme says $(grep -o 'shows [0-9]*/[0-9]*' "$readme"), the rubric has $count tests of stage $stage"
+			return 1
+		}
+	done
+}

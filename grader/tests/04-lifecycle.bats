@@ -407,6 +407,33 @@ now_ms() {
 	return 0
 }
 
+@test "--restart: on-failure:N restarts a failing command N times, always until stop; RestartCount counts" {
+	minidock run -d --name rf --restart on-failure:2 busybox sh -c 'echo run; exit 3' >/dev/null
+	wait_for sh -c '[ "$(minidock inspect -f "{{.RestartCount}} {{.State.Status}} {{.State.Restarting}}" rf)" = "2 exited false" ]'
+	sleep 0.5 # no third start
+	[ "$(minidock inspect -f '{{.RestartCount}} {{.State.ExitCode}}' rf)" = "2 3" ] || fail "$(minidock inspect -f '{{json .State}} {{.RestartCount}}' rf)"
+	[ "$(minidock logs rf | grep -c run)" -eq 3 ] || fail "logs: $(minidock logs rf)"
+	# on-failure leaves a success alone.
+	minidock run -d --name ok --restart on-failure busybox true >/dev/null
+	wait_for sh -c '[ "$(minidock inspect -f "{{.State.Status}}" ok)" = exited ]'
+	sleep 0.3
+	[ "$(minidock inspect -f '{{.RestartCount}}' ok)" = 0 ]
+	# always: even after a success, until stop.
+	minidock run -d --name al --restart always busybox sh -c 'sleep 0.1' >/dev/null
+	wait_for sh -c '[ "$(minidock inspect -f "{{.RestartCount}}" al)" -ge 2 ]'
+	[ "$(minidock inspect -f '{{.HostConfig.RestartPolicy.Name}}' al)" = always ]
+	minidock stop -t 1 al >/dev/null
+	local count
+	count=$(minidock inspect -f '{{.RestartCount}}' al)
+	sleep 1
+	[ "$(minidock inspect -f '{{.RestartCount}} {{.State.Status}}' al)" = "$count exited" ] || fail "restarted after stop"
+	run minidock run --rm --restart always busybox true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"Conflicting options: --restart and --rm"* ]]
+	run minidock run --restart sometimes busybox true
+	[ "$status" -eq 125 ]
+}
+
 @test "container prune removes every stopped container and keeps running ones" {
 	minidock run -d --name alive busybox sleep 60 >/dev/null
 	minidock run --name dead1 busybox true

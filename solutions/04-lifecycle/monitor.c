@@ -319,6 +319,7 @@ static void monitor_main(struct container *c, const struct ctr_io *io, int lock_
 	}
 	/* Written down before the exit, which drops the lock: whoever saw the lock go sees this. */
 	ctr_record_exit(c, status, &rec_err);
+	ctr_schedule_restart(c, status);
 	_exit(status);
 
 failed:
