@@ -351,7 +351,7 @@ now_ms() {
 }
 
 @test "rename gives a running container another name; top lists its processes as ps -ef" {
-	minidock run -d --name old busybox sh -c 'sleep 60 & sleep 61' >/dev/null
+	minidock run -d --name old busybox sh -c 'sleep 60 & sleep 61; true' >/dev/null
 	minidock run -d --name other busybox sleep 60 >/dev/null
 	run minidock rename old new
 	[ "$status" -eq 0 ] || fail "rename: $output"
@@ -363,11 +363,12 @@ now_ms() {
 	[[ "$output" == *"is already in use"* ]] || fail "$output"
 	run minidock rename new 'bad/name'
 	[ "$status" -eq 1 ]
+	wait_for sh -c '[ "$(minidock top new | wc -l)" -eq 4 ]'
 	run minidock top new
 	[ "$status" -eq 0 ] || fail "top: $output"
 	[[ "${lines[0]}" =~ ^UID\ +PID\ +PPID\ +C\ +STIME\ +TTY\ +TIME\ +CMD$ ]] || fail "header: ${lines[0]}"
 	[ "${#lines[@]}" -eq 4 ] || fail "top shows $((${#lines[@]} - 1)) processes: $output"
-	[[ "$output" == *" sh -c sleep 60 & sleep 61"* && "$output" == *" sleep 60"* && "$output" == *" sleep 61"* ]] || fail "$output"
+	[[ "$output" == *" sh -c sleep 60 & sleep 61; true"* && "$output" == *" sleep 60"* && "$output" == *" sleep 61"* ]] || fail "$output"
 	# PIDs as the host sees them: the first is the container's PID 1.
 	[[ "${lines[1]}" =~ ^root\ +$(minidock inspect -f '{{.State.Pid}}' new)\  ]] || fail "${lines[1]}"
 	minidock stop -t 0 new >/dev/null
