@@ -8,7 +8,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <string.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -54,6 +56,80 @@ int attach_pty(const char *ptmx, int *out_master, int *out_slave, err_t *err)
 	*out_master = take_fd(&master);
 	*out_slave = slave;
 	return 0;
+}
+
+void attach_winsize(int master)
+{
+	struct winsize size;
+	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &size) == 0)
+		ioctl(master, TIOCSWINSZ, &size);
+}
+
+int attach_send_fd(int sock, int fd, err_t *err)
+{
+	char byte = 'T';
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control = { 0 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+			      .msg_controllen = sizeof(control.buf) };
+	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+	while (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
+		if (errno != EINTR)
+			return err_sys(err, "send the terminal");
+	return 0;
+}
+
+int attach_recv_fd(int sock, int *out_fd, err_t *err)
+{
+	char byte;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+			      .msg_controllen = sizeof(control.buf) };
+	ssize_t n;
+
+	while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+		;
+	struct cmsghdr *cmsg = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL;
+	if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS || cmsg->cmsg_len != CMSG_LEN(sizeof(int)))
+		return n < 0 ? err_sys(err, "receive the terminal") : err_msg(err, EPROTO, "receive the terminal: none came");
+	memcpy(out_fd, CMSG_DATA(cmsg), sizeof(int));
+	return 0;
+}
+
+int attach_console(int sock, err_t *err)
+{
+	/* The container's own multiplexer; /dev/ptmx in a root whose /dev has no pts/ptmx. */
+	_cleanup_close_ int master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0)
+		master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0 || unlockpt(master) < 0)
+		return err_sys(err, "open the container's terminal (/dev/pts/ptmx)");
+	int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+	if (slave < 0)
+		return err_sys(err, "open the container's terminal's slave side");
+	/* A session of its own, whose controlling terminal the pty is: Ctrl-C typed there reaches
+	 * the container's foreground process. */
+	if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0) {
+		close(slave);
+		return err_sys(err, "make the pty the container's terminal");
+	}
+	for (int fd = 0; fd < 3; fd++)
+		dup2(slave, fd);
+	if (slave > 2)
+		close(slave);
+	return attach_send_fd(sock, master, err);
 }
 
 /* Copy what the pty has to stdout; false at its end. */

@@ -22,6 +22,23 @@
  * /dev/pts/ptmx, so that the terminal has a name inside the container (`tty` says which). */
 int attach_pty(const char *ptmx, int *out_master, int *out_slave, err_t *err);
 
+/*
+ * The container's own terminal, as runc's console socket gives it: called in the container's
+ * process once its root (and so its own devpts, lab 2) is in place, before it executes the
+ * command. Opens a pty from /dev/pts/ptmx (so that `tty` names it inside the container: a pty
+ * of the host's devpts has no name there), makes the slave side its stdin, stdout, stderr and
+ * controlling terminal (a session of its own), and sends the master side over the unix socket
+ * sock (attach_send_fd()), to whoever keeps the terminal: the monitor.
+ */
+int attach_console(int sock, err_t *err);
+
+/* Send fd over the unix socket sock (SCM_RIGHTS), and receive one. */
+int attach_send_fd(int sock, int fd, err_t *err);
+int attach_recv_fd(int sock, int *out_fd, err_t *err);
+
+/* Give the pty master the size of the user's terminal, when stdin is one. */
+void attach_winsize(int master);
+
 /* Block the signals attach_wait() handles, before starting what it will wait for, so that
  * none sent meanwhile is lost. */
 void attach_block_signals(void);

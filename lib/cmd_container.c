@@ -171,7 +171,7 @@ static int stop_or_restart(int argc, char **argv, const struct cli_ctx *ctx, boo
 		struct container c = { .doc = NULL };
 		err_t err;
 		pid_t monitor, pid;
-		struct ctr_io io = { .tty = -1, .tty_master = -1 };
+		struct ctr_io io = { .tty = false, .tty_master = -1 };
 		if (ctr_load(ctx->root, argv[i], &c, &err) < 0 || ctr_mark_stopped(&c, &err) < 0 ||
 		    ctr_stop(&c, sig, timeout, &err) < 0 ||
 		    (restart && (ctr_reload(&c, &err) < 0 || ctr_start(&c, &io, &monitor, &pid, &err) < 0))) {

@@ -415,25 +415,18 @@ static int run_without_monitor(struct container *c, err_t *err)
 static int start_container(struct container *c, bool attach, bool interactive, err_t *err)
 {
 	bool tty = json_is_true(json_object_get(json_object_get(c->doc, "Config"), "Tty"));
-	struct ctr_io io = { .attach = attach, .open_stdin = attach && interactive, .tty = -1, .tty_master = -1 };
-	_cleanup_close_ int master = -1;
-	_cleanup_close_ int slave = -1;
+	struct ctr_io io = { .attach = attach, .open_stdin = attach && interactive, .tty = tty, .tty_master = -1 };
 	pid_t monitor, pid;
 
-	if (tty) {
-		if (attach_pty(NULL, &master, &slave, err) < 0)
-			return -1;
-		io.tty = slave;
-		io.tty_master = master;
-	}
 	if (attach)
 		attach_block_signals();
 	if (ctr_start(c, &io, &monitor, &pid, err) < 0)
 		return -1;
+	/* With -t, the container's terminal (of its own devpts): its master side, for our keys. */
+	_cleanup_close_ int master = io.tty_master;
+	if (master >= 0)
+		attach_winsize(master);
 	log_debug("container %.12s: PID 1 is %d, its monitor %d", c->id, (int)pid, (int)monitor);
-	/* Only the container keeps the pty's slave side open: its end is the end of output. */
-	if (slave >= 0)
-		close(take_fd(&slave));
 	if (!attach)
 		return 0;
 	struct attach a = { .wait_pid = monitor, .signal_pid = pid, .master = master,

@@ -1076,7 +1076,7 @@ void ctr_schedule_restart(struct container *c, int status)
 	    json_is_true(json_object_get(c->doc, "ManuallyStopped")) || ctr_monitor_alive(c) ||
 	    update(c, change_restart_count, NULL, &ignored) < 0)
 		_exit(0);
-	struct ctr_io io = { .tty = -1, .tty_master = -1 };
+	struct ctr_io io = { .tty = false, .tty_master = -1 };
 	pid_t monitor, pid;
 	_exit(ctr_start(c, &io, &monitor, &pid, &ignored) < 0 ? 1 : 0);
 }

@@ -159,8 +159,8 @@ int ctr_init_path(char *out, size_t size, err_t *err);
 struct ctr_io {
 	bool attach;     /* copy the output to the caller's stdout and stderr too (run, start -a) */
 	bool open_stdin; /* -i: the container reads the caller's stdin (else /dev/null) */
-	int tty;         /* -t: the pty's slave side, the container's stdin, stdout and stderr; or -1 */
-	int tty_master;  /* -t: the pty's master side, which the monitor reads; or -1 */
+	bool tty;        /* -t: the container gets a terminal of its own devpts (attach_console()) */
+	int tty_master;  /* out, with tty: the terminal's master side for the caller (to close) */
 };
 
 /*
@@ -170,8 +170,11 @@ struct ctr_io {
  *   - it holds c's monitor.lock for its whole life (taken before the fork, so two starts of one
  *     container cannot both succeed: the second fails with EBUSY "is already running");
  *   - it leaves the caller's session (setsid) and ignores the signals of a terminal;
- *   - it starts the command with proc_spawn() (ctr_spec()), its stdout and stderr on pipes (or
- *     on the pty with io->tty), and records "running" with ctr_record_running();
+ *   - it starts the command with proc_spawn() (ctr_spec()), its stdout and stderr on pipes, or
+ *     with io->tty on the terminal the container makes in its own devpts: run.console set, over
+ *     a unix socket whose other end receives its master side (attach_recv_fd()); and records
+ *     "running" with ctr_record_running();
+ *   - with io->tty, gives the caller that master side too (io->tty_master), for its keys;
  *   - until PID 1 ends it copies each stream into c's log with ctr_log_write(), and to the
  *     caller's stdout/stderr when io->attach (when the caller is gone, to the log only);
  *   - it passes SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 it gets on to PID 1;
@@ -181,7 +184,7 @@ struct ctr_io {
  * run does, and takes its exit status as the container's) or leave it (it then is re-parented).
  * *out_pid is the container's PID 1.
  */
-int ctr_start(struct container *c, const struct ctr_io *io, pid_t *out_monitor, pid_t *out_pid, err_t *err);
+int ctr_start(struct container *c, struct ctr_io *io, pid_t *out_monitor, pid_t *out_pid, err_t *err);
 
 /*
  * Write one log entry to the log file fd: a line {"log":"...","stream":"stdout|stderr",

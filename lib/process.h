@@ -33,6 +33,8 @@ struct run_spec {
 	bool readonly;        /* --read-only: the root file system is mounted read-only (lab 2) */
 	char **tmpfs;         /* --tmpfs paths (absolute, inside), NULL-terminated; may be empty */
 	const char *user;     /* run the command as this user (user.h), or NULL for root */
+	bool console;         /* -t: the child makes its terminal with attach_console(console_fd) */
+	int console_fd;       /*   a unix socket to the monitor, close-on-exec */
 	const char *image;    /* run IMAGE: the image id, whose layers rootfs_enter() mounts (lab 3) */
 	const char *root;     /*   the state directory holding the image store */
 	const char *container_dir; /* the container's own directory (upper, work, merged) */
@@ -58,6 +60,8 @@ int proc_environ(const char *hostname, char *const user_env[], char ***out_env, 
  *   - enters its root, spec->rootfs, with rootfs_enter() (rootfs.h: a chroot until lab 2
  *     gives it a root of its own);
  *   - makes and enters spec->workdir;
+ *   - with spec->console, gets its terminal with attach_console(spec->console_fd) (attach.h),
+ *     now that its own /dev/pts is there;
  *   - becomes spec->user (root when NULL), with user_switch() (user.h), always: it also sets
  *     root's groups from the image's /etc/group, and tells the user's home;
  *   - executes spec->argv with environment spec->env and, when spec->env has no HOME, HOME set

@@ -495,12 +495,18 @@ now_ms() {
 		send echo after ctrl-c\r
 		expect after ctrl-c
 		expect #
+		send tty; ls /dev/pts\r
+		expect /dev/pts/0
+		expect #
 		send exit 4\r
 	EOF
 	[ "$status" -eq 0 ] || fail "ptyrun: $output"
 	[[ "$output" == *"hello"* ]]
 	[[ "$output" == *"ptyrun: exit 4"* ]] || fail "exit status: $output"
 	[[ "$output" == *"ptyrun: termios same"* ]] || fail "the terminal was not restored"
+	# The terminal is the container's own (its devpts), so it has a name inside.
+	[[ "$output" == *$'/dev/pts/0\r\n0'*"ptmx"* ]] || fail "tty inside: $output"
+	[[ "$output" != *"not a tty"* ]]
 }
 
 @test "kill -9 of a container's monitor: the state says exited (137), nothing runs, rm works" {

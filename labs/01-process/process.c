@@ -28,6 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "attach.h"
 #include "cleanup.h"
 #include "cli.h"
 #include "fsutil.h"

@@ -2,11 +2,13 @@
  * monitor.c - lab 4: the process that keeps a container (see lib/container.h for the
  * contract, course.md chapter 4 for the ideas).
  *
- * How it fits together. ctr_start() takes the container's monitor lock, makes a pipe for the
- * report, and forks. The child is the monitor: it leaves the caller's session, puts the
- * container's streams in place (a pipe for stdout, one for stderr, or the pty with -t),
+ * How it fits together. ctr_start() takes the container's monitor lock, makes a socket pair
+ * for the report, and forks. The child is the monitor: it leaves the caller's session, puts
+ * the container's streams in place (a pipe for stdout, one for stderr; with -t, a socket over
+ * which the container sends the master side of the terminal it makes in its own devpts),
  * starts PID 1 with lab 1's proc_spawn(), writes "running" down, and reports "started, PID 1
- * is N" (or the error) to its parent, which can then return: `run -d` prints the id and exits
+ * is N" (or the error) to its parent, with the terminal's master side after it, which the
+ * parent then uses for the user's keys. The parent can return: `run -d` prints the id and exits
  * while the monitor goes on. The monitor's life is then one poll() loop over three kinds of
  * events: output on the container's streams (copied into the log, line by line, and to the
  * attached terminal), signals (SIGCHLD: PID 1 may have ended; others: passed on to PID 1),
@@ -29,11 +31,13 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "attach.h"
 #include "cleanup.h"
 #include "fsutil.h"
 #include "cli.h"
@@ -51,7 +55,7 @@ int ctr_log_write(int fd, const char *stream, const char *data, size_t len, err_
 }
 
 
-int ctr_start(struct container *c, const struct ctr_io *io, pid_t *out_monitor, pid_t *out_pid, err_t *err)
+int ctr_start(struct container *c, struct ctr_io *io, pid_t *out_monitor, pid_t *out_pid, err_t *err)
 {
 	/* TODO(lab 4): write this (see course.md, chapter 4). */
 	return lab_todo(err, 4, __func__);

@@ -28,6 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "attach.h"
 #include "cleanup.h"
 #include "cli.h"
 #include "fsutil.h"
@@ -211,6 +212,9 @@ static int child_setup(const struct run_spec *spec, err_t *err)
 		return err_wrap(err, "working directory");
 	if (chdir(spec->workdir) < 0)
 		return err_sys(err, "chdir %s", spec->workdir);
+	/* -t: a terminal of the container's own devpts, its master side sent to the monitor. */
+	if (spec->console && attach_console(spec->console_fd, err) < 0)
+		return -1;
 	/* Last, as it may give up root: the user the image or `run -u` names (root when none),
 	 * whose home becomes HOME unless the environment has one. */
 	char home[PATH_MAX];

@@ -2,11 +2,13 @@
  * monitor.c - lab 4: the process that keeps a container (see lib/container.h for the
  * contract, course.md chapter 4 for the ideas).
  *
- * How it fits together. ctr_start() takes the container's monitor lock, makes a pipe for the
- * report, and forks. The child is the monitor: it leaves the caller's session, puts the
- * container's streams in place (a pipe for stdout, one for stderr, or the pty with -t),
+ * How it fits together. ctr_start() takes the container's monitor lock, makes a socket pair
+ * for the report, and forks. The child is the monitor: it leaves the caller's session, puts
+ * the container's streams in place (a pipe for stdout, one for stderr; with -t, a socket over
+ * which the container sends the master side of the terminal it makes in its own devpts),
  * starts PID 1 with lab 1's proc_spawn(), writes "running" down, and reports "started, PID 1
- * is N" (or the error) to its parent, which can then return: `run -d` prints the id and exits
+ * is N" (or the error) to its parent, with the terminal's master side after it, which the
+ * parent then uses for the user's keys. The parent can return: `run -d` prints the id and exits
  * while the monitor goes on. The monitor's life is then one poll() loop over three kinds of
  * events: output on the container's streams (copied into the log, line by line, and to the
  * attached terminal), signals (SIGCHLD: PID 1 may have ended; others: passed on to PID 1),
@@ -29,11 +31,13 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "attach.h"
 #include "cleanup.h"
 #include "fsutil.h"
 #include "cli.h"
@@ -190,9 +194,13 @@ static void close_others(const int *keep, size_t n)
 	}
 }
 
-static void send_report(int fd, const struct start_report *report)
+/* The report, one message; after a start with a terminal, its master side, one more. */
+static void send_report(int fd, const struct start_report *report, int tty_master)
 {
+	err_t ignored;
 	fs_write_all(fd, (const char *)report, sizeof(*report));
+	if (tty_master >= 0)
+		attach_send_fd(fd, tty_master, &ignored);
 	close(fd);
 }
 
@@ -224,26 +232,23 @@ static void monitor_main(struct container *c, const struct ctr_io *io, int lock_
 	snprintf(log_path, sizeof(log_path), "%s/%s-json.log", c->dir, c->id);
 	int log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
 	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-	int keep[] = { lock_fd, report_fd, io->tty, io->tty_master, out.attach_fd, errs.attach_fd, log_fd, devnull };
+	int keep[] = { lock_fd, report_fd, out.attach_fd, errs.attach_fd, log_fd, devnull };
 	close_others(keep, sizeof(keep) / sizeof(keep[0]));
 	if (log_fd < 0 || devnull < 0) {
 		err_sys(&report.err, "open %s", log_path);
 		goto failed;
 	}
 
-	/* The container's stdin, stdout and stderr are the monitor's 0, 1 and 2 when it spawns. */
-	if (io->tty >= 0) {
-		/* The pty becomes the controlling terminal of this session, so the container's, too:
-		 * Ctrl-C typed there reaches the container's foreground process. */
-		if (ioctl(io->tty, TIOCSCTTY, 0) < 0) {
-			err_sys(&report.err, "make the pty the container's terminal");
+	/* The container's stdin, stdout and stderr are the monitor's 0, 1 and 2 when it spawns;
+	 * with a terminal, the container makes it in its own devpts and sends us its master side
+	 * (as runc's console socket): a pty of the host's devpts would have no name inside. */
+	int console[2] = { -1, -1 };
+	if (io->tty) {
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, console) < 0) {
+			err_sys(&report.err, "socketpair for the container's terminal");
 			goto failed;
 		}
-		dup2(io->tty, STDIN_FILENO);
-		dup2(io->tty, STDOUT_FILENO);
-		dup2(io->tty, STDERR_FILENO);
-		close(io->tty);
-		out.fd = io->tty_master;
+		dup2(devnull, STDIN_FILENO);
 	} else {
 		if (pipe2(pipe_out, O_CLOEXEC) < 0 || pipe2(pipe_err, O_CLOEXEC) < 0) {
 			err_sys(&report.err, "pipe");
@@ -267,8 +272,18 @@ static void monitor_main(struct container *c, const struct ctr_io *io, int lock_
 	pid_t pid;
 	if (ctr_spec_make(c, &spec, &report.err) < 0)
 		goto failed;
+	spec.run.console = io->tty;
+	spec.run.console_fd = console[1];
 	int spawned = proc_spawn(&spec.run, &pid, &report.err);
 	ctr_spec_free(&spec);
+	if (io->tty) {
+		close(console[1]);
+		if (spawned == 0 && attach_recv_fd(console[0], &out.fd, &report.err) < 0) {
+			kill(pid, SIGKILL);
+			spawned = -1;
+		}
+		close(console[0]);
+	}
 	/* Only PID 1 keeps the ends it writes to, so their end is its end (and its children's). */
 	dup2(devnull, STDIN_FILENO);
 	dup2(devnull, STDOUT_FILENO);
@@ -283,7 +298,7 @@ static void monitor_main(struct container *c, const struct ctr_io *io, int lock_
 	}
 	report.pid = pid;
 	memset(&report.err, 0, sizeof(report.err)); /* what a call that succeeded left there is no error */
-	send_report(report_fd, &report);
+	send_report(report_fd, &report, io->tty ? out.fd : -1);
 
 	/* proc_spawn() left SIGCHLD and the forwarded signals blocked: read them from an fd. */
 	sigset_t waited;
@@ -327,12 +342,12 @@ failed:
 		err_t ignored;
 		ctr_record_start_error(c, &report.err, &ignored);
 	}
-	send_report(report_fd, &report);
+	send_report(report_fd, &report, -1);
 	_exit(report.err.status ? report.err.status : EXIT_MINIDOCK_ERROR);
 }
 /* SOLUTION END */
 
-int ctr_start(struct container *c, const struct ctr_io *io, pid_t *out_monitor, pid_t *out_pid, err_t *err)
+int ctr_start(struct container *c, struct ctr_io *io, pid_t *out_monitor, pid_t *out_pid, err_t *err)
 {
 	/* SOLUTION BEGIN */
 	_cleanup_close_ int lock_fd = -1;
@@ -340,8 +355,9 @@ int ctr_start(struct container *c, const struct ctr_io *io, pid_t *out_monitor, 
 
 	if (ctr_monitor_lock(c, &lock_fd, err) < 0)
 		return -1;
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return err_sys(err, "pipe");
+	/* Messages: the report, then (with a terminal) its master side, passed as a descriptor. */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pipefd) < 0)
+		return err_sys(err, "socketpair");
 	_cleanup_close_ int report_read = pipefd[0];
 	/* The lock is an open file description: after the fork the monitor holds it too, and it
 	 * stays held after we close our fd, until the monitor exits. */
@@ -375,6 +391,10 @@ int ctr_start(struct container *c, const struct ctr_io *io, pid_t *out_monitor, 
 		report.err.msg[sizeof(report.err.msg) - 1] = '\0';
 		*err = report.err;
 		return -1;
+	}
+	if (io->tty && attach_recv_fd(report_read, &io->tty_master, err) < 0) {
+		kill(report.pid, SIGKILL);
+		return err_wrap(err, "container %.12s", c->id);
 	}
 	*out_monitor = monitor;
 	*out_pid = report.pid;
