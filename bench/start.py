@@ -1,16 +1,22 @@
 #!/usr/bin/env python3
 """start.py MINIDOCK IMAGE_TAR ROOTFS [RUNS]: container start latency beside crun (make bench).
 
-Times, over RUNS runs each (after a warm-up), one container that runs `true`:
-  minidock   minidock run --rm busybox true   (the image IMAGE_TAR, loaded first: overlayfs root)
-  --rootfs   minidock run --rm --rootfs ROOTFS true (the same files as a plain directory)
+Times, over RUNS runs each (after a warm-up), one container that runs `true`, like for like:
+  none       minidock run --rm --network none busybox true (the image IMAGE_TAR, loaded first:
+             overlayfs root; a network namespace of its own with its loopback up)
+  bridge     the same on the default bridge network (veth, address, NAT): reported apart, as
+             the cost of a network over none
+  --rootfs   minidock run --rm --network none --rootfs ROOTFS true (a plain directory)
   crun       crun run on an OCI bundle of the same root, with the same namespaces (PID, UTS,
-             IPC, mount), crun's default mounts and masked paths
+             IPC, mount, network), crun's default mounts and masked paths
   floor      unshare --pid --uts --ipc --mount --fork chroot ROOTFS true: the namespaces
              alone, no mounts: no runtime can start a container faster than this
 and prints the median and the spread (10th to 90th percentile) of each.
 
-Needs root. Everything runs in one private mount namespace made for the benchmark. On a host
+Needs root. Everything runs in one private mount namespace made for the benchmark. The state
+directory and the bundle are made under $MINIDOCK_BENCH_DIR (default: the system's temporary
+directory); its file system is printed, as it decides much of the result (the container's
+directory is metadata work: a tmpfs and an ext4 disk differ by milliseconds). On a host
 with hybrid cgroups (v1 controllers, v2 "unified" beside them), crun refuses to start unless
 /sys/fs/cgroup/unified/cgroup.controllers looks empty: the benchmark bind-mounts an empty file
 over it, inside that namespace only.
@@ -48,7 +54,7 @@ def crun_bundle(rootfs, workdir):
     spec["root"] = {"path": os.path.abspath(rootfs), "readonly": False}
     spec["process"]["args"] = ["true"]
     spec["process"]["terminal"] = False
-    keep = {"pid", "uts", "ipc", "mount"}  # what minidock makes (labs 1 and 2)
+    keep = {"pid", "uts", "ipc", "mount", "network"}  # what minidock makes (labs 1, 2, 6)
     spec["linux"]["namespaces"] = [n for n in spec["linux"]["namespaces"] if n["type"] in keep]
     spec["mounts"] = [m for m in spec["mounts"] if m["destination"] != "/sys/fs/cgroup"]
     with open(path, "w") as f:
@@ -78,12 +84,15 @@ def main():
     minidock, image, rootfs = (os.path.abspath(a) for a in sys.argv[1:4])
     runs = int(sys.argv[4]) if len(sys.argv) > 4 else 30
     enter_private_namespace()
-    work = tempfile.mkdtemp(prefix="minidock-bench-")
+    work = tempfile.mkdtemp(prefix="minidock-bench-", dir=os.environ.get("MINIDOCK_BENCH_DIR"))
+    fs = subprocess.run(["stat", "-f", "-c", "%T", work], capture_output=True, text=True).stdout.strip()
     store = os.path.join(work, "store")
     subprocess.run([minidock, "--root", store, "image", "load", "-i", image], check=True,
                    stdout=subprocess.DEVNULL)
-    results = [("minidock", measure(lambda i: [minidock, "--root", store, "run", "--rm", "busybox", "true"], runs)),
-               ("--rootfs", measure(lambda i: [minidock, "--root", store, "run", "--rm", "--rootfs", rootfs, "true"], runs))]
+    results = [("none", measure(lambda i: [minidock, "--root", store, "run", "--rm", "--network", "none", "busybox", "true"], runs)),
+               ("bridge", measure(lambda i: [minidock, "--root", store, "run", "--rm", "busybox", "true"], runs)),
+               ("--rootfs", measure(lambda i: [minidock, "--root", store, "run", "--rm", "--network", "none",
+                                               "--rootfs", rootfs, "true"], runs))]
     if subprocess.run(["which", "crun"], stdout=subprocess.DEVNULL).returncode == 0:
         bundle = crun_bundle(rootfs, work)
         state = os.path.join(work, "crun-state")
@@ -91,14 +100,16 @@ def main():
             lambda i: ["crun", "--root", state, "run", "--bundle", bundle, f"bench-{i + 10}"], runs)))
     results.append(("floor", measure(
         lambda i: ["unshare", "--pid", "--uts", "--ipc", "--mount", "--fork", "chroot", rootfs, "true"], runs)))
-    print(f"container start latency, `true` in busybox, {runs} runs each")
+    print(f"container start latency, `true` in busybox, {runs} runs each, state on {fs} ({work})")
     print(f"  {'':<10} {'median':>11}   {'10th - 90th percentile':>22}")
     for name, times in results:
         print(row(name, times))
     by = dict(results)
     if "crun" in by:
-        ratio = statistics.median(by["minidock"]) / statistics.median(by["crun"])
-        print(f"  minidock / crun: {ratio:.2f} (target: at most 0.50)")
+        ratio = statistics.median(by["none"]) / statistics.median(by["crun"])
+        print(f"  none / crun: {ratio:.2f} (target: at most 0.50)")
+    extra = statistics.median(by["bridge"]) - statistics.median(by["none"])
+    print(f"  bridge - none: {extra:.2f} ms (target: at most 2 ms)")
 
 
 if __name__ == "__main__":
