@@ -3,6 +3,10 @@
 # SUBMISSION picks the tree that is built and graded: the default is this kit's own labs/;
 # SUBMISSION=solutions is the reference; SUBMISSION=path/to/tree is another student's copy of
 # the kit, of which only labs/ is taken (never its Makefile, lib/ or tests).
+#
+# The reference comes from solutions/ in the full kit. A student's tree (make handout) has no
+# solutions/ but the reference compiled, without source: ref/NN-*/*.o, ref/minidock-init and
+# ref/minidock-ref (the whole reference minidock, to compare with in make sandbox).
 
 .DEFAULT_GOAL := all
 SHELL := /bin/bash
@@ -20,8 +24,14 @@ else
 endif
 
 HAVE_SOLUTIONS := $(wildcard solutions/01-*)
+HAVE_REF := $(if $(HAVE_SOLUTIONS),,$(wildcard ref/minidock-ref))
+# SUBMISSION=solutions in a student's tree: the compiled reference.
+SUB_IS_REF := $(if $(and $(filter solutions,$(SUBMISSION)),$(HAVE_REF)),yes)
 REF_LABS := $(if $(HAVE_SOLUTIONS),solutions,$(SUB_LABS))
-LAB_DIRS := $(sort $(notdir $(wildcard $(REF_LABS)/[0-9][0-9]-*)))
+LAB_DIRS := $(sort $(notdir $(wildcard $(if $(HAVE_SOLUTIONS),solutions,labs)/[0-9][0-9]-*)))
+ifeq ($(SUB_IS_REF)$(wildcard $(SUB_LABS)/[0-9][0-9]-*),)
+  $(error SUBMISSION=$(SUBMISSION): $(SUB_LABS) has no lab folders (a submission is a copy of the kit whose labs/ holds 01-process, 02-rootfs, ...))
+endif
 STAGES := $(foreach d,$(LAB_DIRS),$(firstword $(subst -, ,$(d))))
 
 B := build
@@ -52,10 +62,11 @@ lab_objs = $(patsubst $(2)/%.c,$(B)/$(1)/obj/%.o,$(filter-out %/init.c,$(wildcar
 # minidock-init (lab 4) runs inside containers, whose roots have none of the host's libraries:
 # linked statically, with nothing but the C library.
 INIT_SRC := 04-lifecycle/init.c
+# (from a student tree's ref/, the reference's is copied as it is)
 define init_rule
 $(1): $(2)
 	@mkdir -p $$(@D)
-	$$(CC) -std=gnu11 $$(WARNINGS) -O2 -static -o $$@ $$<
+	$(if $(filter %.c,$(2)),$$(CC) -std=gnu11 $$(WARNINGS) -O2 -static -o $$@ $$<,cp $$< $$@)
 endef
 # The lab folder of stage NN.
 lab_dir = $(filter $(1)-%,$(LAB_DIRS))
@@ -74,19 +85,24 @@ $(B)/solutions/obj/%.o: solutions/%.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 endif
 
-SUB_OBJS := $(foreach d,$(LAB_DIRS),$(call lab_objs,$(SUB_NAME),$(SUB_LABS),$(d)))
 REF_NAME := $(if $(HAVE_SOLUTIONS),solutions,$(SUB_NAME))
-REF_OBJS := $(foreach d,$(LAB_DIRS),$(call lab_objs,$(REF_NAME),$(REF_LABS),$(d)))
+# ref_objs LAB-DIR: the reference's objects of one lab: compiled from solutions/, or a student
+# tree's ref/ (or, with neither, the submission's own). sub_objs LAB-DIR: the submission's.
+ref_objs = $(if $(HAVE_SOLUTIONS),$(call lab_objs,solutions,solutions,$(1)),$(if $(HAVE_REF),$(wildcard ref/$(1)/*.o),$(call lab_objs,$(SUB_NAME),$(SUB_LABS),$(1))))
+sub_objs = $(if $(SUB_IS_REF),$(call ref_objs,$(1)),$(call lab_objs,$(SUB_NAME),$(SUB_LABS),$(1)))
+SUB_OBJS := $(foreach d,$(LAB_DIRS),$(call sub_objs,$(d)))
+REF_OBJS := $(foreach d,$(LAB_DIRS),$(call ref_objs,$(d)))
 
 # The submission's minidock: lib/ and all of its labs.
 $(SUB_B)/minidock: $(LIB_OBJS) $(SUB_OBJS)
+	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Stage NN's minidock: the submission's lab NN, the reference for every other lab (when the
 # kit has solutions/), so that each stage grades one lab only.
 define stage_rule
-$(SUB_B)/stages/$(1)/minidock: $(LIB_OBJS) $(call lab_objs,$(SUB_NAME),$(SUB_LABS),$(call lab_dir,$(1))) \
-		$(foreach d,$(filter-out $(call lab_dir,$(1)),$(LAB_DIRS)),$(call lab_objs,$(REF_NAME),$(REF_LABS),$(d)))
+$(SUB_B)/stages/$(1)/minidock: $(LIB_OBJS) $(call sub_objs,$(call lab_dir,$(1))) \
+		$(foreach d,$(filter-out $(call lab_dir,$(1)),$(LAB_DIRS)),$(call ref_objs,$(d)))
 	@mkdir -p $$(@D)
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
@@ -94,11 +110,15 @@ $(foreach s,$(STAGES),$(eval $(call stage_rule,$(s))))
 STAGE_BINS := $(foreach s,$(STAGES),$(SUB_B)/stages/$(s)/minidock $(SUB_B)/stages/$(s)/minidock-init)
 
 # Each minidock finds minidock-init beside itself: stage 04's is the submission's.
-$(eval $(call init_rule,$(SUB_B)/minidock-init,$(SUB_LABS)/$(INIT_SRC)))
+SUB_INIT := $(if $(SUB_IS_REF),ref/minidock-init,$(SUB_LABS)/$(INIT_SRC))
+REF_INIT := $(if $(HAVE_SOLUTIONS),solutions/$(INIT_SRC),$(if $(HAVE_REF),ref/minidock-init,$(SUB_INIT)))
+$(eval $(call init_rule,$(SUB_B)/minidock-init,$(SUB_INIT)))
 ifneq ($(SUB_NAME),$(REF_NAME))
-$(eval $(call init_rule,$(B)/$(REF_NAME)/minidock-init,$(REF_LABS)/$(INIT_SRC)))
+$(eval $(call init_rule,$(B)/$(REF_NAME)/minidock-init,$(REF_INIT)))
 endif
-$(foreach s,$(STAGES),$(eval $(call init_rule,$(SUB_B)/stages/$(s)/minidock-init,$(if $(filter 04,$(s)),$(SUB_LABS),$(REF_LABS))/$(INIT_SRC))))
+$(foreach s,$(STAGES),$(eval $(call init_rule,$(SUB_B)/stages/$(s)/minidock-init,$(if $(filter 04,$(s)),$(SUB_INIT),$(REF_INIT)))))
+# The reference minidock, in the VM as minidock-ref: built here, or a student tree's ref/.
+MINIDOCK_REF := $(if $(HAVE_SOLUTIONS),$(B)/solutions/minidock,$(HAVE_REF))
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
@@ -108,6 +128,7 @@ all: $(SUB_B)/minidock $(SUB_B)/minidock-init $(if $(HAVE_SOLUTIONS),$(B)/soluti
 
 ifneq ($(SUB_NAME),solutions)
 $(B)/solutions/minidock: $(LIB_OBJS) $(REF_OBJS)
+	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 endif
 
@@ -123,12 +144,17 @@ $(HANDOUT): tools/handout.c tools/strip.c lib/err.c lib/fsutil.c lib/cleanup.c l
 	$(CC) -std=gnu11 $(WARNINGS) $(CFLAGS) -Ilib -Itools -o $@ $^ $(shell pkg-config --cflags --libs jansson)
 
 .PHONY: labs handout
-labs: $(HANDOUT) ## regenerate labs/ from solutions/ (FORCE=1 overwrites files you changed)
+# What only the full kit has (solutions/, tests/) says so in a student's tree, instead of failing.
+KIT_ONLY = $(if $(HAVE_SOLUTIONS),,@echo "make $@: only in the full kit (this is a student's tree: it has no solutions/)" >&2; exit 2)
+
+labs: $(if $(HAVE_SOLUTIONS),$(HANDOUT)) ## regenerate labs/ from solutions/ (full kit only; FORCE=1 overwrites files you changed)
+	$(KIT_ONLY)
 	@$(HANDOUT) sync solutions labs $(if $(FORCE),--force)
 
-handout: ## write a student tree to OUT=DIR, labs before LAB=N solved (catch-up)
+handout: $(if $(HAVE_SOLUTIONS),$(B)/solutions/minidock $(B)/solutions/minidock-init $(REF_OBJS)) ## write a student tree to OUT=DIR, labs before LAB=N solved, the reference compiled in ref/ (full kit only)
+	$(KIT_ONLY)
 	@test -n "$(OUT)" -a -n "$(LAB)" || { echo "usage: make handout LAB=N OUT=DIR" >&2; exit 2; }
-	@grader/handout-tree.sh "$(LAB)" "$(OUT)"
+	@grader/handout-tree.sh "$(LAB)" "$(OUT)" $(B)/solutions
 
 # --- test images ----------------------------------------------------------------------------------
 IMAGES := $(B)/images
@@ -151,10 +177,11 @@ $(PTYRUN): grader/tools/ptyrun.c
 
 GRADER_FILES := grader/vm/init grader/vm/runner grader/vm/banner grader/rubric $(wildcard grader/tests/*.bats grader/tests/*.bash)
 INITRAMFS := $(SUB_B)/initramfs.cpio
-$(INITRAMFS): $(KERNEL) $(IMAGES)/.done $(STAGE_BINS) $(SUB_B)/minidock $(SUB_B)/minidock-init $(PTYRUN) $(GRADER_FILES) grader/vm/mkinitramfs.sh
+$(INITRAMFS): $(KERNEL) $(IMAGES)/.done $(STAGE_BINS) $(SUB_B)/minidock $(SUB_B)/minidock-init $(MINIDOCK_REF) $(PTYRUN) $(GRADER_FILES) grader/vm/mkinitramfs.sh
 	@rm -rf $(SUB_B)/vmstage && mkdir -p $(SUB_B)/vmstage/stages/all
 	@for s in $(STAGES); do mkdir -p $(SUB_B)/vmstage/stages/$$s; cp $(SUB_B)/stages/$$s/minidock $(SUB_B)/stages/$$s/minidock-init $(SUB_B)/vmstage/stages/$$s/; done
 	@cp $(SUB_B)/minidock $(SUB_B)/minidock-init $(SUB_B)/vmstage/stages/all/
+	@$(if $(MINIDOCK_REF),cp $(MINIDOCK_REF) $(SUB_B)/vmstage/stages/all/minidock-ref)
 	@cp -r grader/tests grader/rubric grader/vm/runner grader/vm/banner $(SUB_B)/vmstage/
 	@mkdir -p $(SUB_B)/vmstage/bin && cp $(PTYRUN) $(SUB_B)/vmstage/bin/
 	@cp -r $(IMAGES) $(SUB_B)/vmstage/images && rm -f $(SUB_B)/vmstage/images/.done
@@ -176,7 +203,7 @@ check: deps ## grade one lab: make check LAB=N
 	@$(MAKE) --no-print-directory vm
 	@$(GRADE) --stages $$(printf %02d $$((10#$(LAB))))
 
-sandbox: deps ## boot the VM with a root shell, minidock on PATH
+sandbox: deps ## boot the VM with a root shell, minidock (yours) and minidock-ref (the reference) on PATH
 	@$(MAKE) --no-print-directory vm
 	@python3 grader/grade.py --kernel $(KERNEL) --initramfs $(INITRAMFS) --sandbox
 
@@ -192,8 +219,8 @@ $(B)/unit/tests: $(UNIT_TESTS) tests/unit/main.c tests/unit/unit.h tools/strip.c
 unit: $(B)/unit/tests ## run the CUnit tests of lib/ and the handout generator
 	@$(B)/unit/tests
 
-test: deps ## the kit's own test suite: unit, handout, grader, every stage on solutions and handout
-	@test -x tests/run || { echo "make test: the kit's own tests are not part of a student tree" >&2; exit 2; }
+test: deps ## the kit's own test suite: unit, handout, grader, every stage on solutions and handout (full kit only)
+	@test -x tests/run || { echo "make test: only in the full kit (this is a student's tree: it has no tests/)" >&2; exit 2; }
 	@tests/run
 
 # --- benchmarks (numbers, not pass/fail) ---------------------------------------------------------

@@ -107,3 +107,82 @@ setup() {
 		}
 	done
 }
+
+@test "handout: a student tree has the reference compiled, and no solution source or symbol" {
+	run make -s handout LAB=1 OUT="$WORK/ref-tree"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	local tree=$WORK/ref-tree lab obj
+	[ ! -e "$tree/solutions" ]
+	for lab in solutions/[0-9][0-9]-*; do
+		lab=$(basename "$lab")
+		ls "$tree/ref/$lab/"*.o >/dev/null
+		for obj in "$tree/ref/$lab/"*.o; do
+			# No debugging information (it holds the source's lines), no local symbols (the
+			# names of the solution's own static functions).
+			! readelf -S "$obj" | grep -q '\.debug' || { echo "$obj has debugging information"; false; }
+			[ -z "$(nm "$obj" | awk '$2 ~ /^[tdbr]$/ && $3 !~ /^\.L/')" ] ||
+				{ echo "$obj has local symbols: $(nm "$obj" | awk '$2 ~ /^[tdbr]$/')"; false; }
+		done
+	done
+	[ "$(nm "$tree/ref/minidock-ref" 2>&1)" = "nm: $tree/ref/minidock-ref: no symbols" ]
+	# No line of a solution's answers (between its markers, and found nowhere else in the kit)
+	# is anywhere in the tree's text.
+	run python3 - "$tree" <<-'PY'
+		import pathlib, re, sys
+		def lines(path):
+		    try:
+		        return {l.strip() for l in path.read_text().splitlines() if len(l.strip()) > 30}
+		    except (UnicodeDecodeError, OSError):
+		        return set()
+		answers = set()
+		for f in pathlib.Path("solutions").glob("[0-9][0-9]-*/*.c"):
+		    for region in re.findall(r"SOLUTION BEGIN \*/(.*?)/\* SOLUTION END", f.read_text(), re.S):
+		        answers |= {l.strip() for l in region.splitlines() if len(l.strip()) > 30}
+		for f in pathlib.Path(".").rglob("*"):
+		    if f.is_file() and not str(f).startswith(("solutions", "build", ".git", "tests")):
+		        answers -= lines(f)
+		assert answers, "no answer lines found"
+		leaks = [str(f) for f in pathlib.Path(sys.argv[1]).rglob("*")
+		         if f.is_file() and "ref" not in f.parts and lines(f) & answers]
+		print("\n".join(leaks))
+		sys.exit(1 if leaks else 0)
+	PY
+	[ "$status" -eq 0 ] || { echo "solution lines in: $output"; false; }
+}
+
+@test "handout: stage N of a student tree links the student's lab N with the reference of every other lab" {
+	run make -s handout LAB=1 OUT="$WORK/link-tree"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	local tree=$WORK/link-tree
+	run make -s -C "$tree" build/labs/stages/07/minidock build/labs/minidock
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	# create needs lab 1's proc_environ(): the reference's in stage 7's minidock, the stub in
+	# the student's own. (create only writes state: no container runs.)
+	run "$tree/build/labs/stages/07/minidock" --root "$WORK/state7" create --rootfs / true
+	[ "$status" -eq 0 ] || { echo "stage 7's minidock: $output"; false; }
+	run "$tree/build/labs/minidock" --root "$WORK/state" create --rootfs / true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"not implemented yet: lab 1"* ]]
+	# SUBMISSION=solutions in a student tree is the compiled reference.
+	run make -s -C "$tree" all SUBMISSION=solutions
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	run "$tree/build/solutions/minidock" --root "$WORK/state-ref" create --rootfs / true
+	[ "$status" -eq 0 ] || { echo "the reference: $output"; false; }
+}
+
+@test "handout: in a student tree, kit-only targets say so; a SUBMISSION without labs is a clear error" {
+	run make -s handout LAB=3 OUT="$WORK/kit-tree"
+	[ "$status" -eq 0 ]
+	local target
+	for target in labs test handout; do
+		run make -s -C "$WORK/kit-tree" $target
+		[ "$status" -eq 2 ] || { echo "make $target: $status $output"; false; }
+		[[ "$output" == *"only in the full kit"* ]] || { echo "make $target: $output"; false; }
+	done
+	run make -s -C "$WORK/kit-tree" help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"make grade"*"make sandbox"* ]]
+	run make -s all SUBMISSION="$WORK/no-such-tree"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"SUBMISSION=$WORK/no-such-tree: $WORK/no-such-tree/labs has no lab folders"* ]] || { echo "$output"; false; }
+}
