@@ -179,7 +179,7 @@ class Grader:
         self.by_name = {(t.stage, t.name): t for t in self.tests}
         self.boots = 0
         self.boot_error = ""
-        self.started = time.time()
+        self.started = time.monotonic()
         self.tty = sys.stdout.isatty()
 
     def pending(self):
@@ -231,7 +231,7 @@ class Grader:
         boot = Boot(qemu_command(self.args.kernel, self.args.initramfs, accel, append,
                                  f"file:{console}", "stdio"),
                     os.path.join(self.args.out, f"qemu-{self.boots}.log"))
-        state = {"hello": False, "stage": first.stage, "last": time.time(), "diag": []}
+        state = {"hello": False, "stage": first.stage, "last": time.monotonic(), "diag": []}
         current_result = None
 
         def timeout_for():
@@ -243,12 +243,12 @@ class Grader:
             for line in boot.lines(timeout_for):
                 if line == "hello":
                     state["hello"] = True
-                    state["last"] = time.time()
+                    state["last"] = time.monotonic()
                 elif line.startswith("stage "):
                     self.flush(current_result)
                     current_result = None
                     state["stage"] = line.split()[1]
-                    state["last"] = time.time()
+                    state["last"] = time.monotonic()
                 elif line == "done":
                     self.flush(current_result)
                     current_result = None
@@ -264,7 +264,7 @@ class Grader:
                         test = self.by_name.get((stage, name))
                         current_result = None
                         # The VM's clock has whole seconds only: time the test from here.
-                        now = time.time()
+                        now = time.monotonic()
                         seconds, state["last"] = now - state["last"], now
                         if test is not None:
                             reason = f"timed out after {directive.split()[-1]}" \
@@ -317,7 +317,7 @@ class Grader:
         out_of = sum(r[3] for r in rows)
         print(f"  {'total':<44} {'':>7} {got:>4}/{out_of:<4}")
         print(f"\nreports: {self.args.out}/results.json, junit.xml, results.tap "
-              f"({time.time() - self.started:.0f} s, {self.boots} boot(s))")
+              f"({time.monotonic() - self.started:.0f} s, {self.boots} boot(s))")
 
     def write_reports(self):
         os.makedirs(self.args.out, exist_ok=True)
@@ -338,7 +338,7 @@ class Grader:
             })
         summary = "\n".join(f"stage {s} {title}: {g}/{o} points ({p}/{n} tests)"
                             for s, title, g, o, p, n in rows)
-        results = {"score": got, "execution_time": round(time.time() - self.started),
+        results = {"score": got, "execution_time": round(time.monotonic() - self.started),
                    "output": summary, "tests": tests}
         self.write_atomic("results.json", json.dumps(results, indent=2) + "\n")
 
