@@ -194,14 +194,14 @@ vm: $(INITRAMFS) ## build the grader VM (kernel and initramfs) for SUBMISSION
 GRADE = python3 grader/grade.py --kernel $(KERNEL) --initramfs $(INITRAMFS) --out $(SUB_B)/results
 
 .PHONY: grade check sandbox
-grade: deps ## grade every stage of SUBMISSION in the VM (SUBMISSION=solutions shows full marks)
+grade: deps ## grade every stage of SUBMISSION in the VM (SUBMISSION=solutions shows full marks; V=1: every line of each failure)
 	@$(MAKE) --no-print-directory vm
-	@$(GRADE) $(if $(STAGE),--stages $(STAGE))
+	@$(GRADE) $(if $(STAGE),--stages $(STAGE)) $(if $(V),-v)
 
-check: deps ## grade one lab: make check LAB=N
+check: deps ## grade one lab: make check LAB=N (V=1: every line of each failure)
 	@test -n "$(LAB)" || { echo "usage: make check LAB=N" >&2; exit 2; }
 	@$(MAKE) --no-print-directory vm
-	@$(GRADE) --stages $$(printf %02d $$((10#$(LAB))))
+	@$(GRADE) --stages $$(printf %02d $$((10#$(LAB)))) $(if $(V),-v)
 
 sandbox: deps ## boot the VM with a root shell, minidock (yours) and minidock-ref (the reference) on PATH
 	@$(MAKE) --no-print-directory vm

@@ -36,7 +36,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 BOOT_TIMEOUT = 90      # seconds from QEMU's start to the runner's "hello", under TCG
 WATCHDOG_MARGIN = 30   # seconds beyond a test's own limit before the VM counts as hung
 KVM_PROBE_TIMEOUT = 5  # a working KVM boots to the probe's answer in about one second
-MAX_OUTPUT = 4000      # characters of a failed test's output kept in the reports
+MAX_OUTPUT = 16000     # characters of a failed test's output kept in the reports: its start
+                       # and its end (a diff's first lines say what changed)
 
 
 # --- the rubric -------------------------------------------------------------------------------
@@ -160,7 +161,7 @@ def brief(reason, n):
     """The first n telling lines of a failure: without bats' "(in test file ...)" lines."""
     lines = [l for l in reason.splitlines()
              if l.strip() and not re.match(r"^\s*\(?(in|from) (test file|function)", l)]
-    return lines[:n]
+    return lines if n is None else lines[:n]
 
 
 TAP_RESULT = re.compile(r"^(ok|not ok) \d+ (.*?)(?: in (\d+)ms)?(?: # (.*))?$")
@@ -190,13 +191,16 @@ class Grader:
             return  # a test reports once; a second report (forged or not) changes nothing
         test.status = "passed" if passed else "failed"
         test.seconds = seconds
-        test.reason = reason[-MAX_OUTPUT:]
+        if len(reason) > MAX_OUTPUT:
+            half = MAX_OUTPUT // 2
+            reason = f"{reason[:half]}\n[... {len(reason) - MAX_OUTPUT} characters cut ...]\n{reason[-half:]}"
+        test.reason = reason
         mark = "ok  " if passed else "FAIL"
         if self.tty:
             mark = "\033[32mok  \033[0m" if passed else "\033[31mFAIL\033[0m"
         print(f"  {test.stage}  {mark}  {seconds:6.1f}s  {test.name}", flush=True)
         if not passed and reason:
-            for line in brief(reason, 40 if self.args.verbose else 3):
+            for line in brief(reason, None if self.args.verbose else 3):
                 print(f"                     {line}")
         self.write_reports()
 
@@ -394,7 +398,7 @@ def main():
     p.add_argument("--sandbox", action="store_true", help="boot with an interactive shell")
     p.add_argument("--probe", action="store_true",
                    help="print the accelerator grading would use (kvm or tcg) and exit")
-    p.add_argument("-v", "--verbose", action="store_true", help="print why each test failed")
+    p.add_argument("-v", "--verbose", action="store_true", help="print every line of each failure")
     args = p.parse_args()
     if not shutil.which("qemu-system-x86_64"):
         sys.exit("grade: qemu-system-x86_64 not found (make deps installs it)")

@@ -36,9 +36,14 @@ print(t[sys.argv[3]])' "$SELFTEST/out/results.json" "$1" "$2"
 	[[ "$(result "fails with a reason" output)" == *"the reason is here"* ]]
 }
 
-@test "grader: a test past its time limit is stopped in the VM and failed as a timeout" {
+@test "grader: a test past its time limit is stopped in the VM, failed as a timeout, and says what was running" {
 	[ "$(result "runs past its time limit" status)" = failed ]
 	[[ "$(result "runs past its time limit" output)" == *"timed out"* ]]
+	# It says what was running, for how long, and what the container wrote last.
+	local why
+	why=$(result "runs past its time limit" output)
+	[[ "$why" == *"the command running when time ran out, for "*" s: minidock run --name stuck busybox sleep 600"* ]] || { echo "$why"; false; }
+	[[ "$why" == *"the last output of container 0123456789ab"*"the container was here"* ]] || { echo "$why"; false; }
 }
 
 @test "grader: forged output on stdout, stderr and the console changes no result" {

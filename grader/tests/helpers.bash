@@ -14,7 +14,14 @@ if [ -z "${MINIDOCK_REAL:-}" ]; then
 	export MINIDOCK_REAL
 	MINIDOCK_REAL=$(command -v minidock)
 	mkdir -p "$BATS_RUN_TMPDIR/wrap"
-	printf '#!/bin/sh\nexec "$MINIDOCK_REAL" "$@" 3>&-\n' >"$BATS_RUN_TMPDIR/wrap/minidock"
+	# It also notes each command, its state directory and when it began in /tmp/minidock-trace,
+	# where the runner finds what a test that ran out of time was doing.
+	cat >"$BATS_RUN_TMPDIR/wrap/minidock" <<-'WRAP'
+		#!/bin/sh
+		read -r up _ </proc/uptime
+		printf '%s\t%s\tminidock %s\n' "$up" "${MINIDOCK_ROOT:-/var/lib/minidock}" "$*" >>/tmp/minidock-trace 2>/dev/null
+		exec "$MINIDOCK_REAL" "$@" 3>&-
+	WRAP
 	chmod +x "$BATS_RUN_TMPDIR/wrap/minidock"
 	export PATH="$BATS_RUN_TMPDIR/wrap:$PATH"
 fi
@@ -107,7 +114,7 @@ common_teardown() {
 	# When a test fails after `run`, show what the command said: that is the reason a student
 	# needs ("not implemented yet: lab 1, ...", "exec: ... not found").
 	if [ -z "${BATS_TEST_COMPLETED:-}" ] && [ -n "${output:-}" ]; then
-		echo "the last command (exit ${status:-?}) said: ${output:0:1500}"
+		echo "the last command (exit ${status:-?}) said: ${output:0:6000}"
 	fi
 	# Whatever a failed test left in the background.
 	local job

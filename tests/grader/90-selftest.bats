@@ -11,6 +11,12 @@
 }
 
 @test "runs past its time limit" {
+	# What helpers.bash's minidock wrapper notes, and a container's log, for the runner to show.
+	local root=/tmp/selftest-root id=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+	mkdir -p "$root/containers/$id"
+	printf '{"log":"the container was here\\n","stream":"stdout","time":"2024-01-01T00:00:00Z"}\n' >"$root/containers/$id/$id-json.log"
+	read -r up _ </proc/uptime
+	printf '%s\t%s\tminidock run --name stuck busybox sleep 600\n' "$up" "$root" >>/tmp/minidock-trace
 	sleep 600
 }
 
