@@ -422,6 +422,13 @@ static int start_container(struct container *c, bool attach, bool interactive, e
 		attach_block_signals();
 	if (ctr_start(c, &io, &monitor, &pid, err) < 0)
 		return -1;
+	/* A network set up only in part (a lab not written yet) says so, as Docker's warnings. */
+	err_t ignored;
+	if (ctr_reload(c, &ignored) == 0) {
+		const char *warning = json_str(json_object_get(c->doc, "NetworkSettings"), "Warning");
+		if (warning)
+			fprintf(stderr, "WARNING: %s\n", warning);
+	}
 	/* With -t, the container's terminal (of its own devpts): its master side, for our keys. */
 	_cleanup_close_ int master = io.tty_master;
 	if (master >= 0)

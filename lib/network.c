@@ -757,9 +757,14 @@ withdraw:
 lab7:
 	if (lab_missing(err, 7)) { /* lab 7 not written yet: a namespace with a loopback only */
 		log_debug("%s: the container gets only a loopback interface", err->msg);
+		/* Said where the user looks: `run` prints NetworkSettings.Warning. */
+		_cleanup_json_ json_t *warning = json_pack("{s:s+}", "Warning", err->msg,
+							   ": the container has only a loopback interface");
 		err_t ignored;
 		net_detach_all(c->root, c->id, &ignored);
 		rc = net_enter("none", err) < 0 && !lab_missing(err, 6) ? -1 : 0;
+		if (rc == 0 && warning)
+			ctr_record_network(c, warning, &ignored);
 	}
 out:
 	nl_close(&host);
