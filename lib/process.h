@@ -80,6 +80,15 @@ int proc_environ(const char *hostname, char *const user_env[], char ***out_env, 
 int proc_spawn(const struct run_spec *spec, pid_t *out_pid, err_t *err);
 
 /*
+ * Execute argv with environment env, looking argv[0] up in env's PATH (Docker's default when
+ * env has none) when it has no '/', trying each directory in turn as a shell would. Returns only
+ * on failure: err->status 127 and "executable file not found in $PATH" (or "no such file or
+ * directory" for a path) when nothing is found, 126 when what is found cannot be executed (a
+ * directory, no x bit). proc_spawn()'s child ends with it; so does lab 4's `exec`.
+ */
+int proc_exec(char *const argv[], char *const env[], err_t *err);
+
+/*
  * Wait for the container process pid (from proc_spawn) to end, and set *out_status to its exit
  * status: the status it exited with, or 128 + N when signal N killed it (137 for SIGKILL).
  * While waiting, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 sent to minidock are

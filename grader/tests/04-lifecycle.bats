@@ -186,6 +186,11 @@ now_ms() {
 	run minidock exec ce nosuchcommand
 	[ "$status" -eq 127 ]
 	[[ "$output" == *"executable file not found"* ]]
+	# 126 for what is there but cannot be run (lab 1's search, as run's).
+	run minidock exec ce /etc
+	[ "$status" -eq 126 ] || fail "exec of a directory: $status $output"
+	run minidock exec ce etc
+	[ "$status" -eq 127 ]
 	# Without -i the command gets no stdin; with -i it gets minidock's.
 	run sh -c 'echo typed | minidock exec -i ce cat'
 	[ "$output" = typed ]

@@ -479,19 +479,11 @@ static int exec_child(const struct exec_spec *x, const int *ns_fds, err_t *err)
 	char home[PATH_MAX];
 	if (user_switch(x->user, home, err) < 0)
 		return -1;
-	/* execvp() searches the PATH of environ: the container's, once environ is x->env. */
-	environ = user_env_home(x->env, home);
-	if (!environ)
+	/* Lab 1's search of the container's PATH, and its 126 and 127. */
+	_cleanup_free_ char **env = user_env_home(x->env, home);
+	if (!env)
 		return err_set(err, ENOMEM, "environment");
-	execvp(x->argv[0], x->argv);
-	if (errno == ENOENT || errno == ENOTDIR) {
-		err_msg(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", x->argv[0]);
-		err->status = EXIT_NOT_FOUND;
-	} else {
-		err_set(err, errno, "exec: \"%s\"", x->argv[0]);
-		err->status = EXIT_CANNOT_INVOKE;
-	}
-	return -1;
+	return proc_exec(x->argv, env, err);
 }
 /* SOLUTION END */
 
