@@ -223,6 +223,12 @@ test: deps ## the kit's own test suite: unit, handout, grader, every stage on so
 	@test -x tests/run || { echo "make test: only in the full kit (this is a student's tree: it has no tests/)" >&2; exit 2; }
 	@tests/run
 
+.PHONY: mutants
+mutants: deps ## grade each wrong variant of the reference in tests/mutants (MUTANTS="a.mut b.mut" for some): each must lose points (full kit only)
+	@test -x tests/mutants/run || { echo "make mutants: only in the full kit (this is a student's tree: it has no tests/)" >&2; exit 2; }
+	@$(MAKE) --no-print-directory all images
+	@tests/mutants/run $(MUTANTS)
+
 # --- benchmarks (numbers, not pass/fail) ---------------------------------------------------------
 .PHONY: bench
 bench: deps ## measure (not pass/fail): VM boot; start latency beside crun; image load beside tar; bridge against none and host (root)

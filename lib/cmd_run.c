@@ -463,8 +463,11 @@ static int run_main(int argc, char **argv, const struct cli_ctx *ctx)
 	if (created != 0)
 		return created < 0 ? 0 : created;
 
-	int status = start_container(&c, !o.detach, o.interactive, &err);
-	if (status < 0 && lab_missing(&err, 4) && !o.detach && !o.tty) {
+	/* MINIDOCK_NO_MONITOR=1 (stage 1's tests): the labs 1-3 way even with lab 4 there, so
+	 * that lab 1's proc_wait() is what waits. */
+	bool without_monitor = !o.detach && !o.tty && getenv("MINIDOCK_NO_MONITOR");
+	int status = without_monitor ? -1 : start_container(&c, !o.detach, o.interactive, &err);
+	if (without_monitor || (status < 0 && lab_missing(&err, 4) && !o.detach && !o.tty)) {
 		/* Lab 4 not written yet: the labs 1-3 way, and no container is kept. */
 		err_t ignored;
 		status = run_without_monitor(&c, &err);

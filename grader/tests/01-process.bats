@@ -2,8 +2,14 @@
 # Stage 1: process isolation (labs/01-process). Each test checks one behaviour of
 # `minidock run --rootfs DIR CMD`, from inside the container and, where it can, from the host.
 # Points are in grader/rubric.
+#
+# MINIDOCK_NO_MONITOR=1: `run` keeps the container as its own child, with lab 1's proc_spawn()
+# and proc_wait() (as before lab 4), so that this stage grades lab 1's waiting and signals,
+# not the reference monitor's.
 
 load helpers
+
+export MINIDOCK_NO_MONITOR=1
 
 @test "the command's output reaches the terminal" {
 	run minidock run --rootfs "$BUSYBOX" echo hello from the container
@@ -108,6 +114,44 @@ load helpers
 	done
 }
 
+@test "-e: a later K replaces an earlier one in its place, and PATH=... is the one searched; bad entries are refused" {
+	run minidock run --rootfs "$BUSYBOX" -e A=1 -e B=2 -e A=3 env
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '^A=' <<<"$output")" -eq 1 ] || fail "two A's: $output"
+	grep -qx 'A=3' <<<"$output" || fail "A is not the last -e's: $output"
+	# In the first one's place: A before B.
+	[ "$(grep -n -e '^A=' -e '^B=' <<<"$output" | cut -d: -f2 | paste -sd,)" = "A=3,B=2" ] || fail "order: $output"
+	# The PATH given replaces Docker's: a command is looked up there, and only there.
+	run minidock run --rootfs "$BUSYBOX" -e PATH=/nowhere sh -c true
+	[ "$status" -eq 127 ] || fail "-e PATH=/nowhere still found sh: $status $output"
+	run minidock run --rootfs "$BUSYBOX" -e PATH=/bin -e HOSTNAME=mine sh -c 'echo $PATH $HOSTNAME'
+	[ "$output" = "/bin mine" ]
+	for bad in "" "=x"; do
+		run minidock run --rootfs "$BUSYBOX" -e "$bad" true
+		[ "$status" -eq 125 ] || fail "-e '$bad' was accepted"
+		[[ "$output" == *"invalid environment variable"* ]] || fail "-e '$bad': $output"
+	done
+}
+
+@test "the command starts with every signal at its default action and none blocked, whatever minidock inherited" {
+	# A shell's background job ignores SIGINT and SIGQUIT; the container must not inherit that.
+	run sh -c 'trap "" INT QUIT USR1 PIPE ALRM TSTP; minidock run --rootfs "$BUSYBOX" grep -E "^Sig(Blk|Ign):" /proc/1/status'
+	[ "$status" -eq 0 ] || fail "$output"
+	[[ "$output" == *$'SigBlk:\t0000000000000000'* ]] || fail "blocked signals: $output"
+	[[ "$output" == *$'SigIgn:\t0000000000000000'* ]] || fail "ignored signals: $output"
+}
+
+@test "the container dies with the process that started it: kill -9 of it leaves nothing running (parent-death signal)" {
+	minidock run --rootfs "$BUSYBOX" sleep 100 &
+	local md=$! pid parent
+	pid=$(container_pid "$md")
+	# Its parent: minidock itself, or from lab 4 on the container's monitor.
+	parent=$(awk '{sub(/^.*\) /, ""); print $2}' "/proc/$pid/stat")
+	kill -9 "$parent"
+	wait "$md" 2>/dev/null || true
+	wait_for sh -c "! [ -e /proc/$pid ] || grep -q '^State:.*Z' /proc/$pid/status" || fail "the container runs on without its parent"
+}
+
 @test "the working directory is / by default, -w sets it and makes it when missing" {
 	local root
 	root=$(writable_rootfs)
@@ -190,6 +234,9 @@ load helpers
 	run minidock run --rootfs "$BUSYBOX" /etc/passwd
 	[ "$status" -eq 126 ]
 	[[ "$output" == *"/etc/passwd"* ]]
+	# Found by the PATH search, but not executable: 126 too, not "not found".
+	run minidock run --rootfs "$BUSYBOX" -e PATH=/etc passwd
+	[ "$status" -eq 126 ] || fail "a non-executable file found in PATH: $status $output"
 }
 
 @test "a failure inside the container before exec reports the child's real error with 125" {

@@ -56,6 +56,50 @@ inside_mount_points() {
 	[ "$output" = 1777 ]
 }
 
+# mount_opts PATH: "the mount's options,the file system's options" of PATH in the container's
+# mountinfo (field 6, then what follows the file system's name).
+mount_opts() {
+	awk -v p="$1" '$5 == p {for (i = 7; $i != "-"; i++); print $6 "," $(i + 3)}' <<<"$output"
+}
+
+@test "every kernel mount has Docker's options: nosuid, noexec, nodev, sizes and modes" {
+	run minidock run --rootfs "$BUSYBOX" cat /proc/self/mountinfo
+	[ "$status" -eq 0 ]
+	local path want opts flag
+	# PATH then what its options must hold (docker-behaviour 3.5).
+	while read -r path want; do
+		opts=$(mount_opts "$path")
+		[ -n "$opts" ] || fail "no mount on $path: $output"
+		for flag in ${want//,/ }; do
+			[[ ",$opts," == *",$flag,"* ]] || fail "$path lacks $flag: $opts"
+		done
+	done <<-EOF
+		/proc nosuid,nodev,noexec
+		/dev nosuid,mode=755,size=65536k
+		/dev/pts nosuid,noexec,mode=620,ptmxmode=666,gid=5
+		/dev/shm nosuid,nodev,noexec,size=65536k
+		/dev/mqueue nosuid,nodev,noexec
+		/sys ro,nosuid,nodev,noexec
+	EOF
+}
+
+@test "masked directories cannot be written, and neither can the read-only paths' files" {
+	run minidock run --rootfs "$BUSYBOX" sh -c 'touch /proc/acpi/x 2>&1; mkdir /sys/firmware/x 2>&1; echo 1 > /proc/sysrq-trigger 2>&1; echo done'
+	[[ "$output" == *"done"* ]] || fail "$output"
+	grep -q "/sys/firmware/x.*Read-only file system" <<<"$output" || fail "/sys/firmware is writable: $output"
+	[[ "$output" == *"sysrq-trigger"* ]] || fail "/proc/sysrq-trigger could be written: $output"
+	# Every masked directory there is is a read-only mount.
+	run minidock run --rootfs "$BUSYBOX" cat /proc/self/mountinfo
+	local dir n=0
+	for dir in /proc/acpi /proc/asound /proc/scsi /sys/firmware /sys/devices/virtual/powercap; do
+		line=$(awk -v p="$dir" '$5 == p' <<<"$output")
+		[ -n "$line" ] || continue
+		n=$((n + 1))
+		[[ "$(awk '{print $6}' <<<"$line")" == ro,* ]] || fail "$dir is masked read-write: $line"
+	done
+	[ "$n" -gt 0 ] || fail "no masked directory is mounted: $output"
+}
+
 @test "/sys is mounted read-only" {
 	run minidock run --rootfs "$BUSYBOX" sh -c 'grep " /sys " /proc/self/mountinfo; mkdir /sys/kernel/x'
 	[ "$status" -ne 0 ]
