@@ -9,15 +9,21 @@
 
 #include "template.h"
 
+/* "minidock CMD: MESSAGE" and the hint to use --help, on stderr. */
+static void print_usage(const struct command *cmd, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "minidock %s: ", cmd->name);
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\nSee 'minidock %s --help'.\n", cmd->name);
+}
+
 int cli_usage_error(const struct command *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "minidock %s: ", cmd->name);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	print_usage(cmd, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nSee 'minidock %s --help'.\n", cmd->name);
 	return EXIT_MINIDOCK_ERROR;
 }
 
@@ -25,11 +31,9 @@ int cli_args_error(const struct command *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "minidock %s: ", cmd->name);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	print_usage(cmd, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nSee 'minidock %s --help'.\n", cmd->name);
 	return EXIT_ARGS_ERROR;
 }
 
