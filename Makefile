@@ -169,21 +169,23 @@ KERNEL := $(VM)/kernel/vmlinuz
 $(KERNEL): grader/vm/fetch-kernel.sh
 	@grader/vm/fetch-kernel.sh $(VM)/kernel
 
-# ptyrun: the stage tests' terminal (busybox has no `script`), static as it runs in the VM.
+# The grader's tools in the VM, static: ptyrun, the stage tests' terminal (busybox has no
+# `script`), and shard, the host of its own that each group of tests run side by side gets.
 PTYRUN := $(B)/tools/ptyrun
-$(PTYRUN): grader/tools/ptyrun.c
+SHARD := $(B)/tools/shard
+$(PTYRUN) $(SHARD): $(B)/tools/%: grader/tools/%.c
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 $(WARNINGS) -O2 -static -o $@ $<
 
 GRADER_FILES := grader/vm/init grader/vm/runner grader/vm/banner grader/rubric $(wildcard grader/tests/*.bats grader/tests/*.bash)
 INITRAMFS := $(SUB_B)/initramfs.cpio
-$(INITRAMFS): $(KERNEL) $(IMAGES)/.done $(STAGE_BINS) $(SUB_B)/minidock $(SUB_B)/minidock-init $(MINIDOCK_REF) $(PTYRUN) $(GRADER_FILES) grader/vm/mkinitramfs.sh
+$(INITRAMFS): $(KERNEL) $(IMAGES)/.done $(STAGE_BINS) $(SUB_B)/minidock $(SUB_B)/minidock-init $(MINIDOCK_REF) $(PTYRUN) $(SHARD) $(GRADER_FILES) grader/vm/mkinitramfs.sh
 	@rm -rf $(SUB_B)/vmstage && mkdir -p $(SUB_B)/vmstage/stages/all
 	@for s in $(STAGES); do mkdir -p $(SUB_B)/vmstage/stages/$$s; cp $(SUB_B)/stages/$$s/minidock $(SUB_B)/stages/$$s/minidock-init $(SUB_B)/vmstage/stages/$$s/; done
 	@cp $(SUB_B)/minidock $(SUB_B)/minidock-init $(SUB_B)/vmstage/stages/all/
 	@$(if $(MINIDOCK_REF),cp $(MINIDOCK_REF) $(SUB_B)/vmstage/stages/all/minidock-ref)
 	@cp -r grader/tests grader/rubric grader/vm/runner grader/vm/banner $(SUB_B)/vmstage/
-	@mkdir -p $(SUB_B)/vmstage/bin && cp $(PTYRUN) $(SUB_B)/vmstage/bin/
+	@mkdir -p $(SUB_B)/vmstage/bin && cp $(PTYRUN) $(SHARD) $(SUB_B)/vmstage/bin/
 	@cp -r $(IMAGES) $(SUB_B)/vmstage/images && rm -f $(SUB_B)/vmstage/images/.done
 	@grader/vm/mkinitramfs.sh $@ $(VM)/kernel $(SUB_B)/vmstage
 	@echo "initramfs: $@ ($$(du -h $@ | cut -f1))"

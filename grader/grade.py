@@ -11,11 +11,15 @@ it crashed (a kernel panic reboots, and -no-reboot turns that into QEMU exiting)
 the test that was running is failed with the reason and the VM is booted again at the next
 test, so one bad test never costs the rest of the grade.
 
+A stage's tests run in --jobs shards side by side in the VM (the runner says which test each
+shard has under way). If the VM dies while more than one test was under way, nobody is blamed
+yet: the stage is run again one test at a time, which finds the test that did it.
+
 Reports, in --out: results.json (Gradescope's format), junit.xml, results.tap, console-N.log.
 
 What the results channel guarantees: nothing a submission prints (on stdout, stderr, the
 console, or bats' fd 3, which the stage tests close for minidock) can pass for a result, and
-each test reports once, in rubric order. It does not stop a submission written to attack the
+each test reports once. It does not stop a submission written to attack the
 grader: running as root in the VM, such code could find bats' own pipe in /proc. Read the code
 of a submission whose marks surprise you.
 """
@@ -36,6 +40,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 BOOT_TIMEOUT = 90      # seconds from QEMU's start to the runner's "hello", under TCG
 WATCHDOG_MARGIN = 30   # seconds beyond a test's own limit before the VM counts as hung
 KVM_PROBE_TIMEOUT = 5  # a working KVM boots to the probe's answer in about one second
+JOBS = 2               # shards per stage in the VM, and its CPUs (measured: see make bench-grade)
 MAX_OUTPUT = 16000     # characters of a failed test's output kept in the reports: its start
                        # and its end (a diff's first lines say what changed)
 
@@ -80,8 +85,8 @@ KERNEL_ARGS = ("console=ttyS0 panic=-1 quiet mitigations=off lsm= ima_appraise=o
                "tsc=reliable no_timer_check nowatchdog 8250.nr_uarts=2 cryptomgr.notests")
 
 
-def qemu_command(kernel, initramfs, accel, append, console, results):
-    cmd = ["qemu-system-x86_64", "-M", "pc", "-m", "1024", "-smp", "2", "-nodefaults",
+def qemu_command(kernel, initramfs, accel, append, console, results, cpus=2):
+    cmd = ["qemu-system-x86_64", "-M", "pc", "-m", "1024", "-smp", str(cpus), "-nodefaults",
            "-no-reboot", "-display", "none", "-kernel", kernel, "-initrd", initramfs,
            "-append", f"{KERNEL_ARGS} {append}", "-serial", console, "-serial", results]
     if accel == "kvm":
@@ -164,7 +169,7 @@ def brief(reason, n):
     return lines if n is None else lines[:n]
 
 
-TAP_RESULT = re.compile(r"^(ok|not ok) \d+ (.*?)(?: in (\d+)ms)?(?: # (.*))?$")
+TAP_RESULT = re.compile(r"^(ok|not ok) \d+ (.*?)(?: # (.*?))?(?: in (\d+)ms)?$")
 
 
 class Grader:
@@ -179,6 +184,8 @@ class Grader:
         self.wanted = wanted
         self.by_name = {(t.stage, t.name): t for t in self.tests}
         self.boots = 0
+        self.serial_stage = None  # a stage to run again one test at a time (see boot())
+        self.stage_seconds = {}   # stage: wall-clock seconds in the VM, from its start to its end
         self.boot_error = ""
         self.started = time.monotonic()
         self.tty = sys.stdout.isatty()
@@ -226,17 +233,30 @@ class Grader:
         self.print_table()
 
     def boot(self, accel, first):
-        """Boot once, starting at test `first`. False if the VM never said hello."""
+        """Boot once, starting at test `first`. False if the VM never said hello.
+
+        Normally the boot runs every stage from `first` on, in --jobs shards. After a VM died
+        with several tests under way, the boot runs only that stage, one test at a time."""
         self.boots += 1
         os.makedirs(self.args.out, exist_ok=True)
         console = os.path.join(self.args.out, f"console-{self.boots}.log")
-        append = f"minidock.mode=grade minidock.stages={','.join(self.wanted)} " \
-                 f"minidock.resume={first.stage}:{first.index}"
+        serial = self.serial_stage == first.stage
+        self.serial_stage = None
+        stages = [first.stage] if serial else self.wanted
+        jobs = 1 if serial else self.args.jobs
+        append = f"minidock.mode=grade minidock.stages={','.join(stages)} " \
+                 f"minidock.resume={first.stage}:{first.index} minidock.jobs={jobs}"
         boot = Boot(qemu_command(self.args.kernel, self.args.initramfs, accel, append,
-                                 f"file:{console}", "stdio"),
+                                 f"file:{console}", "stdio", max(2, self.args.jobs)),
                     os.path.join(self.args.out, f"qemu-{self.boots}.log"))
-        state = {"hello": False, "stage": first.stage, "last": time.monotonic(), "diag": []}
-        current_result = None
+        state = {"hello": False, "stage": first.stage, "stage_began": None}
+        under_way = set()  # the tests the shards have started and not yet reported
+        results = {}       # shard: its last result, still taking the comment lines that follow
+
+        def flush_all():
+            for result in results.values():
+                self.flush(result)
+            results.clear()
 
         def timeout_for():
             if not state["hello"]:
@@ -247,46 +267,59 @@ class Grader:
             for line in boot.lines(timeout_for):
                 if line == "hello":
                     state["hello"] = True
-                    state["last"] = time.monotonic()
                 elif line.startswith("stage "):
-                    self.flush(current_result)
-                    current_result = None
+                    flush_all()
+                    self.clock_stage(state)
                     state["stage"] = line.split()[1]
-                    state["last"] = time.monotonic()
+                    state["stage_began"] = time.monotonic()
                 elif line == "done":
-                    self.flush(current_result)
-                    current_result = None
+                    self.clock_stage(state)
+                    flush_all()
                     for t in self.pending():
-                        self.record(t, False, 0, "no result: the test did not run (see the console log)")
+                        if t.stage in stages:
+                            self.record(t, False, 0, "no result: the test did not run (see the console log)")
                     return True
+                elif line.startswith("start "):
+                    parts = line.split(" ", 3)
+                    if len(parts) == 4 and (parts[1], parts[3]) in self.by_name:
+                        under_way.add(self.by_name[(parts[1], parts[3])])
                 elif line.startswith("tap "):
-                    _, stage, tap = line.split(" ", 2)
+                    parts = line.split(" ", 3)
+                    if len(parts) < 4:
+                        continue
+                    _, stage, shard, tap = parts
                     m = TAP_RESULT.match(tap)
                     if m:
-                        self.flush(current_result)
-                        verdict, name, _, directive = m.groups()
+                        self.flush(results.pop(shard, None))
+                        verdict, name, directive, ms = m.groups()
                         test = self.by_name.get((stage, name))
-                        current_result = None
-                        # The VM's clock has whole seconds only: time the test from here.
-                        now = time.monotonic()
-                        seconds, state["last"] = now - state["last"], now
-                        if test is not None:
-                            reason = f"timed out after {directive.split()[-1]}" \
-                                if directive and directive.startswith("timeout") else ""
-                            current_result = [test, verdict == "ok", seconds, [reason] if reason else []]
-                    elif tap.startswith("#") and current_result is not None:
-                        current_result[3].append(tap[2:] if tap.startswith("# ") else tap[1:])
+                        under_way.discard(test)
+                        if test is None:
+                            continue
+                        timed_out = directive is not None and directive.startswith("timeout")
+                        # The runner times each test; one that ran out of time took its limit.
+                        seconds = int(ms) / 1000 if ms else self.stages[stage][0] if timed_out else 0
+                        reason = f"timed out after {directive.split()[-1]}" if timed_out else ""
+                        results[shard] = [test, verdict == "ok", seconds, [reason] if reason else []]
+                    elif tap.startswith("#") and shard in results:
+                        results[shard][3].append(tap[2:] if tap.startswith("# ") else tap[1:])
         except (Boot.Hung, Boot.Crashed) as e:
-            self.flush(current_result)
-            current_result = None
+            self.clock_stage(state)
+            flush_all()
             what = "hung" if isinstance(e, Boot.Hung) else "crashed"
-            if state["hello"]:
-                self.lose_test(f"the VM {what}: {e}; the VM was restarted", console)
+            under_way = {t for t in under_way if t.status is None}
+            if state["hello"] and len(under_way) > 1:
+                # Whose doing? Run the stage again one test at a time to find out.
+                self.serial_stage = min(under_way, key=lambda t: t.index).stage
+                print(f"  the VM {what} with {len(under_way)} tests under way: "
+                      f"stage {self.serial_stage} runs again one test at a time", flush=True)
+            elif state["hello"]:
+                self.lose_test(f"the VM {what}: {e}; the VM was restarted", console, under_way)
             else:
                 # Not a test's doing: the VM never came up. Tried again by run().
                 self.boot_error = f"the VM {what} before the tests began: {e} (console: {console})"
         finally:
-            self.flush(current_result)
+            flush_all()
             boot.stop()
         return state["hello"]
 
@@ -296,8 +329,16 @@ class Grader:
             test, passed, seconds, diag = result
             self.record(test, passed, seconds, "\n".join(diag))
 
-    def lose_test(self, reason, console):
-        pending = self.pending()
+    def clock_stage(self, state):
+        """Add the time since the current stage began to its total (boots add up)."""
+        if state["stage_began"] is not None:
+            self.stage_seconds[state["stage"]] = self.stage_seconds.get(state["stage"], 0) + \
+                time.monotonic() - state["stage_began"]
+            state["stage_began"] = None
+
+    def lose_test(self, reason, console, under_way):
+        """Fail the test the VM died under: the one under way, or else the next to run."""
+        pending = sorted(under_way, key=lambda t: (t.stage, t.index)) or self.pending()
         if pending:
             self.record(pending[0], False, 0, f"{reason} (console: {console})")
 
@@ -314,12 +355,13 @@ class Grader:
     def print_table(self):
         rows = self.totals()
         print()
-        print(f"  {'stage':<44} {'tests':>7} {'points':>9}")
+        print(f"  {'stage':<44} {'tests':>7} {'points':>9} {'time':>7}")
         for s, title, got, out_of, passed, n in rows:
-            print(f"  {s + ' ' + title:<44} {passed:>3}/{n:<3} {got:>4}/{out_of:<4}")
+            print(f"  {s + ' ' + title:<44} {passed:>3}/{n:<3} {got:>4}/{out_of:<4} "
+                  f"{self.stage_seconds.get(s, 0):>6.0f}s")
         got = sum(r[2] for r in rows)
         out_of = sum(r[3] for r in rows)
-        print(f"  {'total':<44} {'':>7} {got:>4}/{out_of:<4}")
+        print(f"  {'total':<44} {'':>7} {got:>4}/{out_of:<4} {sum(self.stage_seconds.values()):>6.0f}s")
         print(f"\nreports: {self.args.out}/results.json, junit.xml, results.tap "
               f"({time.monotonic() - self.started:.0f} s, {self.boots} boot(s))")
 
@@ -393,6 +435,8 @@ def main():
     p.add_argument("--out", default="build/results", help="where the reports go")
     p.add_argument("--accel", default=os.environ.get("MINIDOCK_ACCEL", "auto"),
                    choices=["auto", "kvm", "tcg"])
+    p.add_argument("--jobs", type=int, default=int(os.environ.get("MINIDOCK_JOBS", JOBS)),
+                   help=f"tests run side by side in the VM (default {JOBS}, or MINIDOCK_JOBS)")
     p.add_argument("--margin", type=float, default=WATCHDOG_MARGIN,
                    help="seconds beyond a test's limit before the VM counts as hung")
     p.add_argument("--sandbox", action="store_true", help="boot with an interactive shell")

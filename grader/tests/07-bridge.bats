@@ -20,6 +20,7 @@ teardown() {
 	for net in $(minidock network ls 2>/dev/null | awk 'NR>1 {print $2}'); do
 		case $net in bridge | host | none) ;; *) minidock network rm "$net" >/dev/null 2>&1 || true ;; esac
 	done
+	ip netns pids outside 2>/dev/null | xargs -r kill -9 2>/dev/null || true
 	ip netns del outside 2>/dev/null || true
 	ip link del vout 2>/dev/null || true
 	common_teardown
@@ -39,7 +40,9 @@ make_outside() {
 	mkdir -p "$www/cgi-bin"
 	printf '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\n\\r\\n%%s\\n" "$REMOTE_ADDR"\n' >"$www/cgi-bin/addr"
 	chmod +x "$www/cgi-bin/addr"
-	ip netns exec outside busybox httpd -p 10.99.0.2:80 -h "$www"
+	# httpd goes to the background: none of bats' descriptors with it, or bats would wait
+	# for it at the end of the file (teardown kills it).
+	ip netns exec outside busybox httpd -p 10.99.0.2:80 -h "$www" </dev/null >/dev/null 2>&1
 	wait_for ip netns exec outside sh -c 'busybox netstat -ltn | grep -q 10.99.0.2:80'
 }
 

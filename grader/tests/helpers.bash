@@ -19,7 +19,7 @@ if [ -z "${MINIDOCK_REAL:-}" ]; then
 	cat >"$BATS_RUN_TMPDIR/wrap/minidock" <<-'WRAP'
 		#!/bin/sh
 		read -r up _ </proc/uptime
-		printf '%s\t%s\tminidock %s\n' "$up" "${MINIDOCK_ROOT:-/var/lib/minidock}" "$*" >>/tmp/minidock-trace 2>/dev/null
+		printf '%s\t%s\tminidock %s\n' "$up" "${MINIDOCK_ROOT:-/var/lib/minidock}" "$*" >>"${MINIDOCK_TRACE:-/tmp/minidock-trace}" 2>/dev/null
 		exec "$MINIDOCK_REAL" "$@" 3>&-
 	WRAP
 	chmod +x "$BATS_RUN_TMPDIR/wrap/minidock"
