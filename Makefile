@@ -45,7 +45,11 @@ PKGS := libcap libmnl libnftables jansson libarchive libseccomp
 WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes \
 	-Werror=implicit-function-declaration -Wno-unused-parameter -Wno-format-truncation
 CFLAGS ?= -O2 -g
-ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(CFLAGS) -Ilib -MMD -MP $(shell pkg-config --cflags $(PKGS))
+# The given code by layer (lib/cli, lib/engine, lib/util), and each lab's contract, the header
+# beside its task: the kit's own (solutions/, or labs/ in a student's tree), never a submission's.
+KIT_LABS := $(if $(HAVE_SOLUTIONS),solutions,labs)
+INCLUDES := -Ilib/cli -Ilib/engine -Ilib/util $(foreach d,$(LAB_DIRS),-I$(KIT_LABS)/$(d))
+ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(CFLAGS) $(INCLUDES) -MMD -MP $(shell pkg-config --cflags $(PKGS))
 # libarchive and jansson are linked statically: libarchive's shared library pulls in libxml2 and
 # ICU, 3 ms of dynamic linking at every minidock start (make bench). What they need from the
 # system stays shared: libacl, libzstd and zlib, named by their sonames, which the runtime
@@ -53,7 +57,7 @@ ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(CFLAGS) -Ilib -MMD -MP $(shell pkg-config 
 STATIC_LIBS := -Wl,-Bstatic -larchive -ljansson -Wl,-Bdynamic -l:libacl.so.1 -l:libzstd.so.1 -l:libz.so.1
 LDLIBS = $(STATIC_LIBS) $(shell pkg-config --libs libcap libmnl libnftables libseccomp)
 
-LIB_SRCS := $(wildcard lib/*.c)
+LIB_SRCS := $(wildcard lib/*/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 
 # lab_objs TREE-NAME, TREE-DIR, LAB-DIR: the objects of one lab folder of one tree (init.c is
@@ -75,9 +79,20 @@ $(B)/obj/lib/%.o: lib/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+ifeq ($(filter sub-%,$(SUB_NAME)),)
 $(B)/$(SUB_NAME)/obj/%.o: $(SUB_LABS)/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+else
+# Another tree's lab files are compiled from a copy, away from the headers beside them: the
+# contracts are the kit's (a lab built to a changed header would not fit the reference).
+$(B)/$(SUB_NAME)/src/%.c: $(SUB_LABS)/%.c
+	@mkdir -p $(@D)
+	@cp $< $@
+$(B)/$(SUB_NAME)/obj/%.o: $(B)/$(SUB_NAME)/src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+endif
 
 ifneq ($(SUB_NAME),solutions)
 $(B)/solutions/obj/%.o: solutions/%.c
@@ -139,9 +154,9 @@ deps: ## install the Debian packages the kit needs (idempotent)
 
 # --- the handout ----------------------------------------------------------------------------------
 HANDOUT := $(B)/tools/handout
-$(HANDOUT): tools/handout.c tools/strip.c lib/err.c lib/fsutil.c lib/cleanup.c lib/digest.c lib/sha256.c
+$(HANDOUT): tools/handout.c tools/strip.c $(addprefix lib/util/,err.c fsutil.c cleanup.c digest.c sha256.c)
 	@mkdir -p $(@D)
-	$(CC) -std=gnu11 $(WARNINGS) $(CFLAGS) -Ilib -Itools -o $@ $^ $(shell pkg-config --cflags --libs jansson)
+	$(CC) -std=gnu11 $(WARNINGS) $(CFLAGS) -Ilib/util -Itools -o $@ $^ $(shell pkg-config --cflags --libs jansson)
 
 .PHONY: labs handout
 # What only the full kit has (solutions/, tests/) says so in a student's tree, instead of failing.
@@ -212,10 +227,10 @@ sandbox: deps ## boot the VM with a root shell, minidock (yours) and minidock-re
 # --- the kit's own tests --------------------------------------------------------------------------
 UNIT_TESTS := $(wildcard tests/unit/test_*.c)
 # All of lib/ but main() (main.c), and the reference labs that lib/ calls into.
-$(B)/unit/tests: $(UNIT_TESTS) tests/unit/main.c tests/unit/unit.h tools/strip.c $(filter-out lib/main.c,$(LIB_SRCS)) \
-		$(wildcard lib/*.h) $(filter-out %/init.c,$(wildcard solutions/[0-9][0-9]-*/*.c))
+$(B)/unit/tests: $(UNIT_TESTS) tests/unit/main.c tests/unit/unit.h tools/strip.c $(filter-out lib/cli/main.c,$(LIB_SRCS)) \
+		$(wildcard lib/*/*.h solutions/[0-9][0-9]-*/*.h) $(filter-out %/init.c,$(wildcard solutions/[0-9][0-9]-*/*.c))
 	@mkdir -p $(@D)
-	$(CC) -std=gnu11 $(WARNINGS) -O0 -g -Ilib -Itools -o $@ $(filter %.c,$^) $(LDLIBS) -lcunit
+	$(CC) -std=gnu11 $(WARNINGS) -O0 -g $(INCLUDES) -Itools -o $@ $(filter %.c,$^) $(LDLIBS) -lcunit
 
 .PHONY: unit test
 unit: $(B)/unit/tests ## run the CUnit tests of lib/ and the handout generator
@@ -246,7 +261,7 @@ bench: deps ## measure (not pass/fail): VM boot; start latency beside crun; imag
 # --- other ----------------------------------------------------------------------------------------
 .PHONY: format clean help
 format: ## apply .clang-format to lib/, solutions/, tools/ and tests/unit/
-	clang-format -i lib/*.[ch] solutions/*/*.[ch] tools/*.[ch] tests/unit/*.[ch]
+	clang-format -i lib/*/*.[ch] solutions/*/*.[ch] tools/*.[ch] tests/unit/*.[ch]
 	@$(MAKE) --no-print-directory labs
 
 clean: ## remove build/ (the fetched kernel too)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# minidock's command-line front end (lib/cli.c, lib/cmd_*.c): help, usage errors, exit codes.
+# minidock's command-line front end (lib/cli/cli.c, lib/cli/cmd_*.c): help, usage errors, exit codes.
 # These need no lab: they run the handout's build.
 
 bats_require_minimum_version 1.5.0 # run --separate-stderr

@@ -12,7 +12,7 @@
  *
  * handout_strip() drops every line from BEGIN to END. When END carries a statement, a TODO
  * comment and that statement take the region's place, at the marker's indentation, so the
- * handout still compiles and the stub fails cleanly at run time (lib/lab.h). A region whose
+ * handout still compiles and the stub fails cleanly at run time (lib/util/lab.h). A region whose
  * END has no statement (helper functions, say) simply disappears.
  */
 #ifndef MINIDOCK_STRIP_H

@@ -174,6 +174,11 @@ now_ms() {
 	wait_for minidock exec ce test -e /marker
 	run minidock exec ce ps -o pid,comm
 	[[ "$output" == *"1 sleep"* ]] || fail "exec ps: $output"
+	# In the container's PID namespace itself, not only its /proc: the exec'd shell is one of
+	# the processes its /proc lists (a shell left in the host's would have no /proc/self there).
+	run minidock exec ce sh -c 'echo $$; readlink /proc/self'
+	[ "${#lines[@]}" -eq 2 ] && [ "${lines[0]}" = "${lines[1]}" ] && [ "${lines[0]}" -lt 100 ] ||
+		fail "exec's process is not in the container's PID namespace: $output"
 	run minidock exec ce hostname
 	[ "$output" = exechost ]
 	run minidock exec ce sh -c 'echo $FROM_RUN; pwd'

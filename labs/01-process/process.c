@@ -1,5 +1,5 @@
 /*
- * process.c - lab 1: a process in its own namespaces (see lib/process.h for the contract,
+ * process.c - lab 1: a process in its own namespaces (see process.h for the contract,
  * course.md chapter 1 for the ideas).
  *
  * How it fits together. minidock (the parent) makes a pipe, then clone()s a child into new
@@ -30,7 +30,6 @@
 
 #include "attach.h"
 #include "cleanup.h"
-#include "cli.h"
 #include "fsutil.h"
 #include "lab.h"
 #include "process.h"

@@ -1,5 +1,5 @@
 /*
- * rootfs.c - lab 2: a root file system of the container's own (see lib/rootfs.h for the
+ * rootfs.c - lab 2: a root file system of the container's own (see rootfs.h for the
  * contract, course.md chapter 2 for the ideas).
  *
  * Everything here runs in the container's first process, in its own mount namespace, whose

@@ -1,5 +1,5 @@
 /*
- * images.c - lab 3: images (see lib/image.h for the contract, course.md chapter 3 for the
+ * images.c - lab 3: images (see image.h for the contract, course.md chapter 3 for the
  * ideas).
  *
  * Loading an image is mostly checking it. Every file in an OCI layout is named by its sha256
@@ -40,6 +40,7 @@
 #include "image.h"
 #include "json.h"
 #include "lab.h"
+#include "store.h"
 
 
 int layer_unpack(const char *blob, const char *blob_digest, const char *diff_id, size_t max_bytes,

@@ -1,5 +1,5 @@
 /*
- * monitor.c - lab 4: the process that keeps a container (see lib/container.h for the
+ * monitor.c - lab 4: the process that keeps a container (see lifecycle.h for the
  * contract, course.md chapter 4 for the ideas).
  *
  * How it fits together. ctr_start() takes the container's monitor lock, makes a socket pair
@@ -39,11 +39,11 @@
 
 #include "attach.h"
 #include "cleanup.h"
-#include "fsutil.h"
-#include "cli.h"
 #include "container.h"
+#include "ctr_net.h"
+#include "fsutil.h"
 #include "lab.h"
-#include "network.h"
+#include "lifecycle.h"
 #include "timefmt.h"
 #include "user.h"
 

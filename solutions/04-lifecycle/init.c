@@ -12,7 +12,7 @@
  *
  * It is a program of its own, linked statically: it runs inside the container's root, where
  * no library of the host's is found. minidock executes it through /proc/self/fd/N (see
- * ctr_spec_make() in lib/container.c), so it need not be copied into the container.
+ * ctr_spec_make() in lib/engine/container.c), so it need not be copied into the container.
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -1,5 +1,5 @@
 /*
- * bridge.c - lab 7: bridge networks (see lib/network.h for the contract, course.md chapter 7
+ * bridge.c - lab 7: bridge networks (see bridge.h for the contract, course.md chapter 7
  * for the ideas).
  *
  * The picture, for the default network:
@@ -32,12 +32,13 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "bridge.h"
 #include "cleanup.h"
 #include "fsutil.h"
 #include "json.h"
 #include "lab.h"
 #include "netlink.h"
-#include "network.h"
+#include "netns.h"
 
 /* SOLUTION BEGIN */
 /* The table: made (again) whole in one transaction; its rules only look things up. */

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "image.h"
+#include "store.h"
 #include "unit.h"
 
 static void parses(const char *ref, const char *name, const char *tag, const char *digest)

@@ -13,7 +13,7 @@
  *
  * All three run in the container's first process (lab 1's child), in its new mount and PID
  * namespaces, after its mounts were made private and before it executes the command.
- * rootfs_enter() (given, in lib/rootfs.c) calls them in that order.
+ * rootfs_enter() (given, in lib/engine/rootfs.c) calls them in that order.
  */
 #ifndef MINIDOCK_ROOTFS_H
 #define MINIDOCK_ROOTFS_H
@@ -59,7 +59,7 @@ int rootfs_pivot(const char *rootfs, err_t *err);
 int rootfs_protect(const struct run_spec *spec, err_t *err);
 
 /*
- * Given (lib/rootfs.c): enter spec->rootfs with the three functions above, after mounting the
+ * Given (lib/engine/rootfs.c): enter spec->rootfs with the three functions above, after mounting the
  * image's layers there when spec->image is set (img_mount(), lab 3). Until lab 2 is
  * written (rootfs_prepare() fails with ENOSYS) it falls back to lab 1's chroot, so that the
  * labs before it keep working.

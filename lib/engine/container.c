@@ -30,6 +30,7 @@
 #include "digest.h"
 #include "fsutil.h"
 #include "json.h"
+#include "lifecycle.h"
 #include "lock.h"
 #include "log.h"
 #include "network.h"

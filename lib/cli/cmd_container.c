@@ -15,11 +15,13 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "bridge.h"
 #include "cleanup.h"
 #include "cli.h"
 #include "container.h"
 #include "fsutil.h"
 #include "json.h"
+#include "lifecycle.h"
 #include "lock.h"
 #include "network.h"
 

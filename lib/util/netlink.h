@@ -39,7 +39,9 @@ struct nlmsghdr *nl_request(struct nl *nl, int type, int flags);
  * kernel's errno in err, with what (the `ip` command it stands for) as the message. */
 int nl_talk(struct nl *nl, struct nlmsghdr *msg, const char *what, err_t *err);
 
-/* The index of interface name in the socket's namespace, or 0 (with ENODEV in err). */
+/* The index of interface name in the socket's namespace, or 0 (with ENODEV in err). It is a
+ * request of its own, made in nl->buf: call it before nl_request(), never while a request is
+ * being built there (it would overwrite it). */
 unsigned int nl_ifindex(struct nl *nl, const char *name, err_t *err);
 
 /* A route's destination subnet. */

@@ -14,13 +14,6 @@
 
 #include "err.h"
 
-/* Exit statuses, as Docker's (see errors.md). */
-enum {
-	EXIT_MINIDOCK_ERROR = 125,  /* minidock itself failed: bad flag, missing rootfs, ... */
-	EXIT_CANNOT_INVOKE = 126,   /* the command exists but cannot be executed */
-	EXIT_NOT_FOUND = 127,       /* the command was not found */
-};
-
 /* What every command gets besides its arguments. */
 struct cli_ctx {
 	const char *root; /* the state directory: --root, else $MINIDOCK_ROOT, else /var/lib/minidock */

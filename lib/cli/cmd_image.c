@@ -21,6 +21,7 @@
 #include "json.h"
 #include "lock.h"
 #include "log.h"
+#include "store.h"
 
 static int image_main(int argc, char **argv, const struct cli_ctx *ctx);
 

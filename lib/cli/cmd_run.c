@@ -26,9 +26,11 @@
 #include "image.h"
 #include "json.h"
 #include "lab.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "network.h"
 #include "process.h"
+#include "store.h"
 
 static int run_main(int argc, char **argv, const struct cli_ctx *ctx);
 static int create_main(int argc, char **argv, const struct cli_ctx *ctx);

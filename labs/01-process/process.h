@@ -6,7 +6,7 @@
  * System V IPC objects (IPC), its own mount table (mount), and its own root directory. The
  * functions below start such a process, wait for it, and pass signals on to it.
  *
- * `minidock run --rootfs DIR CMD...` (lib/cmd_run.c) calls them in this order:
+ * `minidock run --rootfs DIR CMD...` (lib/cli/cmd_run.c) calls them in this order:
  *
  *	proc_environ()  -> the command's environment
  *	proc_spawn()    -> the container's PID 1 runs CMD

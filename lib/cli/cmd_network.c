@@ -11,9 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bridge.h"
 #include "cleanup.h"
 #include "cli.h"
 #include "container.h"
+#include "ctr_net.h"
 #include "fsutil.h"
 #include "json.h"
 #include "network.h"

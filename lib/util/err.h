@@ -12,6 +12,13 @@
 
 #define ERR_MSG_MAX 1024
 
+/* Exit statuses, as Docker's (see errors.md): what err->status may ask for. */
+enum {
+	EXIT_MINIDOCK_ERROR = 125,  /* minidock itself failed: bad flag, missing rootfs, ... */
+	EXIT_CANNOT_INVOKE = 126,   /* the command exists but cannot be executed */
+	EXIT_NOT_FOUND = 127,       /* the command was not found */
+};
+
 typedef struct err {
 	int code;              /* an errno value (ENOENT, EINVAL, ...) saying what kind of failure */
 	int status;            /* exit status the failure asks for (126, 127), or 0 for "error" (125) */

@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "container.h"
 #include "json.h"
+#include "lifecycle.h"
 
 static int exec_main(int argc, char **argv, const struct cli_ctx *ctx);
 

@@ -1,5 +1,5 @@
 /*
- * store.c - the image store's bookkeeping (see image.h): references, ROOT/images.json, and
+ * store.c - the image store's bookkeeping (see store.h): references, ROOT/images.json, and
  * finding an image by what a user typed.
  *
  * images.json holds one object per image, keyed by the image id's hex digits:
@@ -10,7 +10,7 @@
  * One file for the whole index keeps every change a single atomic rename, made under the state
  * lock: a reader always sees a whole store.
  */
-#include "image.h"
+#include "store.h"
 
 #include <ctype.h>
 #include <errno.h>

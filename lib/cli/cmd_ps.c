@@ -15,8 +15,8 @@
 #include "cli.h"
 #include "container.h"
 #include "json.h"
-#include "image.h"
 #include "network.h"
+#include "store.h"
 #include "template.h"
 #include "timefmt.h"
 

@@ -1,0 +1,117 @@
+/*
+ * network.h - networks: the store and the address manager (given: network.c), on which labs
+ * 6 and 7 build (labs/06-net-basics/netns.h, labs/07-bridge/bridge.h).
+ *
+ * Docker names a container's network with `--network`: `none` (a network namespace with only
+ * a loopback), `host` (the host's own namespace), `bridge` (the default: a namespace joined
+ * to a bridge on the host by a veth pair, with an address of its own and NAT to the outside)
+ * or the name of a network made with `network create`. minidock keeps its networks in
+ * ROOT/networks.json, changed under the state lock:
+ *
+ *	{"bridge": {"Name": "bridge", "Id": "...", "Driver": "bridge", "Bridge": "minidock0",
+ *	            "Subnet": "172.17.0.0/16", "Gateway": "172.17.0.1", "Internal": false,
+ *	            "Containers": {"<container id>": {"Name": "web", "IPv4Address": "172.17.0.2/16",
+ *	                                              "MacAddress": "02:..."}}},
+ *	 "host": {...}, "none": {...}, "mynet": {...}}
+ *
+ * The "Containers" of a network are its address manager's (IPAM's) memory: an address is
+ * handed out under the lock, written down before it is used, and freed when the container
+ * ends, so two containers never get the same one, even twenty started at once.
+ *
+ * Setting a container's network up happens in its monitor, just before PID 1 starts
+ * (ctr_net_up(), ctr_net.h): the monitor moves itself into a new network namespace (lab 6),
+ * which PID 1 then inherits, and (lab 7) plugs it into its network's bridge. Tearing it down
+ * is mostly the kernel's: when the last process of a network namespace ends, its interfaces
+ * go, and a veth's other end with them. What is left to undo, ctr_net_down() undoes: the
+ * address, the published ports' NAT entries.
+ */
+#ifndef MINIDOCK_NETWORK_H
+#define MINIDOCK_NETWORK_H
+
+#include <jansson.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+
+#include "err.h"
+#include "netlink.h"
+
+/* The default network and its bridge, and where Docker's address pools start. */
+#define NET_DEFAULT "bridge"
+#define NET_DEFAULT_BRIDGE "minidock0"
+
+/* One container's place on a network. */
+struct endpoint {
+	char network[64];     /* the network's name */
+	char bridge[IFNAMSIZ]; /* the host's bridge device */
+	struct in_addr addr;  /* the container's address */
+	struct in_addr gateway;
+	int prefix;           /* the subnet's prefix length */
+	char mac[18];         /* "02:xx:xx:xx:xx:xx" */
+	bool internal;        /* --internal: no way out */
+	char ifname[IFNAMSIZ]; /* the container's interface: eth0, then eth1... (network connect) */
+	bool default_route;   /* the container's way out goes through this network (its first) */
+};
+
+/* A published port: HOST_IP:HOST_PORT on the host goes to the container's port. */
+struct port_map {
+	char proto[4];         /* "tcp" or "udp" */
+	struct in_addr host_ip; /* INADDR_ANY: every address of the host */
+	int host_port;
+	int container_port;
+};
+
+/* ROOT/networks.json (with the built-in bridge, host and none made on first use). */
+int net_store_read(const char *root, json_t **out, err_t *err);
+
+/* Create network name under root: a bridge network on subnet (NULL: the next of Docker's
+ * pools free) with gateway (NULL: the subnet's first address). EEXIST when the name is taken,
+ * EINVAL for a bad or overlapping subnet. *out_net is the new network (a new reference). */
+int net_create(const char *root, const char *name, const char *subnet, const char *gateway, bool internal,
+	       json_t **out_net, err_t *err);
+
+/* Remove network ref (name or id prefix): refused for bridge, host and none, and while a
+ * container is on it. *out_net gets what it was (a new reference), for the bridge to go. */
+int net_remove(const char *root, const char *ref, json_t **out_net, err_t *err);
+
+/* Network net as `docker network inspect` shows it (with IPAM and Scope): a new object. */
+json_t *net_inspect_json(const json_t *net);
+
+/* Find network ref (name, id or id prefix) in store; a borrowed reference, or NULL (ENOENT). */
+json_t *net_find(json_t *store, const char *ref, err_t *err);
+
+/* The lowest free address of a subnet, as Docker hands them out (the first container of a
+ * network gets .2): not the network's, the broadcast's or the gateway's, nor one of
+ * used[0..n_used). ENOSPC when the subnet is full. */
+int ipam_first_free(struct in_addr subnet, int prefix, struct in_addr gateway, const struct in_addr *used,
+		    size_t n_used, struct in_addr *out, err_t *err);
+
+/* Give container id (named name) an address on network ref, written down under the lock,
+ * and fill *out. A container already on it keeps its address. */
+int net_attach(const char *root, const char *ref, const char *id, const char *name, struct endpoint *out,
+	       err_t *err);
+
+/* Container id is now called name: the endpoints of its networks say so (for their DNS). */
+int net_rename(const char *root, const char *id, const char *name, err_t *err);
+
+/* Free container id's address on every network (under the lock). */
+int net_detach_all(const char *root, const char *id, err_t *err);
+
+/* Free container id's address on network ref only. ENOENT when it has none there. */
+int net_detach(const char *root, const char *ref, const char *id, err_t *err);
+
+/* Parse "[IP:]HOST:CONTAINER[/PROTO]", "IP::CONTAINER[/PROTO]" or "CONTAINER[/PROTO]" (host
+ * port 0: chosen when the container starts). EINVAL with Docker's words when it is not one. */
+int port_parse(const char *text, struct port_map *out, err_t *err);
+
+/* A free port of the host for proto ("tcp" or "udp"), for `-p CTR` (the kernel picks it). */
+int port_free(const char *proto, err_t *err);
+
+/* The host's network namespace (an fd), kept by a container's monitor before it leaves it
+ * (ctr_net_up()), for ctr_net_down() to come back to. */
+void net_keep_host_ns(int fd);
+
+/* Undo what of container doc's network outlives its namespace (ctr_net.h sets it up): its
+ * addresses on every network, its published ports. doc is its container.json. */
+void ctr_net_down(const char *root, json_t *doc);
+
+#endif
