@@ -50,6 +50,17 @@ host_links() {
 	[ "$(host_links)" = "$before" ]
 }
 
+@test "nl_link_up() brings up the interface it is given: on the default network (lab 7's reference), eth0 and minidock0 are up" {
+	# Lab 7 (the reference here) plugs a bridge network's container with lab 6's functions: a
+	# namespace of its own from net_enter(), its eth0 and the host's bridge up by nl_link_up().
+	run minidock run --rm busybox ip -o link show
+	[ "$status" -eq 0 ] || fail "run on the default network: $output"
+	[[ "$output" =~ eth0@[^:]*:\ \<([A-Z_-]+,)*UP[,\>] ]] || fail "eth0 is not up: $output"
+	[ "$(grep -c . <<<"$output")" -eq 2 ] || fail "a bridge network's container has lo and eth0 only: $output"
+	run ip -o link show minidock0
+	[[ "$output" =~ \<([A-Z_-]+,)*UP[,\>] ]] || fail "minidock0 is not up on the host: $output"
+}
+
 @test "--network host: the host's namespace and interfaces, and no interface made" {
 	ip link add mdtest0 type veth peer name mdtest1
 	local before
