@@ -1,0 +1,65 @@
+#!/bin/bash
+# start.sh RUNS: container start latency, measured inside the grader VM (bench/vm.py boots it).
+#
+# Like for like, RUNS runs each after 3 of warm-up, one container that runs `true`:
+#   none      minidock run --rm --network none busybox true (overlay root, a network namespace
+#             with its loopback up)
+#   bridge    the same on the default bridge network (veth, address, NAT): its cost over none
+#   --rootfs  minidock run --rm --network none --rootfs ROOTFS true (a plain directory)
+#   crun      crun run on an OCI bundle of the same root with the same namespaces (PID, UTS,
+#             IPC, mount, network), crun's default mounts and masked paths, no cgroup (minidock
+#             has none before lab 5)
+#   floor     unshare --pid --uts --ipc --mount --fork chroot ROOTFS true: the namespaces alone
+# Each line: the median and the 10th-90th percentile, in milliseconds. The clock is bash's
+# $EPOCHREALTIME (microseconds). Everything is on the VM's tmpfs.
+set -u
+runs=${1:-20}
+minidock=/grader/stages/all/minidock
+rootfs=/grader/images/busybox/rootfs
+work=$(mktemp -d /tmp/bench.XXXXXX)
+store=$work/store
+"$minidock" --root "$store" image load -i /grader/images/busybox-oci.tar >/dev/null || exit 1
+
+now_us() { local t=${EPOCHREALTIME/./}; echo "$t"; }
+
+# measure NAME CMD...: print NAME, median, 10th and 90th percentile of RUNS runs of CMD.
+measure() {
+	local name=$1 i start end
+	shift
+	local -a times=()
+	for i in 1 2 3; do "$@" >/dev/null 2>&1 || { echo "  $name: the command fails: $*"; return; }; done
+	for ((i = 0; i < runs; i++)); do
+		start=$(now_us)
+		"$@" >/dev/null 2>&1
+		end=$(now_us)
+		times+=($((end - start)))
+	done
+	printf '%s\n' "${times[@]}" | sort -n | awk -v name="$name" '
+		{ t[NR] = $1 }
+		END {
+			med = (NR % 2) ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2
+			lo = t[int(NR * 0.1) + 1]; hi = t[int(NR * 0.9)]
+			printf "  %-10s %8.2f ms   %7.2f - %7.2f ms\n", name, med / 1000, lo / 1000, hi / 1000
+			print name, med >> "/tmp/bench.medians"
+		}'
+}
+
+: >/tmp/bench.medians
+echo "container start latency, \`true\` in busybox, $runs runs each, in the VM ($(nproc) CPUs), state on tmpfs"
+printf '  %-10s %11s   %22s\n' "" median "10th - 90th percentile"
+measure none "$minidock" --root "$store" run --rm --network none busybox true
+measure bridge "$minidock" --root "$store" run --rm busybox true
+measure --rootfs "$minidock" --root "$store" run --rm --network none --rootfs "$rootfs" true
+if command -v crun >/dev/null && [ -f /grader/bench/bundle/config.json ]; then
+	bundle=$work/bundle
+	mkdir -p "$bundle" && cp /grader/bench/bundle/config.json "$bundle/"
+	n=0
+	crun_run() { n=$((n + 1)); crun --cgroup-manager=disabled --root "$work/crun" run --bundle "$bundle" "bench-$n"; }
+	measure crun crun_run
+fi
+measure floor unshare --pid --uts --ipc --mount --fork chroot "$rootfs" true
+awk '{m[$1] = $2} END {
+	if (m["crun"]) printf "  none / crun: %.2f (target: at most 0.50)\n", m["none"] / m["crun"]
+	printf "  bridge - none: %.2f ms (target: at most 2 ms)\n", (m["bridge"] - m["none"]) / 1000
+}' /tmp/bench.medians
+rm -rf "$work"
