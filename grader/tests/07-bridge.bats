@@ -147,6 +147,10 @@ nft_elements() {
 	wait_for sh -c "busybox wget -qO- http://127.0.0.1:$port/ 2>/dev/null | grep -q picked"
 	minidock run -d --name local -p 127.0.0.1:8090:80 busybox sh -c 'echo local > /index.html; httpd -f -p 80 -h /' >/dev/null
 	wait_for sh -c 'busybox wget -qO- http://127.0.0.1:8090/ 2>/dev/null | grep -q local'
+	# Only that address: another of the host's (its bridge's, 172.17.0.1) does not lead there.
+	# (The same wget as the wait above, which reached 127.0.0.1:8090: only the address differs.)
+	run timeout 5 busybox wget -qO- http://172.17.0.1:8090/
+	[ "$status" -ne 0 ] && [[ "$output" != *local* ]] || fail "-p 127.0.0.1:8090:80 answers on 172.17.0.1:8090 too"
 	run minidock run -d --name clash -p 127.0.0.1:8090:80 busybox sleep 60
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"port is already allocated"* ]] || fail "$output"
