@@ -40,7 +40,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 BOOT_TIMEOUT = 90      # seconds from QEMU's start to the runner's "hello", under TCG
 WATCHDOG_MARGIN = 30   # seconds beyond a test's own limit before the VM counts as hung
 KVM_PROBE_TIMEOUT = 5  # a working KVM boots to the probe's answer in about one second
-JOBS = 2               # shards per stage in the VM, and its CPUs (measured: see make bench-grade)
+JOBS = 2               # shards per stage in the VM, and its CPUs: on 2 cores under TCG, 3 were slower
+                       # (a whole grade of solutions: 122 s with 2, 137 s with 3; 2026-11-29)
 MAX_OUTPUT = 16000     # characters of a failed test's output kept in the reports: its start
                        # and its end (a diff's first lines say what changed)
 
