@@ -108,20 +108,29 @@ int fs_read_file(const char *path, size_t max, char **out_data, size_t *out_len,
 int fs_mkdir_p(const char *path, mode_t mode, err_t *err)
 {
 	char buf[PATH_MAX];
+	size_t len = strlen(path);
 
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+	if (len >= sizeof(buf))
 		return err_set(err, ENAMETOOLONG, "mkdir %s", path);
-	/* Make each prefix in turn: "/a", "/a/b", "/a/b/c". */
-	for (char *p = buf + 1;; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char saved = *p;
-		*p = '\0';
+	memcpy(buf, path, len + 1);
+	/* The whole path first: most often its parent exists, and that is one call. Else back up,
+	 * one component at a time, to the deepest prefix that exists ... */
+	size_t made = len;
+	while (mkdir(buf, mode) < 0) {
+		if (errno == EEXIST)
+			break;
+		char *slash = strrchr(buf, '/');
+		if (errno != ENOENT || !slash || slash == buf)
+			return err_sys(err, "mkdir %s", buf);
+		*slash = '\0';
+		made = (size_t)(slash - buf);
+	}
+	/* ... and make each one below it in turn, putting back the slashes that were cut. */
+	while (made < len) {
+		buf[made] = '/';
+		made += strlen(buf + made);
 		if (mkdir(buf, mode) < 0 && errno != EEXIST)
 			return err_sys(err, "mkdir %s", buf);
-		*p = saved;
-		if (saved == '\0')
-			break;
 	}
 	struct stat st;
 	if (stat(path, &st) < 0)

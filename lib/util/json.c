@@ -62,6 +62,23 @@ int json_replace_file(const char *path, const json_t *value, err_t *err)
 	return 0;
 }
 
+int json_create_file(const char *path, const json_t *value, err_t *err)
+{
+	char tmp[PATH_MAX];
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
+		return err_set(err, ENAMETOOLONG, "write %s", path);
+	if (json_dump_file(value, tmp, JSON_COMPACT | JSON_SORT_KEYS) < 0) {
+		err_set(err, errno ? errno : EIO, "write %s", tmp);
+		unlink(tmp);
+		return -1;
+	}
+	/* link(2), unlike rename(2), fails when the name is taken: whoever came first wins. */
+	int rc = link(tmp, path) < 0 ? err_sys(err, "write %s", path) : 0;
+	unlink(tmp);
+	return rc;
+}
+
 const char *json_str(const json_t *obj, const char *key)
 {
 	return json_string_value(json_object_get(obj, key));

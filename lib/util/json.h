@@ -24,6 +24,10 @@ int json_write_file(const char *path, const json_t *value, err_t *err);
  * the old file or the new one, never half of one. */
 int json_replace_file(const char *path, const json_t *value, err_t *err);
 
+/* As json_replace_file(), but only while path does not exist: EEXIST when it does, or when
+ * another process makes it meanwhile (whose file is then kept, never replaced). */
+int json_create_file(const char *path, const json_t *value, err_t *err);
+
 /* The string member key of obj, or NULL when it is missing or not a string. */
 const char *json_str(const json_t *obj, const char *key);
 
