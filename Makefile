@@ -233,7 +233,8 @@ $(B)/unit/tests: $(UNIT_TESTS) tests/unit/main.c tests/unit/unit.h tools/strip.c
 	$(CC) -std=gnu11 $(WARNINGS) -O0 -g $(INCLUDES) -Itools -o $@ $(filter %.c,$^) $(LDLIBS) -lcunit
 
 .PHONY: unit test
-unit: $(B)/unit/tests ## run the CUnit tests of lib/ and the handout generator
+unit: $(if $(HAVE_SOLUTIONS),$(B)/unit/tests) ## run the CUnit tests of lib/ and the handout generator (full kit only)
+	$(KIT_ONLY)
 	@$(B)/unit/tests
 
 test: deps ## the kit's own test suite: unit, handout, grader, every stage on solutions and handout (full kit only)
@@ -264,7 +265,8 @@ bench-net: deps ## what a bridge network costs, iperf3 and round trips (root, ON
 
 # --- other ----------------------------------------------------------------------------------------
 .PHONY: format clean help
-format: ## apply .clang-format to lib/, solutions/, tools/ and tests/unit/
+format: ## apply .clang-format to lib/, solutions/, tools/ and tests/unit/ (full kit only)
+	$(KIT_ONLY)
 	clang-format -i lib/*/*.[ch] solutions/*/*.[ch] tools/*.[ch] tests/unit/*.[ch]
 	@$(MAKE) --no-print-directory labs
 

@@ -1,8 +1,8 @@
 #!/bin/sh
 # handout-tree.sh LAB OUT REFBUILD: a student's tree of the kit in OUT, with labs before LAB
 # solved (make handout). It holds what a student needs (Makefile, README, course.md, lib/,
-# labs/, rootfs/, grader/) and not the instructor's material (solutions/, the kit's own
-# tests/). The reference comes compiled, from REFBUILD (build/solutions), in ref/: each lab's
+# labs/, rootfs/, grader/, tools/, bench/) and not the instructor's material (solutions/, the
+# kit's own tests/). The reference comes compiled, from REFBUILD (build/solutions), in ref/: each lab's
 # objects without their debugging information or local symbols (so that stage N is graded
 # with the student's lab N and the reference for the others), minidock-init, and minidock-ref,
 # the whole reference minidock, stripped, to compare behaviour with in `make sandbox`.
@@ -17,7 +17,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 tmp="$out.tmp.$$"
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp"
-for item in Makefile README.md course.md .clang-format .editorconfig .gitignore lib labs rootfs grader tools; do
+for item in Makefile README.md course.md .clang-format .editorconfig .gitignore lib labs rootfs grader tools bench; do
 	cp -r "$top/$item" "$tmp/"
 done
 # The reference, compiled.

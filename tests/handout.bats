@@ -174,7 +174,7 @@ setup() {
 	run make -s handout LAB=3 OUT="$WORK/kit-tree"
 	[ "$status" -eq 0 ]
 	local target
-	for target in labs test handout; do
+	for target in labs test handout unit mutants format; do
 		run make -s -C "$WORK/kit-tree" $target
 		[ "$status" -eq 2 ] || { echo "make $target: $status $output"; false; }
 		[[ "$output" == *"only in the full kit"* ]] || { echo "make $target: $output"; false; }
@@ -182,6 +182,10 @@ setup() {
 	run make -s -C "$WORK/kit-tree" help
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"make grade"*"make sandbox"* ]]
+	# What the README offers a student is there: the benchmarks, the layer check.
+	[ -f "$WORK/kit-tree/bench/vm.py" ] && [ -f "$WORK/kit-tree/bench/start.sh" ]
+	run python3 "$WORK/kit-tree/tools/layers.py"
+	[ "$status" -eq 0 ] || { echo "layers.py in a student tree: $output"; false; }
 	run make -s all SUBMISSION="$WORK/no-such-tree"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"SUBMISSION=$WORK/no-such-tree: $WORK/no-such-tree/labs has no lab folders"* ]] || { echo "$output"; false; }
