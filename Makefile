@@ -55,7 +55,8 @@ ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(CFLAGS) $(INCLUDES) -MMD -MP $(shell pkg-c
 # system stays shared: libacl, libzstd and zlib, named by their sonames, which the runtime
 # packages install (no -dev package needed).
 STATIC_LIBS := -Wl,-Bstatic -larchive -ljansson -Wl,-Bdynamic -l:libacl.so.1 -l:libzstd.so.1 -l:libz.so.1
-LDLIBS = $(STATIC_LIBS) $(shell pkg-config --libs libcap libmnl libnftables libseccomp)
+# libnftables is not linked: lib/util/nftables.c loads it when lab 7 first needs it.
+LDLIBS = $(STATIC_LIBS) $(shell pkg-config --libs libcap libmnl libseccomp)
 
 LIB_SRCS := $(wildcard lib/*/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
