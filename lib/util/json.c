@@ -1,14 +1,12 @@
 /* json.c - see json.h. */
 #include "json.h"
 
-#include <stdio.h>
-
-#include <unistd.h>
-
-#include <limits.h>
-
 #include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "fsutil.h"
@@ -43,7 +41,9 @@ int json_write_file(const char *path, const json_t *value, err_t *err)
 	return fs_write_atomic(path, line, len + 1, 0644, err);
 }
 
-int json_replace_file(const char *path, const json_t *value, err_t *err)
+/* Write value to a temporary file beside path, then move it in: by rename(2), replacing what
+ * is there, or by link(2), which fails when the name is taken (whoever came first wins). */
+static int put_file(const char *path, const json_t *value, bool replace, err_t *err)
 {
 	char tmp[PATH_MAX];
 
@@ -54,29 +54,20 @@ int json_replace_file(const char *path, const json_t *value, err_t *err)
 		unlink(tmp);
 		return -1;
 	}
-	if (rename(tmp, path) < 0) {
-		err_sys(err, "write %s", path);
+	int rc = (replace ? rename(tmp, path) : link(tmp, path)) < 0 ? err_sys(err, "write %s", path) : 0;
+	if (rc < 0 || !replace)
 		unlink(tmp);
-		return -1;
-	}
-	return 0;
+	return rc;
+}
+
+int json_replace_file(const char *path, const json_t *value, err_t *err)
+{
+	return put_file(path, value, true, err);
 }
 
 int json_create_file(const char *path, const json_t *value, err_t *err)
 {
-	char tmp[PATH_MAX];
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
-		return err_set(err, ENAMETOOLONG, "write %s", path);
-	if (json_dump_file(value, tmp, JSON_COMPACT | JSON_SORT_KEYS) < 0) {
-		err_set(err, errno ? errno : EIO, "write %s", tmp);
-		unlink(tmp);
-		return -1;
-	}
-	/* link(2), unlike rename(2), fails when the name is taken: whoever came first wins. */
-	int rc = link(tmp, path) < 0 ? err_sys(err, "write %s", path) : 0;
-	unlink(tmp);
-	return rc;
+	return put_file(path, value, false, err);
 }
 
 const char *json_str(const json_t *obj, const char *key)

@@ -82,8 +82,8 @@ static int nft_run(const char *commands, err_t *err)
 {
 	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
 
-	if (!nft)
-		return err_msg(err, ENOMEM, "nftables: no context");
+	if (!nft) /* out of memory, or libnftables.so.1 missing (lib/util/nftables.c loads it) */
+		return err_sys(err, "nftables: no context");
 	nft_ctx_buffer_output(nft);
 	nft_ctx_buffer_error(nft);
 	int rc = nft_run_cmd_from_buffer(nft, commands);

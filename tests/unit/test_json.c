@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fsutil.h"
 #include "json.h"
@@ -33,6 +34,33 @@ static void round_trip_is_stable(void)
 	unit_rmtmp();
 }
 
+/* replace: the new value whatever was there; create: only where nothing was, else EEXIST and
+ * the file as it was. Neither leaves its temporary file. */
+static void replace_and_create(void)
+{
+	const char *dir = unit_mktmp();
+	char path[PATH_MAX], tmp[PATH_MAX + 32];
+	err_t err;
+	json_t *one = json_pack("{s:i}", "n", 1), *two = json_pack("{s:i}", "n", 2), *back = NULL;
+
+	snprintf(path, sizeof(path), "%s/v.json", dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+	CU_ASSERT_EQUAL(json_create_file(path, one, &err), 0);
+	CU_ASSERT_EQUAL(json_create_file(path, two, &err), -1);
+	CU_ASSERT_EQUAL(err.code, EEXIST);
+	CU_ASSERT_EQUAL_FATAL(json_read_file(path, 1000, &back, &err), 0);
+	CU_ASSERT_TRUE(json_equal(back, one));
+	json_decref(back);
+	CU_ASSERT_EQUAL(json_replace_file(path, two, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(json_read_file(path, 1000, &back, &err), 0);
+	CU_ASSERT_TRUE(json_equal(back, two));
+	CU_ASSERT_EQUAL(access(tmp, F_OK), -1);
+	json_decref(back);
+	json_decref(one);
+	json_decref(two);
+	unit_rmtmp();
+}
+
 static void malformed_json_names_the_place(void)
 {
 	const char *dir = unit_mktmp();
@@ -53,6 +81,7 @@ static void malformed_json_names_the_place(void)
 
 static const struct unit_test tests[] = {
 	{ "write then read gives the same value, sorted keys", round_trip_is_stable },
+	{ "replace writes whatever was there; create only where nothing was (EEXIST)", replace_and_create },
 	{ "malformed JSON: EINVAL naming file and line", malformed_json_names_the_place },
 	{ NULL, NULL },
 };
