@@ -186,23 +186,32 @@ $(KERNEL): grader/vm/fetch-kernel.sh
 	@grader/vm/fetch-kernel.sh $(VM)/kernel
 
 # The grader's tools in the VM, static: ptyrun, the stage tests' terminal (busybox has no
-# `script`), and shard, the host of its own that each group of tests run side by side gets.
+# `script`), shard, the host of its own that each group of tests run side by side gets, and
+# probe, stage 5's escape attempts made from inside a container.
 PTYRUN := $(B)/tools/ptyrun
 SHARD := $(B)/tools/shard
-$(PTYRUN) $(SHARD): $(B)/tools/%: grader/tools/%.c
+PROBE := $(B)/tools/probe
+$(PTYRUN) $(SHARD) $(PROBE): $(B)/tools/%: grader/tools/%.c
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 $(WARNINGS) -O2 -static -o $@ $<
 
+# Docker's own default seccomp profile (Debian's golang-github-docker-docker-dev): stage 5 loads it
+# unchanged with --security-opt seccomp=, and tests/unit compares lib's table with it.
+DOCKER_PROFILE := $(VM)/docker/seccomp-default.json
+$(DOCKER_PROFILE): grader/vm/fetch-docker-profile.sh
+	@grader/vm/fetch-docker-profile.sh $@
+
 GRADER_FILES := grader/vm/init grader/vm/runner grader/vm/banner grader/rubric $(wildcard grader/tests/*.bats grader/tests/*.bash)
 INITRAMFS := $(SUB_B)/initramfs.cpio
-$(INITRAMFS): $(KERNEL) $(IMAGES)/.done $(STAGE_BINS) $(SUB_B)/minidock $(SUB_B)/minidock-init $(MINIDOCK_REF) $(PTYRUN) $(SHARD) $(GRADER_FILES) grader/vm/mkinitramfs.sh
+$(INITRAMFS): $(KERNEL) $(IMAGES)/.done $(STAGE_BINS) $(SUB_B)/minidock $(SUB_B)/minidock-init $(MINIDOCK_REF) $(PTYRUN) $(SHARD) $(PROBE) $(DOCKER_PROFILE) $(GRADER_FILES) grader/vm/mkinitramfs.sh
 	@rm -rf $(SUB_B)/vmstage && mkdir -p $(SUB_B)/vmstage/stages/all
 	@for s in $(STAGES); do mkdir -p $(SUB_B)/vmstage/stages/$$s; cp $(SUB_B)/stages/$$s/minidock $(SUB_B)/stages/$$s/minidock-init $(SUB_B)/vmstage/stages/$$s/; done
 	@cp $(SUB_B)/minidock $(SUB_B)/minidock-init $(SUB_B)/vmstage/stages/all/
 	@$(if $(MINIDOCK_REF),cp $(MINIDOCK_REF) $(SUB_B)/vmstage/stages/all/minidock-ref)
 	@cp -r grader/tests grader/rubric grader/vm/runner grader/vm/banner $(SUB_B)/vmstage/
-	@mkdir -p $(SUB_B)/vmstage/bin && cp $(PTYRUN) $(SHARD) $(SUB_B)/vmstage/bin/
+	@mkdir -p $(SUB_B)/vmstage/bin && cp $(PTYRUN) $(SHARD) $(PROBE) $(SUB_B)/vmstage/bin/
 	@cp -r $(IMAGES) $(SUB_B)/vmstage/images && rm -f $(SUB_B)/vmstage/images/.done
+	@cp $(DOCKER_PROFILE) $(SUB_B)/vmstage/images/docker-seccomp-default.json
 	@grader/vm/mkinitramfs.sh $@ $(VM)/kernel $(SUB_B)/vmstage
 	@echo "initramfs: $@ ($$(du -h $@ | cut -f1))"
 
@@ -234,7 +243,7 @@ $(B)/unit/tests: $(UNIT_TESTS) tests/unit/main.c tests/unit/unit.h tools/strip.c
 	$(CC) -std=gnu11 $(WARNINGS) -O0 -g $(INCLUDES) -Itools -o $@ $(filter %.c,$^) $(LDLIBS) -lcunit
 
 .PHONY: unit test
-unit: $(if $(HAVE_SOLUTIONS),$(B)/unit/tests) ## run the CUnit tests of lib/ and the handout generator (full kit only)
+unit: $(if $(HAVE_SOLUTIONS),$(B)/unit/tests $(DOCKER_PROFILE)) ## run the CUnit tests of lib/ and the handout generator (full kit only)
 	$(KIT_ONLY)
 	@$(B)/unit/tests
 

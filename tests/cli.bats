@@ -393,3 +393,48 @@ fake_container() {
 	run $MD cp onlyone
 	[ "$status" -eq 1 ]
 }
+
+@test "cli: lab 5's flags are checked before anything is made: capabilities, security options, limits" {
+	export MINIDOCK_ROOT=$BATS_TEST_TMPDIR/state
+	run $MD create --cap-add NOT_A_CAP --rootfs / true
+	[ "$status" -eq 125 ] && [[ "$output" == *'unknown capability: "NOT_A_CAP"'* ]] || fail "$output"
+	run $MD create --cap-drop 'sys admin' --rootfs / true
+	[ "$status" -eq 125 ] && [[ "$output" == *"invalid capability"* ]] || fail "$output"
+	run $MD create --security-opt apparmor=x --rootfs / true
+	[ "$status" -eq 125 ] && [[ "$output" == *"invalid --security-opt"* ]] || fail "$output"
+	run $MD create --security-opt "seccomp=$BATS_TEST_TMPDIR/none.json" --rootfs / true
+	[ "$status" -eq 125 ] && [[ "$output" == *"opening seccomp profile"* ]] || fail "$output"
+	echo '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 9, "op": "SCMP_CMP_EQ"}]}]}' >"$BATS_TEST_TMPDIR/bad.json"
+	run $MD create --security-opt "seccomp=$BATS_TEST_TMPDIR/bad.json" --rootfs / true
+	[ "$status" -eq 125 ] && [[ "$output" == *'syscalls[0]: "index" is not an integer from 0 to 5'* ]] || fail "$output"
+	echo '{"defaultAction": ' >"$BATS_TEST_TMPDIR/cut.json"
+	run $MD create --security-opt "seccomp=$BATS_TEST_TMPDIR/cut.json" --rootfs / true
+	[ "$status" -eq 125 ] && [[ "$output" == *"seccomp profile: line"* ]] || fail "$output"
+	run $MD create -m 1k --rootfs / true
+	[ "$status" -eq 125 ] && [[ "$output" == *"Minimum memory limit allowed is 6MB"* ]] || fail "$output"
+	run $MD create -m lots --rootfs / true
+	[ "$status" -eq 125 ] && [[ "$output" == *'invalid size: "lots"'* ]] || fail "$output"
+	run $MD create --memory-swap 1g --rootfs / true
+	[ "$status" -eq 125 ] && [[ "$output" == *"always set the Memory limit"* ]] || fail "$output"
+	run $MD create -m 64m --memory-swap 32m --rootfs / true
+	[ "$status" -eq 125 ] && [[ "$output" == *"larger than memory limit"* ]] || fail "$output"
+	run $MD create --cpus 0 --rootfs / true
+	[ "$status" -eq 125 ] && [[ "$output" == *"--cpus"* ]] || fail "$output"
+	run $MD create --cpus 100000 --rootfs / true
+	[ "$status" -eq 125 ] && [[ "$output" == *"Range of CPUs"* ]] || fail "$output"
+	run $MD create --blkio-weight 5 --rootfs / true
+	[ "$status" -eq 125 ] && [[ "$output" == *"Range of blkio weight is from 10 to 1000"* ]] || fail "$output"
+	run $MD create --cpuset-cpus 'a-b' --rootfs / true
+	[ "$status" -eq 125 ] && [[ "$output" == *"invalid value a-b for cpuset cpus"* ]] || fail "$output"
+	run $MD create --pids-limit many --rootfs / true
+	[ "$status" -eq 125 ] || fail "$output"
+	[ -z "$(ls -A "$MINIDOCK_ROOT/containers" 2>/dev/null)" ] || fail "a container was made"
+}
+
+@test "cli: a resource limit on a host without cgroup v2 is refused, naming cgroup v2" {
+	[ "$(stat -f -c %T /sys/fs/cgroup)" != cgroup2fs ] || skip "this host has cgroup v2: limits work here"
+	export MINIDOCK_ROOT=$BATS_TEST_TMPDIR/state
+	run $MD create -m 32m --rootfs / true
+	[ "$status" -eq 125 ] && [[ "$output" == *"resource limits need cgroup v2"* ]] || fail "$output"
+	[ -z "$(ls -A "$MINIDOCK_ROOT/containers" 2>/dev/null)" ] || fail "a container was made"
+}

@@ -34,6 +34,7 @@
 #include "lab.h"
 #include "process.h"
 #include "rootfs.h"
+#include "security.h"
 #include "user.h"
 
 

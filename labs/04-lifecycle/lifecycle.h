@@ -71,6 +71,7 @@ struct exec_spec {
 	const char *workdir; /* absolute, inside the container */
 	const char *user;  /* as run_spec's, or NULL for the container's */
 	int tty;           /* -t: the pty's slave side for stdin/out/err, or -1 for the caller's */
+	const struct ctr_security *security; /* the container's limits (lab 5), or NULL */
 };
 
 /*
@@ -78,8 +79,8 @@ struct exec_spec {
  * error that stopped it: 127 not found, 126 not executable, as proc_spawn's), for the caller
  * to wait for. The new process joins each of PID 1's namespaces that differ from the caller's
  * (IPC, UTS, network, mount, and PID, as `nsenter --target PID --all`), so that it sees the
- * container's processes, host name and root; it then goes to x->workdir, becomes x->user and
- * executes x->argv with x->env, searching the container's PATH (lab 1's search: 127 when not
+ * container's processes, host name and root; it then goes to x->workdir, becomes x->user
+ * with the container's limits (ctr_confine(x->security, ...), security.h) and executes x->argv with x->env, searching the container's PATH (lab 1's search: 127 when not
  * found, 126 when not executable). With x->tty it gets that terminal as stdin, stdout, stderr
  * and controlling terminal. A container whose PID 1 does not run is EINVAL, "container NAME is
  * not running" (the words `exec` prints, as Docker's). Nothing is left on failure.

@@ -44,6 +44,7 @@
 #include "fsutil.h"
 #include "lab.h"
 #include "lifecycle.h"
+#include "security.h"
 #include "timefmt.h"
 #include "user.h"
 

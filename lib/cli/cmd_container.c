@@ -431,7 +431,7 @@ static int container_main(int argc, char **argv, const struct cli_ctx *ctx)
 		{ "start", &cmd_start }, { "run", &cmd_run },       { "stop", &cmd_stop }, { "kill", &cmd_kill },
 		{ "rm", &cmd_rm },       { "remove", &cmd_rm },     { "wait", &cmd_wait }, { "restart", &cmd_restart },
 		{ "logs", &cmd_logs },   { "exec", &cmd_exec },     { "inspect", &cmd_inspect }, { "rename", &cmd_rename },
-		{ "top", &cmd_top },     { "cp", &cmd_cp },
+		{ "top", &cmd_top },     { "cp", &cmd_cp },         { "pause", &cmd_pause }, { "unpause", &cmd_unpause },
 	};
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0)

@@ -18,6 +18,7 @@
 #include "container.h"
 #include "json.h"
 #include "lifecycle.h"
+#include "security.h"
 
 static int exec_main(int argc, char **argv, const struct cli_ctx *ctx);
 
@@ -97,6 +98,12 @@ static int exec_main(int argc, char **argv, const struct cli_ctx *ctx)
 	if (ctr_load(ctx->root, argv[optind], &c, &err) < 0)
 		return cli_fail(&err), EXIT_ARGS_ERROR;
 	const json_t *config = json_object_get(c.doc, "Config");
+	if (json_is_true(json_object_get(json_object_get(c.doc, "State"), "Paused"))) {
+		fprintf(stderr, "minidock: Container %s is paused, unpause the container before exec\n", c.id);
+		ctr_release(&c);
+		return EXIT_ARGS_ERROR;
+	}
+	struct ctr_security security = { .cgroup_fd = -1 };
 	_cleanup_strv_ char **container_env = NULL;
 	size_t n_env = 0, n_container = 0;
 	int status = EXIT_MINIDOCK_ERROR;
@@ -138,8 +145,17 @@ static int exec_main(int argc, char **argv, const struct cli_ctx *ctx)
 		status = cli_fail(&err);
 		goto out;
 	}
+	/* The container's limits (lab 5): its capabilities, its seccomp filter, its cgroup. */
+	char cgroup[PATH_MAX];
+	if (sec_from_config(json_object_get(c.doc, "HostConfig"), &security, &err) < 0 ||
+	    sec_filter_prepare(c.root, &security, &err) < 0) {
+		status = cli_fail(&err);
+		goto out;
+	}
+	ctr_cgroup_path(c.id, cgroup);
+	security.cgroup_fd = open(cgroup, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
 	struct exec_spec x = { .argv = argv + optind + 1, .env = (char **)env, .workdir = workdir, .user = user,
-			       .tty = slave };
+			       .tty = slave, .security = &security };
 	pid_t pid;
 	if (!interactive && !tty) { /* Docker gives exec's command no stdin without -i */
 		int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -163,6 +179,7 @@ static int exec_main(int argc, char **argv, const struct cli_ctx *ctx)
 	if (attach_wait(&a, &status, &err) < 0)
 		status = cli_fail(&err);
 out:
+	sec_release(&security);
 	ctr_release(&c);
 	return status;
 }

@@ -70,7 +70,7 @@ static void status_text(const json_t *state, char *out, size_t size)
 
 	if (status && strcmp(status, "running") == 0) {
 		time_human_duration(seconds_since(json_str(state, "StartedAt")), since, sizeof(since));
-		snprintf(out, size, "Up %s", since);
+		snprintf(out, size, "Up %s%s", since, json_is_true(json_object_get(state, "Paused")) ? " (Paused)" : "");
 	} else if (status && strcmp(status, "exited") == 0 && json_is_true(json_object_get(state, "Restarting"))) {
 		time_human_duration(seconds_since(json_str(state, "FinishedAt")), since, sizeof(since));
 		snprintf(out, size, "Restarting (%d) %s ago", (int)json_integer_value(json_object_get(state, "ExitCode")),

@@ -269,7 +269,9 @@ pid_t ctr_pid(const struct container *c)
 static int remove_dir(const struct container *c, err_t *err)
 {
 	char doomed[PATH_MAX + 16];
+	bool oom;
 
+	ctr_cgroup_remove(c->id, &oom); /* a monitor killed with -9 left it */
 	snprintf(doomed, sizeof(doomed), "%s/containers/.rm-%s", c->root, c->id);
 	if (rename(c->dir, doomed) < 0)
 		return errno == ENOENT ? 0 : err_sys(err, "remove container %.12s", c->id);
@@ -284,6 +286,7 @@ static void set_exited(json_t *doc, int status, const char *error)
 
 	time_now_rfc3339(now);
 	json_object_set_new(state, "Status", json_string("exited"));
+	json_object_set_new(state, "Paused", json_false());
 	json_object_set_new(state, "Running", json_false());
 	json_object_set_new(state, "Pid", json_integer(0));
 	json_object_set_new(state, "ExitCode", json_integer(status));
@@ -324,6 +327,8 @@ static int make_true(struct container *c, err_t *err)
 	/* What the dead monitor could not undo (its address, its ports), once the lock is free. */
 	close(take_fd(&lock));
 	ctr_net_down(c->root, before);
+	bool oom;
+	ctr_cgroup_remove(c->id, &oom);
 	return rc;
 }
 
@@ -734,25 +739,47 @@ static void change_start_error(json_t *doc, const void *arg)
 
 int ctr_record_start_error(struct container *c, const err_t *start_err, err_t *err)
 {
+	bool oom;
+	ctr_cgroup_remove(c->id, &oom);
 	ctr_net_down(c->root, c->doc);
 	return update(c, change_start_error, start_err, err);
 }
 
+struct exit_info {
+	int status;
+	bool oom_killed;
+};
+
 static void change_exited(json_t *doc, const void *arg)
 {
-	set_exited(doc, *(const int *)arg, "");
+	const struct exit_info *info = arg;
+	set_exited(doc, info->status, "");
+	json_object_set_new(json_object_get(doc, "State"), "OOMKilled", json_boolean(info->oom_killed));
 }
 
 int ctr_record_exit(struct container *c, int status, err_t *err)
 {
+	struct exit_info info = { .status = status };
 	json_t *doc;
 
+	/* Its cgroup goes (lab 5), telling whether the OOM killer ended a process in it. */
+	ctr_cgroup_remove(c->id, &info.oom_killed);
 	/* The network first (the doc as it is now, with its NetworkSettings), outside the lock. */
 	if (read_doc(c, &doc, err) == 0) {
 		ctr_net_down(c->root, doc);
 		json_decref(doc);
 	}
-	return update(c, change_exited, &status, err);
+	return update(c, change_exited, &info, err);
+}
+
+static void change_paused(json_t *doc, const void *arg)
+{
+	json_object_set_new(json_object_get(doc, "State"), "Paused", json_boolean(*(const bool *)arg));
+}
+
+int ctr_record_paused(struct container *c, bool paused, err_t *err)
+{
+	return update(c, change_paused, &paused, err);
 }
 
 static void change_network(json_t *doc, const void *arg)
@@ -923,6 +950,7 @@ int ctr_spec_make(const struct container *c, struct ctr_spec *out, err_t *err)
 
 	memset(out, 0, sizeof(*out));
 	out->init_fd = -1;
+	out->security.cgroup_fd = -1;
 	/* --init: PID 1 is minidock-init, which runs the command (`minidock-init -- CMD...`). It
 	 * is executed through /proc/self/fd/N, an fd opened here, so it need not be in the
 	 * container's root; it is a static program, so it needs nothing from that root either. */
@@ -985,11 +1013,20 @@ int ctr_spec_make(const struct container *c, struct ctr_spec *out, err_t *err)
 		snprintf(out->rootfs, sizeof(out->rootfs), "%s", json_str(doc, "Rootfs"));
 	}
 	run->rootfs = out->rootfs;
+	/* Lab 5: how its processes are confined, and its cgroup, made now with its limits. */
+	if (sec_from_config(host, &out->security, err) < 0 || sec_filter_prepare(c->root, &out->security, err) < 0 ||
+	    ctr_cgroup_create(c->id, host, &out->security.cgroup_fd, err) < 0) {
+		ctr_spec_free(out);
+		return -1;
+	}
+	out->security.first = true;
+	run->security = &out->security;
 	return 0;
 }
 
 void ctr_spec_free(struct ctr_spec *spec)
 {
+	sec_release(&spec->security);
 	strv_free(spec->argv);
 	strv_free(spec->tmpfs);
 	strv_free(spec->env);

@@ -104,7 +104,11 @@ struct ctr_spec {
 	char rootfs[PATH_MAX + 16];
 	char init_exe[32];   /* "/proc/self/fd/N": minidock-init, open on fd N, for --init */
 	int init_fd;         /* that fd (not close-on-exec, so that PID 1 can execute it), or -1 */
+	struct ctr_security security; /* capabilities, seccomp, and its new cgroup (lab 5) */
 };
+/* ctr_spec_make() makes the container's cgroup (ctr_cgroup_create()): the caller starts the
+ * container or, on failure, records it (ctr_record_start_error(), ctr_record_exit() remove the
+ * cgroup again). */
 int ctr_spec_make(const struct container *c, struct ctr_spec *out, err_t *err);
 
 /* The container's whole environment: Docker's defaults (PATH, HOSTNAME, with proc_environ())
@@ -123,6 +127,9 @@ int ctr_monitor_lock(const struct container *c, int *out_fd, err_t *err);
 int ctr_record_running(struct container *c, pid_t pid, err_t *err);
 int ctr_record_start_error(struct container *c, const err_t *start_err, err_t *err);
 int ctr_record_exit(struct container *c, int status, err_t *err);
+
+/* Record that c's processes are frozen (paused) or thawed (lab 5's cg_freeze(): `pause`). */
+int ctr_record_paused(struct container *c, bool paused, err_t *err);
 
 /* Record c's NetworkSettings (ctr_net.h's ctr_net_up() calls it). Its end (or its start's
  * failure) frees what they hold: ctr_net_down() (network.h). */

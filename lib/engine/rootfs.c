@@ -7,8 +7,15 @@
 #include "image.h"
 #include "log.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
+
 
 const char *const rootfs_masked_paths[] = {
 	"/proc/acpi",         "/proc/asound",       "/proc/interrupts",  "/proc/kcore",
@@ -21,8 +28,36 @@ const char *const rootfs_readonly_paths[] = {
 	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL,
 };
 
+/* --privileged, as Docker: every device node of the host's /dev (its top level) in the
+ * container's /dev too, made while the host's /dev is still in sight. */
+static int copy_host_devices(const char *rootfs, err_t *err)
+{
+	DIR *dev = opendir("/dev");
+	struct dirent *entry;
+	struct stat st;
+	char path[PATH_MAX];
+
+	if (!dev)
+		return err_sys(err, "--privileged: open /dev");
+	while ((entry = readdir(dev))) {
+		if (fstatat(dirfd(dev), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !(S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) || strcmp(entry->d_name, "console") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/dev/%s", rootfs, entry->d_name);
+		if (mknod(path, st.st_mode, st.st_rdev) < 0 && errno != EEXIST) {
+			err_sys(err, "--privileged: mknod %s", path);
+			closedir(dev);
+			return -1;
+		}
+	}
+	closedir(dev);
+	return 0;
+}
+
 int rootfs_enter(const struct run_spec *spec, err_t *err)
 {
+	bool privileged = spec->security && spec->security->privileged;
+
 	/* An image's container: its overlay root first, in this mount namespace only (lab 3). */
 	if (spec->image && img_mount(spec->root, spec->image, spec->container_dir, err) < 0)
 		return -1;
@@ -37,7 +72,17 @@ int rootfs_enter(const struct run_spec *spec, err_t *err)
 			return err_sys(err, "chdir /");
 		return 0;
 	}
+	if (privileged && copy_host_devices(spec->rootfs, err) < 0)
+		return -1;
 	if (rootfs_pivot(spec->rootfs, err) < 0)
 		return -1;
-	return rootfs_protect(spec, err);
+	if (!privileged)
+		return rootfs_protect(spec, err);
+	/* --privileged: nothing masked, nothing read-only (but the root with --read-only), and a
+	 * /sys the container may write to. */
+	if (mount(NULL, "/sys", NULL, MS_REMOUNT | MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL) < 0)
+		return err_sys(err, "--privileged: remount /sys read-write");
+	if (spec->readonly && mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
+		return err_sys(err, "make the root read-only");
+	return 0;
 }

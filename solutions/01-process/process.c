@@ -34,6 +34,7 @@
 #include "lab.h"
 #include "process.h"
 #include "rootfs.h"
+#include "security.h"
 #include "user.h"
 
 /* SOLUTION BEGIN */
@@ -214,10 +215,10 @@ static int child_setup(const struct run_spec *spec, err_t *err)
 	/* -t: a terminal of the container's own devpts, its master side sent to the monitor. */
 	if (spec->console && attach_console(spec->console_fd, err) < 0)
 		return -1;
-	/* Last, as it may give up root: the user the image or `run -u` names (root when none),
-	 * whose home becomes HOME unless the environment has one. */
+	/* Last, as it gives up power: lab 5's limits, and the user the image or `run -u` names
+	 * (root when none), whose home becomes HOME unless the environment has one. */
 	char home[PATH_MAX];
-	if (user_switch(spec->user, home, err) < 0)
+	if (ctr_confine(spec->security, spec->user, home, err) < 0)
 		return -1;
 	_cleanup_free_ char **env = user_env_home(spec->env, home);
 	if (!env)

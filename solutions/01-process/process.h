@@ -19,6 +19,7 @@
 #include <sys/types.h>
 
 #include "err.h"
+#include "security.h"
 
 /* Docker's PATH for a container whose image sets none. */
 #define PROC_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -38,6 +39,7 @@ struct run_spec {
 	const char *image;    /* run IMAGE: the image id, whose layers rootfs_enter() mounts (lab 3) */
 	const char *root;     /*   the state directory holding the image store */
 	const char *container_dir; /* the container's own directory (upper, work, merged) */
+	const struct ctr_security *security; /* lab 5's limits (security.h), or NULL: none */
 };
 
 /*
@@ -62,8 +64,10 @@ int proc_environ(const char *hostname, char *const user_env[], char ***out_env, 
  *   - makes and enters spec->workdir;
  *   - with spec->console, gets its terminal with attach_console(spec->console_fd) (attach.h),
  *     now that its own /dev/pts is there;
- *   - becomes spec->user (root when NULL), with user_switch() (user.h), always: it also sets
- *     root's groups from the image's /etc/group, and tells the user's home;
+ *   - becomes spec->user (root when NULL) with ctr_confine(spec->security, ...) (security.h),
+ *     always: it joins the container's cgroup and takes lab 5's limits (capabilities, seccomp)
+ *     around user_switch() (user.h), which also sets root's groups from the image's
+ *     /etc/group, and tells the user's home;
  *   - executes spec->argv with environment spec->env and, when spec->env has no HOME, HOME set
  *     to that home (user_env_home()), searching argv[0] in the PATH of that environment when it
  *     has no '/'.

@@ -44,6 +44,7 @@
 #include "fsutil.h"
 #include "lab.h"
 #include "lifecycle.h"
+#include "security.h"
 #include "timefmt.h"
 #include "user.h"
 
@@ -477,7 +478,7 @@ static int exec_child(const struct exec_spec *x, const int *ns_fds, err_t *err)
 	if (chdir(x->workdir) < 0)
 		return err_sys(err, "chdir to cwd (\"%s\") set in config.json failed", x->workdir);
 	char home[PATH_MAX];
-	if (user_switch(x->user, home, err) < 0)
+	if (ctr_confine(x->security, x->user, home, err) < 0)
 		return -1;
 	/* Lab 1's search of the container's PATH, and its 126 and 127. */
 	_cleanup_free_ char **env = user_env_home(x->env, home);

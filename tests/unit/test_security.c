@@ -1,0 +1,180 @@
+/* test_security.c - capabilities from --cap-add/--cap-drop, sizes, and seccomp profiles: the
+ * built-in default against Docker's own default.json. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/capability.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fsutil.h"
+#include "security.h"
+#include "unit.h"
+
+/* Docker's default.json, fetched by the Makefile (grader/vm/fetch-docker-profile.sh). */
+#define DOCKER_PROFILE "build/vm/docker/seccomp-default.json"
+
+static uint64_t caps_of(const char *add, const char *drop)
+{
+	json_t *a = json_loads(add, 0, NULL), *d = json_loads(drop, 0, NULL);
+	uint64_t caps = 0;
+	err_t err;
+	int rc = caps_from_lists(a, d, &caps, &err);
+	json_decref(a);
+	json_decref(d);
+	return rc < 0 ? UINT64_MAX : caps;
+}
+
+static void capabilities(void)
+{
+	CU_ASSERT_EQUAL(caps_of("null", "null"), 0xa80425fb);
+	CU_ASSERT_EQUAL(caps_docker_default, 0xa80425fb);
+	CU_ASSERT_EQUAL(caps_of("[\"net_bind_service\"]", "[\"ALL\"]"), 0x400);
+	CU_ASSERT_EQUAL(caps_of("[\"CAP_SYS_TIME\"]", "[\"chown\"]"), 0xaa0425fa);
+	CU_ASSERT_EQUAL(caps_of("[\"all\"]", "[\"CAP_CHOWN\"]"), caps_all() & ~UINT64_C(1));
+	CU_ASSERT_EQUAL(caps_of("[\"NET_ADMIN\"]", "[\"NET_ADMIN\"]"), 0xa80425fb | CAP_BIT(CAP_NET_ADMIN));
+	CU_ASSERT_EQUAL(caps_of("[\"NOT_A_CAP\"]", "null"), UINT64_MAX);
+	CU_ASSERT_EQUAL(caps_of("[\"CAP_\"]", "null"), UINT64_MAX);
+	CU_ASSERT_EQUAL(caps_of("null", "[\"chown; rm\"]"), UINT64_MAX);
+	CU_ASSERT_EQUAL(caps_of("[5]", "null"), UINT64_MAX);
+}
+
+static void sizes(void)
+{
+	int64_t v;
+	CU_ASSERT(parse_size("32m", &v) == 0 && v == 32 << 20);
+	CU_ASSERT(parse_size("1g", &v) == 0 && v == 1 << 30);
+	CU_ASSERT(parse_size("512K", &v) == 0 && v == 512 << 10);
+	CU_ASSERT(parse_size("64mb", &v) == 0 && v == 64 << 20);
+	CU_ASSERT(parse_size("100", &v) == 0 && v == 100);
+	CU_ASSERT(parse_size("1.5k", &v) == 0 && v == 1536);
+	CU_ASSERT_EQUAL(parse_size("", &v), -1);
+	CU_ASSERT_EQUAL(parse_size("-1m", &v), -1);
+	CU_ASSERT_EQUAL(parse_size("12x", &v), -1);
+	CU_ASSERT_EQUAL(parse_size("1e30", &v), -1);
+	CU_ASSERT(parse_cpus("0.5", &v) == 0 && v == 500000000);
+	CU_ASSERT(parse_cpus("2", &v) == 0 && v == 2000000000);
+	CU_ASSERT_EQUAL(parse_cpus("0", &v), -1);
+	CU_ASSERT_EQUAL(parse_cpus("half", &v), -1);
+}
+
+/* One line per (system call, rule): what the filter does with it, in words that do not depend
+ * on how the profile was written down. */
+static char **profile_lines(const struct sec_profile *p, size_t *out_n)
+{
+	size_t n = 0, cap = 64;
+	char **lines = malloc(cap * sizeof(char *));
+	for (size_t i = 0; i < p->n_rules; i++) {
+		const struct sec_rule *r = &p->rules[i];
+		for (size_t k = 0; r->names[k]; k++) {
+			char args[512] = "";
+			for (size_t a = 0; a < r->n_args; a++)
+				snprintf(args + strlen(args), sizeof(args) - strlen(args), " %u:%d:%llx:%llx", r->args[a].index,
+					 (int)r->args[a].op, (unsigned long long)r->args[a].value,
+					 (unsigned long long)r->args[a].value_two);
+			if (n == cap)
+				lines = realloc(lines, (cap *= 2) * sizeof(char *));
+			if (asprintf(&lines[n++], "%s action %d errno %d needs %llx not %llx%s", r->names[k], (int)r->action,
+				     r->action == SEC_ACT_ERRNO ? r->errno_ret : 0, (unsigned long long)r->caps_needed,
+				     (unsigned long long)r->caps_excluded, args) < 0)
+				n--;
+		}
+	}
+	*out_n = n;
+	return lines;
+}
+
+static int by_text(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void docker_default_profile(void)
+{
+	char *text;
+	err_t err;
+	if (fs_read_file(DOCKER_PROFILE, 1 << 20, &text, NULL, &err) < 0) {
+		fprintf(stderr, "\n  %s: not fetched (make %s): the built-in profile is not compared\n", DOCKER_PROFILE,
+			DOCKER_PROFILE);
+		return;
+	}
+	struct sec_profile docker;
+	int rc = sec_profile_parse(text, &docker, &err);
+	free(text);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	CU_ASSERT_EQUAL(docker.default_action, sec_default_profile.default_action);
+	CU_ASSERT_EQUAL(docker.default_errno, sec_default_profile.default_errno);
+	size_t n_docker, n_ours;
+	char **theirs = profile_lines(&docker, &n_docker), **ours = profile_lines(&sec_default_profile, &n_ours);
+	qsort(theirs, n_docker, sizeof(char *), by_text);
+	qsort(ours, n_ours, sizeof(char *), by_text);
+	CU_ASSERT_EQUAL(n_docker, n_ours);
+	for (size_t i = 0; i < n_docker && i < n_ours; i++) {
+		if (strcmp(theirs[i], ours[i]) != 0) {
+			fprintf(stderr, "\n  Docker: %s\n  ours:   %s\n", theirs[i], ours[i]);
+			CU_FAIL("the built-in profile differs from Docker's default.json");
+			break;
+		}
+	}
+	for (size_t i = 0; i < n_docker; i++)
+		free(theirs[i]);
+	for (size_t i = 0; i < n_ours; i++)
+		free(ours[i]);
+	free(theirs);
+	free(ours);
+	sec_profile_free(&docker);
+}
+
+static void bad_profiles(void)
+{
+	static const char *const bad[] = {
+		"[]",
+		"{}",
+		"{\"defaultAction\": \"SCMP_ACT_NOPE\"}",
+		"{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": -1}",
+		"{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": {}}",
+		"{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"action\": \"SCMP_ACT_ALLOW\"}]}",
+		"{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": [1], \"action\": \"SCMP_ACT_ALLOW\"}]}",
+		"{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": [\"read\"], \"action\": 1}]}",
+		"{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": [\"read\"], \"action\": \"SCMP_ACT_ALLOW\", "
+		"\"args\": [{\"index\": 0, \"value\": 1, \"op\": \"SCMP_CMP_SOMETIMES\"}]}]}",
+		"{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": [\"read\"], \"action\": \"SCMP_ACT_ALLOW\", "
+		"\"includes\": {\"caps\": [\"CAP_NOPE\"]}}]}",
+		"{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": [\"read\"], \"action\": \"SCMP_ACT_ALLOW\", "
+		"\"includes\": {\"arches\": \"amd64\"}}]}",
+		NULL,
+	};
+	for (size_t i = 0; bad[i]; i++) {
+		struct sec_profile p;
+		err_t err;
+		int rc = sec_profile_parse(bad[i], &p, &err);
+		if (rc == 0) {
+			fprintf(stderr, "\n  accepted: %s\n", bad[i]);
+			sec_profile_free(&p);
+		}
+		CU_ASSERT_EQUAL(rc, -1);
+	}
+	/* Another machine's rule is left out; "name" instead of "names" is read. */
+	struct sec_profile p;
+	err_t err;
+	CU_ASSERT_EQUAL_FATAL(sec_profile_parse("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": ["
+						"{\"names\": [\"a\"], \"action\": \"SCMP_ACT_KILL\", \"includes\": {\"arches\": [\"s390x\"]}},"
+						"{\"names\": [\"b\"], \"action\": \"SCMP_ACT_KILL\", \"excludes\": {\"arches\": [\"amd64\"]}},"
+						"{\"name\": \"c\", \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 38}]}",
+						&p, &err),
+			      0);
+	CU_ASSERT_EQUAL(p.n_rules, 1);
+	CU_ASSERT_STRING_EQUAL(p.rules[0].names[0], "c");
+	CU_ASSERT_EQUAL(p.rules[0].errno_ret, 38);
+	sec_profile_free(&p);
+}
+
+static const struct unit_test tests[] = {
+	{ "capabilities from --cap-add and --cap-drop, as Docker's", capabilities },
+	{ "sizes and CPUs as Docker writes them", sizes },
+	{ "the built-in profile says what Docker's default.json says", docker_default_profile },
+	{ "profiles that are not Docker's format are refused", bad_profiles },
+	{ NULL, NULL },
+};
+
+const struct unit_suite suite_security = { "security", tests };
