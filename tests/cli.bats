@@ -438,3 +438,15 @@ fake_container() {
 	[ "$status" -eq 125 ] && [[ "$output" == *"resource limits need cgroup v2"* ]] || fail "$output"
 	[ -z "$(ls -A "$MINIDOCK_ROOT/containers" 2>/dev/null)" ] || fail "a container was made"
 }
+
+@test "cli: pause and unpause refuse bad input" {
+	export MINIDOCK_ROOT=$BATS_TEST_TMPDIR/state
+	run $MD pause
+	[ "$status" -eq 1 ] && [[ "$output" == *"requires at least 1 argument"* ]] || fail "$output"
+	run $MD unpause --frob x
+	[ "$status" -eq 125 ] && [[ "$output" == *"unknown flag: --frob"* ]] || fail "$output"
+	run $MD pause nothere
+	[ "$status" -eq 1 ] && [[ "$output" == *"No such container: nothere"* ]] || fail "$output"
+	run $MD pause --help
+	[ "$status" -eq 0 ] && [[ "$output" == *"minidock pause CONTAINER"* ]] || fail "$output"
+}

@@ -88,8 +88,10 @@ cgroup_of() {
 }
 
 @test "seccomp: the host root's keyring, new user namespaces and personality flags are refused; seccomp=unconfined allows them" {
-	run probe -- keyctl unshare_user personality
+	run probe -- keyctl unshare_user personality keyctl_int80 getpid_int80
 	expect_denied keyctl "seccomp"
+	expect_denied keyctl_int80 "seccomp's x86 (32-bit) part"
+	expect_allowed getpid_int80 "seccomp's x86 (32-bit) part (an ordinary 32-bit call)"
 	expect_denied unshare_user "seccomp"
 	expect_denied personality "seccomp (personality's argument rule)"
 	[[ "$output" == *"Operation not permitted"* ]] || fail "seccomp's refusal is EPERM: $output"

@@ -41,6 +41,29 @@ static long try_keyctl(void)
 	return syscall(SYS_keyctl, KEYCTL_GET_KEYRING_ID, KEY_SPEC_USER_KEYRING, 0);
 }
 
+/* The 32-bit entry (int 0x80, i386 numbers): a filter must cover it too, and let 32-bit
+ * programs make their ordinary calls. */
+static long int80(long nr, long a, long b, long c)
+{
+	long ret;
+	__asm__ volatile("int $0x80" : "=a"(ret) : "a"(nr), "b"(a), "c"(b), "d"(c) : "memory");
+	if (ret < 0 && ret > -4096) {
+		errno = (int)-ret;
+		return -1;
+	}
+	return ret;
+}
+
+static long try_keyctl_int80(void)
+{
+	return int80(288 /* i386 keyctl */, KEYCTL_GET_KEYRING_ID, KEY_SPEC_USER_KEYRING, 0);
+}
+
+static long try_getpid_int80(void)
+{
+	return int80(20 /* i386 getpid */, 0, 0, 0);
+}
+
 static long try_bpf(void)
 {
 	union bpf_attr attr = { .map_type = BPF_MAP_TYPE_ARRAY, .key_size = 4, .value_size = 4, .max_entries = 1 };
@@ -148,6 +171,7 @@ static const struct {
 	{ "mount", try_mount },                 { "syslog", try_syslog },
 	{ "personality", try_personality },     { "clone_newns", try_clone_newns },
 	{ "mknod", try_mknod_block },           { "sethostname", try_sethostname },
+	{ "keyctl_int80", try_keyctl_int80 },   { "getpid_int80", try_getpid_int80 },
 };
 
 int main(int argc, char **argv)

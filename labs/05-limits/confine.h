@@ -39,8 +39,7 @@
 /*
  * Keep only the capabilities of keep (bit N: capability N, as CAP_TO_MASK) in this process's
  * bounding set, the limit of what it and every program it executes can ever hold, and clear its
- * ambient and inheritable sets. The permitted and effective sets are left as they are (the
- * process needs them until caps_apply()).
+ * ambient set. The other sets are left as they are (the process needs them until caps_apply()).
  */
 int caps_limit(uint64_t keep, err_t *err);
 

@@ -190,46 +190,40 @@ static int check_limits(const struct command *cmd, const struct cg_limits *l)
 	return 0;
 }
 
-/* The capability names and --security-opt values, checked now rather than at start. A profile
- * file is read and checked here, and kept in its place: Docker keeps the profile, not its path. */
+static json_t *json_strv(char *const *v);
+
+/* The capability names and --security-opt values, checked now rather than at start, by the
+ * same decoder the start uses (sec_from_config()). A profile file is read here and kept in its
+ * place: Docker keeps the profile, not its path. */
 static int check_security(const struct command *cmd, struct create_opts *o)
 {
-	_cleanup_json_ json_t *add = json_array(), *drop = json_array();
-	uint64_t caps;
 	err_t err;
 
-	for (size_t i = 0; o->cap_add[i]; i++)
-		json_array_append_new(add, json_string(o->cap_add[i]));
-	for (size_t i = 0; o->cap_drop[i]; i++)
-		json_array_append_new(drop, json_string(o->cap_drop[i]));
-	if (caps_from_lists(add, drop, &caps, &err) < 0)
-		return cli_usage_error(cmd, "%s", err.msg);
 	for (size_t i = 0; o->security_opts[i]; i++) {
 		const char *opt = o->security_opts[i];
-		if (strcmp(opt, "no-new-privileges") == 0 || strcmp(opt, "no-new-privileges:true") == 0 ||
-		    strcmp(opt, "no-new-privileges:false") == 0 || strcmp(opt, "no-new-privileges=true") == 0 ||
-		    strcmp(opt, "no-new-privileges=false") == 0 || strcmp(opt, "seccomp=unconfined") == 0 ||
-		    strcmp(opt, "seccomp:unconfined") == 0)
+		if ((strncmp(opt, "seccomp=", 8) != 0 && strncmp(opt, "seccomp:", 8) != 0) || strcmp(opt + 8, "unconfined") == 0)
 			continue;
-		if (strncmp(opt, "seccomp=", 8) != 0 && strncmp(opt, "seccomp:", 8) != 0)
-			return cli_usage_error(cmd, "invalid --security-opt: \"%s\" (no-new-privileges, seccomp=unconfined "
-					       "or seccomp=PROFILE.json)", opt);
-		char *text = NULL;
-		struct sec_profile profile;
+		_cleanup_free_ char *text = NULL;
 		if (fs_read_file(opt + 8, 1 << 20, &text, NULL, &err) < 0)
 			return cli_usage_error(cmd, "opening seccomp profile (%s) failed: %s", opt + 8, err.msg);
-		if (sec_profile_parse(text, &profile, &err) < 0) {
-			free(text);
-			return cli_usage_error(cmd, "%s: %s", opt + 8, err.msg);
-		}
-		sec_profile_free(&profile);
-		/* Kept as Docker keeps it: "seccomp=" and the profile, compacted (until minidock exits). */
-		_cleanup_json_ json_t *doc = json_loads(text, 0, NULL);
+		/* "seccomp=" and the profile, compacted (kept until minidock exits). */
+		json_error_t jerr;
+		_cleanup_json_ json_t *doc = json_loads(text, 0, &jerr);
 		_cleanup_free_ char *compact = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-		free(text);
+		if (!doc)
+			return cli_usage_error(cmd, "%s: seccomp profile: line %d: %s", opt + 8, jerr.line, jerr.text);
 		if (!compact || asprintf(&o->security_opts[i], "seccomp=%s", compact) < 0)
 			return cli_usage_error(cmd, "seccomp profile: out of memory");
 	}
+	_cleanup_json_ json_t *host = json_pack("{s:o, s:o, s:o, s:b}", "CapAdd", json_strv(o->cap_add), "CapDrop",
+						json_strv(o->cap_drop), "SecurityOpt", json_strv(o->security_opts),
+						"Privileged", o->privileged);
+	struct ctr_security security;
+	if (!host)
+		return cli_usage_error(cmd, "out of memory");
+	if (sec_from_config(host, &security, &err) < 0)
+		return cli_usage_error(cmd, "%s", err.msg);
+	sec_release(&security);
 	return 0;
 }
 

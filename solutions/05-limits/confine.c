@@ -48,9 +48,6 @@ int caps_limit(uint64_t keep, err_t *err)
 	/* Ambient capabilities would survive an execve() as a non-root user: none. */
 	if (cap_reset_ambient() < 0 && errno != EINVAL)
 		return err_sys(err, "clear the ambient capabilities");
-	_cleanup_cap_ cap_t caps = cap_get_proc();
-	if (!caps || cap_clear_flag(caps, CAP_INHERITABLE) < 0 || cap_set_proc(caps) < 0)
-		return err_sys(err, "clear the inheritable capabilities");
 	return 0;
 	/* SOLUTION END: return lab_todo(err, 5, __func__); */
 }
