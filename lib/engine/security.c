@@ -483,6 +483,7 @@ int sec_from_config(const json_t *host_config, struct ctr_security *out, err_t *
 			/* The profile itself, as Docker keeps it: the CLI read the file at create. */
 			if (out->privileged)
 				continue; /* --privileged has no filter, whatever the profile (as Docker) */
+			sec_profile_free(&out->profile); /* a second seccomp= replaces the first */
 			if (sec_profile_parse(text + 8, &out->profile, err) < 0)
 				return -1;
 		} else {
