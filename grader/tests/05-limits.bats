@@ -154,14 +154,17 @@ cgroup_of() {
 	run minidock run --rm --security-opt "seccomp=$BATS_TEST_TMPDIR/no-mkdir.json" busybox sh -c 'mkdir /tmp/d 2>&1; echo x >/tmp/f && cat /tmp/f'
 	[[ "${lines[0]}" == *"Permission denied"* ]] || fail "mkdir was not refused with EACCES: $output"
 	[ "${lines[1]}" = x ] || fail "the rest was refused too: $output"
-	# Conditions on arguments: personality allowed only with 0 (as Docker's).
+	# Conditions on arguments: unshare refused with CLONE_NEWUSER (0x10000000) or CLONE_NEWNS
+	# (0x20000); two conditions on one argument mean either, as in Docker.
 	cat >"$BATS_TEST_TMPDIR/args.json" <<-'EOF'
 		{"defaultAction": "SCMP_ACT_ALLOW",
 		 "syscalls": [{"names": ["unshare"], "action": "SCMP_ACT_ERRNO",
-		   "args": [{"index": 0, "value": 268435456, "op": "SCMP_CMP_MASKED_EQ", "valueTwo": 268435456}]}]}
+		   "args": [{"index": 0, "value": 268435456, "op": "SCMP_CMP_MASKED_EQ", "valueTwo": 268435456},
+		            {"index": 0, "value": 131072, "op": "SCMP_CMP_MASKED_EQ", "valueTwo": 131072}]}]}
 	EOF
-	run probe --security-opt "seccomp=$BATS_TEST_TMPDIR/args.json" -- unshare_user keyctl
+	run probe --cap-add SYS_ADMIN --security-opt "seccomp=$BATS_TEST_TMPDIR/args.json" -- unshare_user unshare_mount keyctl
 	expect_denied unshare_user "a rule on unshare's flags (CLONE_NEWUSER)" && expect_allowed keyctl "a profile that allows it" || return 1
+	expect_denied unshare_mount "the second condition on the same argument (CLONE_NEWNS): either holds, not both"
 	# A profile that is not one is refused when the container is made.
 	echo '{"defaultAction": "SCMP_ACT_SOMETIMES"}' >"$BATS_TEST_TMPDIR/bad.json"
 	run minidock run --rm --security-opt "seccomp=$BATS_TEST_TMPDIR/bad.json" busybox true

@@ -61,8 +61,13 @@ static int set_paused(const char *root, const char *ref, bool paused, err_t *err
 		_cleanup_close_ int fd = open(path, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			rc = err_sys(err, "container %.12s has no cgroup (cgroup v2 is needed to pause)", c.id);
-		else if (cg_freeze(fd, paused, err) < 0 || ctr_record_paused(&c, paused, err) < 0)
+		else if (cg_freeze(fd, paused, err) < 0)
 			rc = -1;
+		else if (ctr_record_paused(&c, paused, err) < 0) {
+			err_t ignored; /* not written down: undone, so that the state tells the truth */
+			cg_freeze(fd, !paused, &ignored);
+			rc = -1;
+		}
 	}
 	ctr_release(&c);
 	return rc;

@@ -112,6 +112,20 @@ struct create_opts {
 	char **cmd; /* IMAGE [COMMAND...] or, with --rootfs, COMMAND... */
 };
 
+/* Room in o for each flag that may be repeated (each at most argc times, NULL-terminated): one
+ * allocation, returned for the caller to free, or NULL when out of memory. */
+static char **opts_lists(struct create_opts *o, int argc)
+{
+	char ***lists[] = { &o->env, &o->tmpfs, &o->ports, &o->labels, &o->env_files,
+			    &o->cap_add, &o->cap_drop, &o->security_opts };
+	size_t count = sizeof(lists) / sizeof(lists[0]), n = (size_t)argc + 1;
+	char **room = calloc(count * n, sizeof(char *));
+
+	for (size_t i = 0; room && i < count; i++)
+		*lists[i] = room + i * n;
+	return room;
+}
+
 /* RFC 1123 host name: labels of letters, digits and '-', split by '.', at most 63 bytes. */
 static bool valid_hostname(const char *name)
 {
@@ -182,11 +196,9 @@ static int check_limits(const struct command *cmd, const struct cg_limits *l)
 		return cli_usage_error(cmd, "invalid --cpu-shares %lld: from 2 to 262144", (long long)l->cpu_shares);
 	if (l->blkio_weight && (l->blkio_weight < 10 || l->blkio_weight > 1000))
 		return cli_usage_error(cmd, "Range of blkio weight is from 10 to 1000");
-	bool any = l->memory || l->memory_swap || l->memory_reservation || l->nano_cpus || l->cpu_shares ||
-		   l->cpuset_cpus[0] || l->pids_limit || l->blkio_weight;
-	if (any && !cg_v2_available())
-		return cli_usage_error(cmd, "resource limits need cgroup v2: this host mounts cgroup v1 on %s "
-				       "(try them in the grader's VM: make sandbox)", CG_MOUNT);
+	err_t err;
+	if (cg_limits_possible(l, &err) < 0)
+		return cli_usage_error(cmd, "%s", err.msg);
 	return 0;
 }
 
@@ -598,20 +610,12 @@ static int start_container(struct container *c, bool attach, bool interactive, e
 
 static int run_main(int argc, char **argv, const struct cli_ctx *ctx)
 {
-	_cleanup_free_ char **env = calloc((size_t)argc + 1, sizeof(char *));
-	_cleanup_free_ char **tmpfs = calloc((size_t)argc + 1, sizeof(char *));
-	_cleanup_free_ char **ports = calloc((size_t)argc + 1, sizeof(char *));
-	_cleanup_free_ char **labels = calloc((size_t)argc + 1, sizeof(char *));
-	_cleanup_free_ char **env_files = calloc((size_t)argc + 1, sizeof(char *));
-	_cleanup_free_ char **cap_add = calloc((size_t)argc + 1, sizeof(char *));
-	_cleanup_free_ char **cap_drop = calloc((size_t)argc + 1, sizeof(char *));
-	_cleanup_free_ char **security_opts = calloc((size_t)argc + 1, sizeof(char *));
-	struct create_opts o = { .env = env, .tmpfs = tmpfs, .ports = ports, .labels = labels, .env_files = env_files,
-				 .cap_add = cap_add, .cap_drop = cap_drop, .security_opts = security_opts };
+	struct create_opts o = { 0 };
+	_cleanup_free_ char **lists = opts_lists(&o, argc);
 	struct container c;
 	err_t err;
 
-	if (!env || !tmpfs || !ports || !labels || !env_files || !cap_add || !cap_drop || !security_opts)
+	if (!lists)
 		return EXIT_MINIDOCK_ERROR;
 	log_debug("run: parsing the options");
 	int created = create_container(&cmd_run, argc, argv, ctx, &o, &c);
@@ -643,19 +647,11 @@ static int run_main(int argc, char **argv, const struct cli_ctx *ctx)
 
 static int create_main(int argc, char **argv, const struct cli_ctx *ctx)
 {
-	_cleanup_free_ char **env = calloc((size_t)argc + 1, sizeof(char *));
-	_cleanup_free_ char **tmpfs = calloc((size_t)argc + 1, sizeof(char *));
-	_cleanup_free_ char **ports = calloc((size_t)argc + 1, sizeof(char *));
-	_cleanup_free_ char **labels = calloc((size_t)argc + 1, sizeof(char *));
-	_cleanup_free_ char **env_files = calloc((size_t)argc + 1, sizeof(char *));
-	_cleanup_free_ char **cap_add = calloc((size_t)argc + 1, sizeof(char *));
-	_cleanup_free_ char **cap_drop = calloc((size_t)argc + 1, sizeof(char *));
-	_cleanup_free_ char **security_opts = calloc((size_t)argc + 1, sizeof(char *));
-	struct create_opts o = { .env = env, .tmpfs = tmpfs, .ports = ports, .labels = labels, .env_files = env_files,
-				 .cap_add = cap_add, .cap_drop = cap_drop, .security_opts = security_opts };
+	struct create_opts o = { 0 };
+	_cleanup_free_ char **lists = opts_lists(&o, argc);
 	struct container c;
 
-	if (!env || !tmpfs || !ports || !labels || !env_files || !cap_add || !cap_drop || !security_opts)
+	if (!lists)
 		return EXIT_MINIDOCK_ERROR;
 	int created = create_container(&cmd_create, argc, argv, ctx, &o, &c);
 	if (created != 0)

@@ -434,8 +434,23 @@ int cg_limits_from_config(const json_t *host_config, struct cg_limits *out, bool
 			return err_msg(err, EBADMSG, "HostConfig.CpusetCpus is not a short string");
 		snprintf(out->cpuset_cpus, sizeof(out->cpuset_cpus), "%s", json_string_value(cpuset));
 	}
-	*out_any = out->memory || out->memory_swap || out->memory_reservation || out->nano_cpus || out->cpu_shares ||
-		   out->pids_limit || out->blkio_weight || out->cpuset_cpus[0];
+	*out_any = cg_limits_any(out);
+	return 0;
+}
+
+bool cg_limits_any(const struct cg_limits *l)
+{
+	return l->memory || l->memory_swap || l->memory_reservation || l->nano_cpus || l->cpu_shares ||
+	       l->pids_limit || l->blkio_weight || l->cpuset_cpus[0];
+}
+
+int cg_limits_possible(const struct cg_limits *l, err_t *err)
+{
+	if (cg_limits_any(l) && !cg_v2_available())
+		return err_msg(err, EOPNOTSUPP,
+			       "resource limits need cgroup v2: this host mounts cgroup v1 on %s (try them in the "
+			       "grader's VM: make sandbox)",
+			       CG_MOUNT);
 	return 0;
 }
 
@@ -640,14 +655,6 @@ void ctr_cgroup_path(const char *id, char out[PATH_MAX])
 	snprintf(out, PATH_MAX, "%s/%s", CG_ROOT, id);
 }
 
-/* The flag that set a limit, for messages. */
-static const char *first_limit_flag(const struct cg_limits *l)
-{
-	return l->memory ? "--memory" : l->memory_swap ? "--memory-swap" : l->memory_reservation ? "--memory-reservation"
-	     : l->nano_cpus ? "--cpus" : l->cpu_shares ? "--cpu-shares" : l->cpuset_cpus[0] ? "--cpuset-cpus"
-	     : l->pids_limit ? "--pids-limit" : "--blkio-weight";
-}
-
 int ctr_cgroup_create(const char *id, const json_t *host_config, int *out_fd, err_t *err)
 {
 	struct cg_limits limits;
@@ -657,14 +664,10 @@ int ctr_cgroup_create(const char *id, const json_t *host_config, int *out_fd, er
 	*out_fd = -1;
 	if (cg_limits_from_config(host_config, &limits, &any, err) < 0)
 		return -1;
-	if (!cg_v2_available()) {
-		if (any)
-			return err_msg(err, EOPNOTSUPP,
-				       "%s needs cgroup v2: this host mounts cgroup v1 on %s (limits are tested in the "
-				       "grader's VM: make sandbox)",
-				       first_limit_flag(&limits), CG_MOUNT);
-		return 0;
-	}
+	if (cg_limits_possible(&limits, err) < 0)
+		return -1;
+	if (!cg_v2_available())
+		return 0; /* no limit asked: no cgroup on a cgroup v1 host */
 	ctr_cgroup_path(id, path);
 	if (access(path, F_OK) == 0) { /* left by a monitor killed with -9 */
 		bool oom;

@@ -113,6 +113,10 @@ int cg_limits_from_config(const json_t *host_config, struct cg_limits *out, bool
 /* Is /sys/fs/cgroup a cgroup v2 mount (not the v1 or hybrid layout)? */
 bool cg_v2_available(void);
 
+/* Is a limit of l set? And can this host apply them (EOPNOTSUPP naming cgroup v2 when not)? */
+bool cg_limits_any(const struct cg_limits *l);
+int cg_limits_possible(const struct cg_limits *l, err_t *err);
+
 /* Parse Docker's sizes ("32m", "1g", "512k", "1024b", "100": bytes) and --cpus ("0.5"). */
 int parse_size(const char *text, int64_t *out);
 int parse_cpus(const char *text, int64_t *out_nano);

@@ -6,21 +6,18 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
-#include <poll.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "fsutil.h"
 #include "lab.h"
 #include "confine.h"
 
