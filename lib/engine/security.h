@@ -107,8 +107,8 @@ struct cg_limits {
 	int64_t blkio_weight;       /* --blkio-weight, 10 to 1000 */
 };
 
-/* Decode HostConfig's resource fields into *out; *out_any says whether one is set. */
-int cg_limits_from_config(const json_t *host_config, struct cg_limits *out, bool *out_any, err_t *err);
+/* Decode HostConfig's resource fields into *out (each type-checked). */
+int cg_limits_from_config(const json_t *host_config, struct cg_limits *out, err_t *err);
 
 /* Is /sys/fs/cgroup a cgroup v2 mount (not the v1 or hybrid layout)? */
 bool cg_v2_available(void);
