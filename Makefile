@@ -260,12 +260,19 @@ mutants: deps ## grade each wrong variant of the reference in tests/mutants (MUT
 # --- benchmarks (numbers, not pass/fail) ---------------------------------------------------------
 .PHONY: bench
 bench: deps ## measure (not pass/fail): VM boot; start latency beside crun, in the VM; image load beside tar
-	@$(MAKE) --no-print-directory vm all images SUBMISSION=solutions
+	@$(MAKE) --no-print-directory vm all images $(B)/bench/seccomp SUBMISSION=solutions
 	@python3 bench/boot.py $(KERNEL) $(B)/solutions/initramfs.cpio 10
 	@echo
 	@python3 bench/vm.py $(KERNEL) $(B)/solutions/initramfs.cpio 30
 	@echo
 	@python3 bench/load.py $(B)/solutions/minidock 10
+	@echo
+	@$(B)/bench/seccomp 50
+
+# bench/seccomp: lab 5's filter built, read back and loaded, timed on this machine (no container).
+$(B)/bench/seccomp: bench/seccomp.c $(filter-out $(B)/obj/lib/cli/main.o,$(LIB_OBJS)) $(REF_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -O2 -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
 # Containers as root on this machine: only on a machine you can throw away (not in make bench).
 .PHONY: bench-net
