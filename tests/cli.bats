@@ -1,11 +1,13 @@
 #!/usr/bin/env bats
 # minidock's command-line front end (lib/cli/cli.c, lib/cli/cmd_*.c): help, usage errors, exit codes.
-# These need no lab: they run the handout's build.
+# These need no lab: they run the handout's build. A few need a container made (never started:
+# nothing runs on this machine): those use the reference's build, $REF.
 
 bats_require_minimum_version 1.5.0 # run --separate-stderr
 
 setup() {
 	MD=build/labs/minidock
+	REF=build/solutions/minidock
 }
 
 fail() {
@@ -449,4 +451,49 @@ fake_container() {
 	[ "$status" -eq 1 ] && [[ "$output" == *"No such container: nothere"* ]] || fail "$output"
 	run $MD pause --help
 	[ "$status" -eq 0 ] && [[ "$output" == *"minidock pause CONTAINER"* ]] || fail "$output"
+}
+
+@test "cli: update refuses bad input and changes a stopped container's HostConfig" {
+	export MINIDOCK_ROOT=$BATS_TEST_TMPDIR/state
+	run $MD update
+	[ "$status" -eq 1 ] && [[ "$output" == *"requires at least 1 argument"* ]] || fail "$output"
+	run $MD update nothere
+	[ "$status" -eq 125 ] && [[ "$output" == *"one or more flags"* ]] || fail "$output"
+	run $MD update --pids-limit ten x
+	[ "$status" -eq 125 ] && [[ "$output" == *"not an integer"* ]] || fail "$output"
+	run $MD update --restart sometimes x
+	[ "$status" -eq 125 ] && [[ "$output" == *"invalid restart policy"* ]] || fail "$output"
+	run $MD update --restart always nothere
+	[ "$status" -eq 1 ] && [[ "$output" == *"No such container: nothere"* ]] || fail "$output"
+	$REF create --name upd --rootfs / true >/dev/null
+	run $REF update --restart on-failure:3 upd
+	[ "$status" -eq 0 ] && [ "$output" = upd ] || fail "$output"
+	run $REF inspect -f '{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}}' upd
+	[ "$output" = "on-failure 3" ] || fail "RestartPolicy after update: $output"
+	$REF create --name gone --rm --rootfs / true >/dev/null
+	run $REF update --restart always gone
+	[ "$status" -eq 1 ] && [[ "$output" == *"AutoRemove is enabled"* ]] || fail "$output"
+	if [ "$(stat -f -c %T /sys/fs/cgroup)" != cgroup2fs ]; then
+		run $REF update -m 32m upd
+		[ "$status" -eq 1 ] && [[ "$output" == *"need cgroup v2"* ]] || fail "$output"
+		run $REF inspect -f '{{.HostConfig.Memory}}' upd
+		[ "$output" = 0 ] || fail "a refused update was written down: $output"
+	fi
+}
+
+@test "cli: stats refuses bad input, and shows a stopped container as zeros" {
+	export MINIDOCK_ROOT=$BATS_TEST_TMPDIR/state
+	run $MD stats --no-stream nothere
+	[ "$status" -eq 1 ] && [[ "$output" == *"No such container: nothere"* ]] || fail "$output"
+	run $MD stats --frob
+	[ "$status" -eq 125 ] && [[ "$output" == *"unknown flag: --frob"* ]] || fail "$output"
+	run $MD stats --no-stream --format '{{.Name'
+	[ "$status" -ne 0 ] && [[ "$output" == *"template"* ]] || fail "$output"
+	$REF create --name st --rootfs / true >/dev/null
+	run $REF stats --no-stream st
+	[ "$status" -eq 0 ] || fail "$output"
+	[[ "${lines[0]}" == "CONTAINER ID   NAME   CPU %   MEM USAGE / LIMIT   MEM %   NET I/O   BLOCK I/O   PIDS" ]] || fail "header: ${lines[0]}"
+	[[ "${lines[1]}" =~ ^[0-9a-f]{12}\ +st\ +0\.00%\ +0B\ /\ 0B\ +0\.00%\ +0B\ /\ 0B\ +0B\ /\ 0B\ +0$ ]] || fail "row: ${lines[1]}"
+	run $REF stats --no-stream
+	[ "$status" -eq 0 ] && [ "${#lines[@]}" -eq 1 ] || fail "a stopped container is shown without -a: $output"
 }

@@ -271,6 +271,46 @@ cgroup_of() {
 	[[ "$output" != *"Operation not permitted"* ]] || fail "--privileged has no device filter: $output"
 }
 
+@test "update changes a running container's limits at once, a stopped one's at its next start" {
+	minidock run -d --name up --pids-limit 50 -m 64m --network none busybox sleep 60 >/dev/null
+	local dir
+	dir=$(cgroup_of up)
+	minidock update --pids-limit 20 -m 32m --cpus 0.5 up >/dev/null || fail "update refused valid limits"
+	[ "$(cat "$dir/pids.max")" = 20 ] || fail "pids.max after update: $(cat "$dir/pids.max") (cg_set_limits)"
+	[ "$(cat "$dir/memory.max")" = 33554432 ] || fail "memory.max after update -m 32m: $(cat "$dir/memory.max")"
+	[ "$(cat "$dir/cpu.max")" = "50000 100000" ] || fail "cpu.max after update --cpus 0.5: $(cat "$dir/cpu.max")"
+	run minidock inspect -f '{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}} {{.HostConfig.NanoCpus}}' up
+	[ "$output" = "33554432 20 500000000" ] || fail "HostConfig after update: $output"
+	# A bad value changes nothing; -1 lifts the process limit.
+	run minidock update -m 1m up
+	[ "$status" -ne 0 ] || fail "update -m 1m was accepted"
+	[ "$(cat "$dir/memory.max")" = 33554432 ] || fail "a refused update changed memory.max: $(cat "$dir/memory.max")"
+	minidock update --pids-limit -1 up >/dev/null
+	[ "$(cat "$dir/pids.max")" = max ] || fail "pids.max after update --pids-limit -1: $(cat "$dir/pids.max")"
+	minidock create --name later --network none busybox sleep 60 >/dev/null
+	minidock update -m 48m later >/dev/null
+	minidock start later >/dev/null
+	[ "$(cat "$(cgroup_of later)/memory.max")" = 50331648 ] || fail "a stopped container's update was not applied at its start"
+}
+
+@test "stats shows the CPU, memory and processes a container uses, read from its cgroup" {
+	minidock run -d --name busy --cpus 0.5 -m 64m --network none busybox sh -c 'while :; do :; done' >/dev/null
+	minidock run -d --name idle --network none busybox sleep 60 >/dev/null
+	run minidock stats --no-stream --format '{{.Name}} {{.CPUPerc}} {{.MemUsage}} {{.PIDs}}' busy idle
+	[ "$status" -eq 0 ] || fail "stats: $output"
+	local name cpu used slash limit pids
+	read -r name cpu used slash limit pids <<<"${lines[0]}"
+	[ "$name $slash $limit" = "busy / 64MiB" ] || fail "busy's memory limit: ${lines[0]}"
+	# Half a CPU, measured over a second of a slow VM: somewhere between 10% and 75%.
+	cpu=${cpu%%.*}
+	[ "$cpu" -ge 10 ] && [ "$cpu" -le 75 ] || fail "busy under --cpus 0.5 shows ${lines[0]} (is PID 1 in its cgroup?)"
+	[[ "$used" =~ ^[0-9.]+(KiB|MiB)$ ]] || fail "busy uses no memory: ${lines[0]}"
+	[ "$pids" = 1 ] || fail "busy has one process, stats says $pids"
+	read -r name cpu used slash limit pids <<<"${lines[1]}"
+	[ "$name" = idle ] && [ "${cpu%%.*}" -le 5 ] || fail "idle: ${lines[1]}"
+	[ "$limit" != 64MiB ] && [ "$pids" = 1 ] || fail "idle (no limit, one process): ${lines[1]}"
+}
+
 @test "pause freezes every process of the container through its cgroup, unpause thaws them" {
 	minidock run -d --name pz busybox sh -c 'i=0; while :; do i=$((i+1)); echo $i >/tmp/n; sleep 0.1; done' >/dev/null
 	local pid dir

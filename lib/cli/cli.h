@@ -48,11 +48,47 @@ int cli_fail(const err_t *err);
  * `docker inspect -f FORMAT` does. */
 int cli_print_format(const char *format, const json_t *list, err_t *err);
 
+/*
+ * Print rows (a JSON array of objects) through format, a Go template (template.h) where \t
+ * and \n stand for a tab and a new line. "table T": header (an object with the same keys,
+ * the column titles) first, and the cells (split at tabs) padded into columns as Docker's
+ * tabwriter does (3 spaces apart); otherwise one line per row and no header.
+ */
+int cli_print_rows(const char *format, const json_t *header, const json_t *rows, err_t *err);
+
+/* --- flags that create/run and update share -------------------------------------------------- */
+
+struct cg_limits;
+
+/* Lab 5's resource flags for getopt_long() (the letters cli_parse_limit() takes), their help. */
+#define CLI_LIMIT_OPTIONS                                                                                      \
+	{ "memory", required_argument, NULL, 'm' }, { "memory-swap", required_argument, NULL, 'W' },            \
+	{ "memory-reservation", required_argument, NULL, 'M' }, { "cpus", required_argument, NULL, 'C' },       \
+	{ "cpu-shares", required_argument, NULL, 'c' }, { "cpuset-cpus", required_argument, NULL, 'U' },        \
+	{ "pids-limit", required_argument, NULL, 'L' }, { "blkio-weight", required_argument, NULL, 'B' }
+#define CLI_LIMIT_HELP                                                                      \
+	"  -m, --memory SIZE       memory limit (\"32m\", \"1g\"; at least 6m)\n"              \
+	"      --memory-swap SIZE  memory plus swap (-1: unlimited; default twice --memory)\n" \
+	"      --memory-reservation SIZE  soft limit, below --memory\n"                        \
+	"      --cpus N            CPUs the container may use (\"0.5\": half of one)\n"        \
+	"  -c, --cpu-shares N      relative CPU weight (default 1024)\n"                        \
+	"      --cpuset-cpus LIST  CPUs the container may run on (\"0-1\", \"0,2\")\n"        \
+	"      --pids-limit N      at most N processes (-1: unlimited)\n"                      \
+	"      --blkio-weight N    relative block I/O weight, 10 to 1000\n"
+
+/* The value of resource flag opt (a letter of CLI_LIMIT_OPTIONS) into *l: 0, or a usage
+ * error's status. */
+int cli_parse_limit(const struct command *cmd, int opt, const char *text, struct cg_limits *l);
+
+/* --restart's value, Docker's policies (no, always, unless-stopped, on-failure[:MAX]), into
+ * *name and *max: 0, or a usage error's status. */
+int cli_parse_restart(const struct command *cmd, const char *text, const char **name, long *max);
+
 /* The commands (each defined in its cmd_*.c file). */
 extern const struct command cmd_run, cmd_create, cmd_start, cmd_ps, cmd_inspect, cmd_logs, cmd_exec;
 extern const struct command cmd_stop, cmd_kill, cmd_rm, cmd_wait, cmd_restart, cmd_container;
 extern const struct command cmd_image, cmd_network, cmd_port, cmd_system;
 extern const struct command cmd_images, cmd_rmi, cmd_tag, cmd_load, cmd_rename, cmd_top, cmd_cp;
-extern const struct command cmd_pause, cmd_unpause;
+extern const struct command cmd_pause, cmd_unpause, cmd_update, cmd_stats;
 
 #endif

@@ -98,8 +98,8 @@ const struct command cmd_container = {
 		"  ls [-a] [-q]        list containers (as 'minidock ps')\n"
 		"  prune [-f]          remove all stopped containers\n"
 		"  (and `minidock system prune [-f]`: stopped containers and unused networks)\n"
-		"  create, start, run, stop, kill, rm, wait, restart, logs, exec, inspect:\n"
-		"                      as the top-level commands\n",
+		"  create, start, run, stop, kill, rm, wait, restart, logs, exec, inspect, rename, top,\n"
+		"  cp, pause, unpause, update, stats: as the top-level commands\n",
 	.run = container_main,
 };
 
@@ -432,6 +432,7 @@ static int container_main(int argc, char **argv, const struct cli_ctx *ctx)
 		{ "rm", &cmd_rm },       { "remove", &cmd_rm },     { "wait", &cmd_wait }, { "restart", &cmd_restart },
 		{ "logs", &cmd_logs },   { "exec", &cmd_exec },     { "inspect", &cmd_inspect }, { "rename", &cmd_rename },
 		{ "top", &cmd_top },     { "cp", &cmd_cp },         { "pause", &cmd_pause }, { "unpause", &cmd_unpause },
+		{ "update", &cmd_update }, { "stats", &cmd_stats },
 	};
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0)

@@ -227,36 +227,6 @@ static bool passes_all(const struct container *c, char *const *filters)
 	return true;
 }
 
-/* Docker's tabwriter: the cells of each line (split at tabs) padded to their column's width
- * plus 3 spaces; "…" is 3 bytes but one column wide. */
-static void print_table(char **lines, size_t n)
-{
-	size_t width[32] = { 0 };
-
-	for (int pass = 0; pass < 2; pass++) {
-		for (size_t r = 0; r < n; r++) {
-			char *line = lines[r];
-			for (size_t col = 0; col < 32; col++) {
-				size_t len = strcspn(line, "\t");
-				char saved = line[len];
-				line[len] = '\0';
-				size_t w = len - (strstr(line, "…") ? 2 : 0);
-				line[len] = saved;
-				bool last = saved != '\t';
-				if (pass == 0 && !last && w > width[col])
-					width[col] = w;
-				if (pass == 1)
-					printf("%.*s%*s", (int)len, line, last ? 0 : (int)(width[col] - w + 3), "");
-				if (last)
-					break;
-				line += len + 1;
-			}
-			if (pass == 1)
-				putchar('\n');
-		}
-	}
-}
-
 #define PS_TABLE "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
 
 static int ps_main(int argc, char **argv, const struct cli_ctx *ctx)
@@ -315,63 +285,21 @@ static int ps_main(int argc, char **argv, const struct cli_ctx *ctx)
 		cli_fail(&err);
 		return 1;
 	}
-	/* Docker's format strings spell a tab and a new line \t and \n, in any shell quoting. */
-	_cleanup_free_ char *unescaped = strdup(format);
-	if (!unescaped) {
-		ctr_free_list(list, n);
-		return 1;
-	}
-	for (char *from = unescaped, *to = unescaped;; from++, to++) {
-		if (from[0] == '\\' && (from[1] == 't' || from[1] == 'n'))
-			*to = *++from == 't' ? '\t' : '\n';
-		else
-			*to = *from;
-		if (!*from)
-			break;
-	}
-	bool table = strncmp(unescaped, "table", 5) == 0;
-	const char *tmpl = table ? unescaped + 5 + strspn(unescaped + 5, " ") : unescaped;
-	/* The lines first (with the header), to size the columns. */
-	char **lines = calloc(n + 2, sizeof(char *));
-	size_t n_lines = 0;
-	int status = 0;
-	if (!lines) {
-		ctr_free_list(list, n);
-		return 1;
-	}
-	/* The header is rendered even when it is not shown: a bad template fails with no rows too. */
+	_cleanup_json_ json_t *rows = json_array();
 	_cleanup_json_ json_t *header = ps_header();
-	if (tmpl_render(tmpl, header, &lines[n_lines], &err) < 0) {
-		status = cli_fail(&err);
-		goto out;
-	}
-	if (table && !quiet)
-		n_lines++;
-	else
-		free(lines[n_lines]);
-	for (size_t i = 0; i < n; i++) {
+	int status = 0;
+	for (size_t i = 0; rows && i < n; i++) {
 		if ((!all && !ctr_monitor_alive(&list[i])) || !passes_all(&list[i], filters))
 			continue;
-		if (quiet) {
+		if (quiet)
 			printf("%.*s\n", no_trunc ? CTR_ID_LEN : 12, list[i].id);
-			continue;
-		}
-		_cleanup_json_ json_t *row = ps_row(&list[i], no_trunc);
-		if (tmpl_render(tmpl, row, &lines[n_lines], &err) < 0) {
-			status = cli_fail(&err);
-			goto out;
-		}
-		n_lines++;
+		else
+			json_array_append_new(rows, ps_row(&list[i], no_trunc));
 	}
-	if (table)
-		print_table(lines, n_lines);
-	else
-		for (size_t i = 0; i < n_lines; i++)
-			puts(lines[i]);
-out:
-	for (size_t i = 0; i < n_lines; i++)
-		free(lines[i]);
-	free(lines);
+	if (!rows || !header)
+		status = cli_fail((err_msg(&err, ENOMEM, "out of memory"), &err));
+	else if (!quiet && cli_print_rows(format, header, rows, &err) < 0)
+		status = cli_fail(&err);
 	ctr_free_list(list, n);
 	return status;
 }

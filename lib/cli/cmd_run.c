@@ -61,14 +61,7 @@ static int start_main(int argc, char **argv, const struct cli_ctx *ctx);
 	"      --cap-drop CAP      drop a capability from Docker's default set (ALL: all)\n"       \
 	"      --privileged        every capability, no seccomp, no masked paths, every device\n" \
 	"      --security-opt OPT  no-new-privileges, seccomp=unconfined, seccomp=PROFILE.json\n" \
-	"  -m, --memory SIZE       memory limit (\"32m\", \"1g\"; at least 6m)\n"                  \
-	"      --memory-swap SIZE  memory plus swap (-1: unlimited; default twice --memory)\n"     \
-	"      --memory-reservation SIZE  soft limit, below --memory\n"                            \
-	"      --cpus N            CPUs the container may use (\"0.5\": half of one)\n"            \
-	"  -c, --cpu-shares N      relative CPU weight (default 1024)\n"                            \
-	"      --cpuset-cpus LIST  CPUs the container may run on (\"0-1\", \"0,2\")\n"            \
-	"      --pids-limit N      at most N processes (-1: unlimited)\n"                          \
-	"      --blkio-weight N    relative block I/O weight, 10 to 1000\n"
+	CLI_LIMIT_HELP
 
 const struct command cmd_run = {
 	.name = "run",
@@ -140,68 +133,6 @@ static bool valid_hostname(const char *name)
 	return true;
 }
 
-/* One of the resource flags (lab 5) into *l. Returns 0, or the usage error's status. */
-static int parse_limit(const struct command *cmd, int opt, const char *text, struct cg_limits *l)
-{
-	int64_t value = 0;
-	char *end;
-
-	switch (opt) {
-	case 'm': case 'W': case 'M':
-		/* --memory-swap -1: unlimited swap. */
-		if (opt == 'W' && strcmp(text, "-1") == 0)
-			value = -1;
-		else if (parse_size(text, &value) < 0)
-			return cli_usage_error(cmd, "invalid size: \"%s\" (a number with b, k, m or g)", text);
-		*(opt == 'm' ? &l->memory : opt == 'W' ? &l->memory_swap : &l->memory_reservation) = value;
-		return 0;
-	case 'C':
-		if (parse_cpus(text, &l->nano_cpus) < 0)
-			return cli_usage_error(cmd, "invalid argument \"%s\" for \"--cpus\": a positive number", text);
-		return 0;
-	case 'U':
-		if (!*text || strspn(text, "0123456789,-") != strlen(text) || strlen(text) >= sizeof(l->cpuset_cpus))
-			return cli_usage_error(cmd, "invalid value %s for cpuset cpus", text);
-		snprintf(l->cpuset_cpus, sizeof(l->cpuset_cpus), "%s", text);
-		return 0;
-	}
-	errno = 0;
-	long long number = strtoll(text, &end, 10);
-	if (!*text || *end || errno)
-		return cli_usage_error(cmd, "invalid argument \"%s\": not an integer", text);
-	if (opt == 'c')
-		l->cpu_shares = number;
-	else if (opt == 'L')
-		l->pids_limit = number > 0 ? number : 0; /* 0 or -1: unlimited, the default */
-	else
-		l->blkio_weight = number;
-	return 0;
-}
-
-/* Docker's checks of the resource flags together. */
-static int check_limits(const struct command *cmd, const struct cg_limits *l)
-{
-	if (l->memory && l->memory < 6 * 1024 * 1024)
-		return cli_usage_error(cmd, "Minimum memory limit allowed is 6MB");
-	if (l->memory_swap && !l->memory)
-		return cli_usage_error(cmd, "You should always set the Memory limit when using Memoryswap limit");
-	if (l->memory_swap > 0 && l->memory_swap < l->memory)
-		return cli_usage_error(cmd, "Minimum memoryswap limit should be larger than memory limit, see usage");
-	if (l->memory && l->memory_reservation > l->memory)
-		return cli_usage_error(cmd, "Minimum memory limit can not be less than memory reservation limit, see usage");
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	if (l->nano_cpus && (l->nano_cpus < 10000000 || l->nano_cpus > (int64_t)cpus * 1000000000))
-		return cli_usage_error(cmd, "Range of CPUs is from 0.01 to %ld.00, as there are only %ld CPUs available", cpus, cpus);
-	if (l->cpu_shares < 0 || (l->cpu_shares > 0 && l->cpu_shares < 2) || l->cpu_shares > 262144)
-		return cli_usage_error(cmd, "invalid --cpu-shares %lld: from 2 to 262144", (long long)l->cpu_shares);
-	if (l->blkio_weight && (l->blkio_weight < 10 || l->blkio_weight > 1000))
-		return cli_usage_error(cmd, "Range of blkio weight is from 10 to 1000");
-	err_t err;
-	if (cg_limits_possible(l, &err) < 0)
-		return cli_usage_error(cmd, "%s", err.msg);
-	return 0;
-}
-
 static json_t *json_strv(char *const *v);
 
 /* The capability names and --security-opt values, checked now rather than at start, by the
@@ -257,10 +188,7 @@ static int parse_create(const struct command *cmd, int argc, char **argv, struct
 		{ "restart", required_argument, NULL, 'r' },
 		{ "cap-add", required_argument, NULL, 'A' }, { "cap-drop", required_argument, NULL, 'D' },
 		{ "privileged", no_argument, NULL, 'V' },   { "security-opt", required_argument, NULL, 'S' },
-		{ "memory", required_argument, NULL, 'm' },  { "memory-swap", required_argument, NULL, 'W' },
-		{ "memory-reservation", required_argument, NULL, 'M' }, { "cpus", required_argument, NULL, 'C' },
-		{ "cpu-shares", required_argument, NULL, 'c' }, { "cpuset-cpus", required_argument, NULL, 'U' },
-		{ "pids-limit", required_argument, NULL, 'L' }, { "blkio-weight", required_argument, NULL, 'B' },
+		CLI_LIMIT_OPTIONS,
 		{ 0 },
 	};
 	size_t n_env = 0, n_tmpfs = 0, n_ports = 0, n_labels = 0, n_env_files = 0;
@@ -285,22 +213,10 @@ static int parse_create(const struct command *cmd, int argc, char **argv, struct
 		case 'n': o->network = optarg; break;
 		case 'E': o->env_files[n_env_files++] = optarg; break;
 		case 'P': o->entrypoint = optarg; break;
-		case 'r': {
-			/* Docker's policies: no, always, unless-stopped, on-failure[:MAX] */
-			char *end = NULL;
-			o->restart = optarg;
-			o->restart_max = 0;
-			if (strncmp(optarg, "on-failure:", 11) == 0) {
-				o->restart_max = strtol(optarg + 11, &end, 10);
-				if (!optarg[11] || *end || o->restart_max < 0)
-					return cli_usage_error(cmd, "invalid restart policy: maximum retry count \"%s\"", optarg + 11);
-				o->restart = "on-failure";
-			} else if (strcmp(optarg, "no") != 0 && strcmp(optarg, "always") != 0 &&
-				   strcmp(optarg, "unless-stopped") != 0 && strcmp(optarg, "on-failure") != 0) {
-				return cli_usage_error(cmd, "invalid restart policy \"%s\": no, always, unless-stopped or on-failure[:N]", optarg);
-			}
+		case 'r':
+			if (cli_parse_restart(cmd, optarg, &o->restart, &o->restart_max) != 0)
+				return EXIT_MINIDOCK_ERROR;
 			break;
-		}
 		case 'l':
 			if (optarg[0] == '=' || !optarg[0])
 				return cli_usage_error(cmd, "invalid label \"%s\": the key is empty", optarg);
@@ -331,7 +247,7 @@ static int parse_create(const struct command *cmd, int argc, char **argv, struct
 		case 'V': o->privileged = true; break;
 		case 'S': o->security_opts[n_security_opts++] = optarg; break;
 		case 'm': case 'W': case 'M': case 'C': case 'c': case 'U': case 'L': case 'B':
-			if (parse_limit(cmd, opt, optarg, &o->limits) != 0)
+			if (cli_parse_limit(cmd, opt, optarg, &o->limits) != 0)
 				return EXIT_MINIDOCK_ERROR;
 			break;
 		case 'H':
@@ -350,7 +266,10 @@ static int parse_create(const struct command *cmd, int argc, char **argv, struct
 		return cli_usage_error(cmd, "requires a command to run");
 	if (o->rm && o->restart && strcmp(o->restart, "no") != 0)
 		return cli_usage_error(cmd, "Conflicting options: --restart and --rm");
-	if (check_limits(cmd, &o->limits) != 0 || check_security(cmd, o) != 0)
+	err_t err;
+	if (cg_limits_check(&o->limits, &err) < 0)
+		return cli_usage_error(cmd, "%s", err.msg);
+	if (check_security(cmd, o) != 0)
 		return EXIT_MINIDOCK_ERROR;
 	if (o->hostname && !valid_hostname(o->hostname))
 		return cli_usage_error(cmd, "invalid hostname \"%s\"", o->hostname);
@@ -509,19 +428,11 @@ static int describe(const struct create_opts *o, const char *root, json_t **out,
 		json_object_set_new(host_config, "PortBindings", json_strv(o->ports));
 		json_object_set(json_object_get(doc, "Config"), "Labels", labels);
 		/* Lab 5: Docker's fields, null or 0 when not set. */
-		const struct cg_limits *l = &o->limits;
 		json_object_set_new(host_config, "Privileged", json_boolean(o->privileged));
 		json_object_set_new(host_config, "CapAdd", o->cap_add[0] ? json_strv(o->cap_add) : json_null());
 		json_object_set_new(host_config, "CapDrop", o->cap_drop[0] ? json_strv(o->cap_drop) : json_null());
 		json_object_set_new(host_config, "SecurityOpt", o->security_opts[0] ? json_strv(o->security_opts) : json_null());
-		json_object_set_new(host_config, "Memory", json_integer(l->memory));
-		json_object_set_new(host_config, "MemorySwap", json_integer(l->memory_swap));
-		json_object_set_new(host_config, "MemoryReservation", json_integer(l->memory_reservation));
-		json_object_set_new(host_config, "NanoCpus", json_integer(l->nano_cpus));
-		json_object_set_new(host_config, "CpuShares", json_integer(l->cpu_shares));
-		json_object_set_new(host_config, "CpusetCpus", json_string(l->cpuset_cpus));
-		json_object_set_new(host_config, "PidsLimit", l->pids_limit ? json_integer(l->pids_limit) : json_null());
-		json_object_set_new(host_config, "BlkioWeight", json_integer(l->blkio_weight));
+		cg_limits_to_config(&o->limits, host_config);
 		json_object_set_new(host_config, "RestartPolicy",
 				    json_pack("{s:s, s:i}", "Name", o->restart ? o->restart : "no", "MaximumRetryCount",
 					      (int)o->restart_max));

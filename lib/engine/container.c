@@ -782,6 +782,20 @@ int ctr_record_paused(struct container *c, bool paused, err_t *err)
 	return update(c, change_paused, &paused, err);
 }
 
+static void change_host_config(json_t *doc, const void *arg)
+{
+	json_t *host = json_object_get(doc, "HostConfig");
+	if (json_is_object(host))
+		json_object_update(host, (json_t *)arg);
+	else
+		json_object_set_new(doc, "HostConfig", json_deep_copy(arg));
+}
+
+int ctr_record_host_config(struct container *c, const json_t *fields, err_t *err)
+{
+	return update(c, change_host_config, fields, err);
+}
+
 static void change_network(json_t *doc, const void *arg)
 {
 	json_object_set(doc, "NetworkSettings", (json_t *)arg);

@@ -131,6 +131,9 @@ int ctr_record_exit(struct container *c, int status, err_t *err);
 /* Record that c's processes are frozen (paused) or thawed (lab 5's cg_freeze(): `pause`). */
 int ctr_record_paused(struct container *c, bool paused, err_t *err);
 
+/* Record new values of some of c's HostConfig fields (an object: `update`'s limits). */
+int ctr_record_host_config(struct container *c, const json_t *fields, err_t *err);
+
 /* Record c's NetworkSettings (ctr_net.h's ctr_net_up() calls it). Its end (or its start's
  * failure) frees what they hold: ctr_net_down() (network.h). */
 int ctr_record_network(struct container *c, const json_t *settings, err_t *err);

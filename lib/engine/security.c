@@ -437,10 +437,47 @@ int cg_limits_from_config(const json_t *host_config, struct cg_limits *out, err_
 	return 0;
 }
 
+int cg_limits_to_config(const struct cg_limits *l, json_t *host_config)
+{
+	int rc = 0;
+	rc |= json_object_set_new(host_config, "Memory", json_integer(l->memory));
+	rc |= json_object_set_new(host_config, "MemorySwap", json_integer(l->memory_swap));
+	rc |= json_object_set_new(host_config, "MemoryReservation", json_integer(l->memory_reservation));
+	rc |= json_object_set_new(host_config, "NanoCpus", json_integer(l->nano_cpus));
+	rc |= json_object_set_new(host_config, "CpuShares", json_integer(l->cpu_shares));
+	rc |= json_object_set_new(host_config, "CpusetCpus", json_string(l->cpuset_cpus));
+	/* Docker's null: no limit (-1 asked for it in so many words). */
+	rc |= json_object_set_new(host_config, "PidsLimit", l->pids_limit > 0 ? json_integer(l->pids_limit) : json_null());
+	rc |= json_object_set_new(host_config, "BlkioWeight", json_integer(l->blkio_weight));
+	return rc ? -1 : 0;
+}
+
 bool cg_limits_any(const struct cg_limits *l)
 {
 	return l->memory || l->memory_swap || l->memory_reservation || l->nano_cpus || l->cpu_shares ||
-	       l->pids_limit || l->blkio_weight || l->cpuset_cpus[0];
+	       l->pids_limit > 0 || l->blkio_weight || l->cpuset_cpus[0];
+}
+
+int cg_limits_check(const struct cg_limits *l, err_t *err)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (l->memory && l->memory < 6 * 1024 * 1024)
+		return err_msg(err, EINVAL, "Minimum memory limit allowed is 6MB");
+	if (l->memory_swap && !l->memory)
+		return err_msg(err, EINVAL, "You should always set the Memory limit when using Memoryswap limit");
+	if (l->memory_swap > 0 && l->memory_swap < l->memory)
+		return err_msg(err, EINVAL, "Minimum memoryswap limit should be larger than memory limit, see usage");
+	if (l->memory && l->memory_reservation > l->memory)
+		return err_msg(err, EINVAL, "Minimum memory limit can not be less than memory reservation limit, see usage");
+	if (l->nano_cpus && (l->nano_cpus < 10000000 || l->nano_cpus > (int64_t)cpus * 1000000000))
+		return err_msg(err, EINVAL, "Range of CPUs is from 0.01 to %ld.00, as there are only %ld CPUs available",
+			       cpus, cpus);
+	if (l->cpu_shares < 0 || (l->cpu_shares > 0 && l->cpu_shares < 2) || l->cpu_shares > 262144)
+		return err_msg(err, EINVAL, "invalid --cpu-shares %lld: from 2 to 262144", (long long)l->cpu_shares);
+	if (l->blkio_weight && (l->blkio_weight < 10 || l->blkio_weight > 1000))
+		return err_msg(err, EINVAL, "Range of blkio weight is from 10 to 1000");
+	return cg_limits_possible(l, err);
 }
 
 int cg_limits_possible(const struct cg_limits *l, err_t *err)

@@ -103,12 +103,14 @@ struct cg_limits {
 	int64_t nano_cpus;          /* --cpus, in billionths of a CPU */
 	int64_t cpu_shares;         /* --cpu-shares, relative weight (Docker's default 1024) */
 	char cpuset_cpus[128];      /* --cpuset-cpus, "0-2,4" */
-	int64_t pids_limit;         /* --pids-limit; -1 unlimited */
+	int64_t pids_limit;         /* --pids-limit; -1 unlimited (`update` lifts a limit so) */
 	int64_t blkio_weight;       /* --blkio-weight, 10 to 1000 */
 };
 
-/* Decode HostConfig's resource fields into *out (each type-checked). */
+/* Decode HostConfig's resource fields into *out (each type-checked); write them back (-1 when
+ * out of memory). */
 int cg_limits_from_config(const json_t *host_config, struct cg_limits *out, err_t *err);
+int cg_limits_to_config(const struct cg_limits *l, json_t *host_config);
 
 /* Is /sys/fs/cgroup a cgroup v2 mount (not the v1 or hybrid layout)? */
 bool cg_v2_available(void);
@@ -116,6 +118,11 @@ bool cg_v2_available(void);
 /* Is a limit of l set? And can this host apply them (EOPNOTSUPP naming cgroup v2 when not)? */
 bool cg_limits_any(const struct cg_limits *l);
 int cg_limits_possible(const struct cg_limits *l, err_t *err);
+
+/* Docker's checks of the limits together, with its messages (EINVAL): at least 6 MB of memory,
+ * swap only with memory and above it, the reservation below the memory, 0.01 to the host's
+ * CPUs, shares 2 to 262144, blkio weight 10 to 1000; then cg_limits_possible(). */
+int cg_limits_check(const struct cg_limits *l, err_t *err);
 
 /* Parse Docker's sizes ("32m", "1g", "512k", "1024b", "100": bytes) and --cpus ("0.5"). */
 int parse_size(const char *text, int64_t *out);
