@@ -45,6 +45,15 @@ caps_of() {
 	grep '^Cap' <<<"$1"
 }
 
+# The host's PID of the process whose command line is "sleep 31" (busybox has no pgrep).
+pid_of_sleep_31() {
+	local p
+	for p in /proc/[0-9]*; do
+		[ "$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" = "sleep 31 " ] && echo "${p#/proc/}" && return 0
+	done
+	return 1
+}
+
 # The host's cgroup of a running container.
 cgroup_of() {
 	echo "/sys/fs/cgroup/minidock/$(minidock inspect -f '{{.Id}}' "$1")"
@@ -269,6 +278,41 @@ cgroup_of() {
 	[ "${lines[${#lines[@]}-1]}" = 1 ] || fail "/dev/zero cannot be read: $output"
 	run minidock run --rm --privileged busybox sh -c 'mknod /tmp/ttyS0 c 4 64; dd if=/tmp/ttyS0 of=/dev/null count=0 2>&1'
 	[[ "$output" != *"Operation not permitted"* ]] || fail "--privileged has no device filter: $output"
+}
+
+@test "--userns-remap: root in the container is an unprivileged host uid, root over its own files only" {
+	# Docker's "default" range: dockremap's lines in /etc/subuid and /etc/subgid.
+	grep -qs '^dockremap:' /etc/subuid || echo dockremap:100000:65536 >>/etc/subuid
+	grep -qs '^dockremap:' /etc/subgid || echo dockremap:100000:65536 >>/etc/subgid
+	minidock run -d --name remapped --userns-remap default --cap-add ALL --network none busybox sleep 60 >/dev/null
+	local pid id
+	pid=$(minidock inspect -f '{{.State.Pid}}' remapped)
+	id=$(minidock inspect -f '{{.Id}}' remapped)
+	[ "$(awk '/^Uid:/ {print $2 $3}' "/proc/$pid/status")" = 100000100000 ] ||
+		fail "PID 1 runs as host uid $(awk '/^Uid:/ {print $2}' "/proc/$pid/status"), not 100000 (userns_enter)"
+	[ "$(awk '/^Gid:/ {print $2}' "/proc/$pid/status")" = 100000 ] || fail "PID 1's host gid: $(grep Gid "/proc/$pid/status")"
+	run minidock exec remapped sh -c 'cat /proc/self/uid_map /proc/self/gid_map; id -u; id -g; stat -c %u:%g /bin/busybox /etc; echo hi >/etc/written && stat -c %u /etc/written'
+	[ "$(echo $output)" = "0 100000 65536 0 100000 65536 0 0 0:0 0:0 0" ] ||
+		fail "inside (uid_map, gid_map, id, owners of the image's files, a new file): $output"
+	[ "$(stat -c %u:%g "$MINIDOCK_ROOT/containers/$id/upper/etc/written")" = 100000:100000 ] ||
+		fail "a file root made in the container is $(stat -c %u:%g "$MINIDOCK_ROOT/containers/$id/upper/etc/written") on the host"
+	minidock exec remapped sleep 31 >/dev/null 2>&1 &
+	wait_for pid_of_sleep_31 || fail "exec sleep 31 never ran"
+	pid=$(pid_of_sleep_31)
+	[ "$(awk '/^Uid:/ {print $2}' "/proc/$pid/status")" = 100000 ] || fail "an exec'd process is host uid $(awk '/^Uid:/ {print $2}' "/proc/$pid/status")"
+	# Every capability (seccomp then allows these calls), but in its own namespace: the host's
+	# clock, kernel log, files by handle and disks stay out of reach.
+	minidock cp /grader/bin/probe remapped:/probe
+	run minidock exec remapped /probe clock_settime syslog open_by_handle_at
+	expect_denied clock_settime "the user namespace"
+	expect_denied syslog "the user namespace"
+	expect_denied open_by_handle_at "the user namespace"
+	run minidock exec remapped sh -c 'mknod /tmp/sda b 8 0 && echo made'
+	[ "$output" != made ] || fail "mknod of a block device worked under --userns-remap"
+	run minidock exec remapped cat /proc/sys/net/ipv4/ip_unprivileged_port_start
+	[ "$output" = 0 ] || fail "ports below 1024 are not open to the remapped root: $output"
+	run minidock run --rm --userns-remap nosuchuser busybox true
+	[ "$status" -eq 125 ] && [[ "$output" == *"/etc/subuid"* ]] || fail "a user without a range: $status $output"
 }
 
 @test "update changes a running container's limits at once, a stopped one's at its next start" {

@@ -18,6 +18,7 @@
  *	cg_join()        moves the process into the container's cgroup, in a cgroup namespace
  *	caps_limit()     shrinks the bounding set: what no program can ever get back
  *	                 (then it loads the seccomp filter seccomp_build() made, while still root)
+ *	userns_enter()   with --userns-remap: into a user namespace, as its root
  *	user_switch()    becomes the user (user.h), keeping its capabilities across
  *	caps_apply()     sets the permitted and effective capabilities
  *
@@ -120,5 +121,21 @@ int cg_freeze(int dir_fd, bool frozen, err_t *err);
  * (*out_oom false).
  */
 int cg_remove(const char *path, bool *out_oom, err_t *err);
+
+/* --- user namespaces (--userns-remap) ------------------------------------------------------- */
+
+/*
+ * Move this process (the container's PID 1, root on the host, its root directory entered) into
+ * a new user namespace where ids 0 to m->count - 1 are host uids m->uid... and gids m->gid...,
+ * and become root there (userns_become_root(), given): uid 0 and gid 0 inside, m->uid and
+ * m->gid on the host. Its capabilities then hold only over what the namespace owns.
+ *
+ * Only a process holding CAP_SETUID and CAP_SETGID in the namespace *above* may write a map of
+ * more than its own id, so the process that unshares cannot write its own: before unshare(),
+ * fork a helper (still the host's root); once the namespace exists, the helper writes
+ * "0 UID COUNT" to /proc/PID/uid_map and "0 GID COUNT" to gid_map of its parent, and exits; wait
+ * for it and check it succeeded. (The container's /proc is mounted: the parent is PID 1 there.)
+ */
+int userns_enter(const struct userns_map *m, err_t *err);
 
 #endif

@@ -21,6 +21,7 @@
 #include "json.h"
 #include "lock.h"
 #include "log.h"
+#include "security.h"
 #include "store.h"
 
 static int image_main(int argc, char **argv, const struct cli_ctx *ctx);
@@ -266,8 +267,10 @@ static void remove_unused(const char *root, const json_t *store, const json_t *i
 			json_array_foreach(json_object_get(other, "Layers"), j, l)
 				shared |= json_equal(l, layer);
 		}
-		if (!shared && store_layer_path(root, json_string_value(layer), path, sizeof(path), &ignored) == 0)
+		if (!shared && store_layer_path(root, json_string_value(layer), path, sizeof(path), &ignored) == 0) {
 			fs_remove_tree(path, &ignored);
+			userns_forget_layer(root, json_string_value(layer)); /* its --userns-remap copies */
+		}
 	}
 	snprintf(path, sizeof(path), "%s/blobs/sha256/%s", root, id);
 	unlink(path);

@@ -61,6 +61,8 @@ static int start_main(int argc, char **argv, const struct cli_ctx *ctx);
 	"      --cap-drop CAP      drop a capability from Docker's default set (ALL: all)\n"       \
 	"      --privileged        every capability, no seccomp, no masked paths, every device\n" \
 	"      --security-opt OPT  no-new-privileges, seccomp=unconfined, seccomp=PROFILE.json\n" \
+	"      --userns-remap U    container root is U's range of /etc/subuid and /etc/subgid\n"  \
+	"                          (default: dockremap's; U or U:GROUP), not the host's root\n"   \
 	CLI_LIMIT_HELP
 
 const struct command cmd_run = {
@@ -101,6 +103,8 @@ struct create_opts {
 	bool readonly, rm, detach, interactive, tty, init;
 	char **cap_add, **cap_drop, **security_opts; /* lab 5 */
 	bool privileged;
+	const char *userns_remap;
+	struct userns_map remap; /* its ranges, looked up at create */
 	struct cg_limits limits;
 	char **cmd; /* IMAGE [COMMAND...] or, with --rootfs, COMMAND... */
 };
@@ -188,6 +192,7 @@ static int parse_create(const struct command *cmd, int argc, char **argv, struct
 		{ "restart", required_argument, NULL, 'r' },
 		{ "cap-add", required_argument, NULL, 'A' }, { "cap-drop", required_argument, NULL, 'D' },
 		{ "privileged", no_argument, NULL, 'V' },   { "security-opt", required_argument, NULL, 'S' },
+		{ "userns-remap", required_argument, NULL, 'Y' },
 		CLI_LIMIT_OPTIONS,
 		{ 0 },
 	};
@@ -245,6 +250,7 @@ static int parse_create(const struct command *cmd, int argc, char **argv, struct
 		case 'A': o->cap_add[n_cap_add++] = optarg; break;
 		case 'D': o->cap_drop[n_cap_drop++] = optarg; break;
 		case 'V': o->privileged = true; break;
+		case 'Y': o->userns_remap = optarg; break;
 		case 'S': o->security_opts[n_security_opts++] = optarg; break;
 		case 'm': case 'W': case 'M': case 'C': case 'c': case 'U': case 'L': case 'B':
 			if (cli_parse_limit(cmd, opt, optarg, &o->limits) != 0)
@@ -271,6 +277,17 @@ static int parse_create(const struct command *cmd, int argc, char **argv, struct
 		return cli_usage_error(cmd, "%s", err.msg);
 	if (check_security(cmd, o) != 0)
 		return EXIT_MINIDOCK_ERROR;
+	if (o->userns_remap) {
+		/* As Docker: the host's network or every power are the host's root's, not a range's. */
+		if (o->privileged)
+			return cli_usage_error(cmd, "--privileged and --userns-remap cannot be used together");
+		if (o->network && strcmp(o->network, "host") == 0)
+			return cli_usage_error(cmd, "--network host and --userns-remap cannot be used together");
+		if (o->rootfs)
+			return cli_usage_error(cmd, "--userns-remap needs an image: a --rootfs directory is not shifted");
+		if (userns_lookup(o->userns_remap, &o->remap, &err) < 0)
+			return cli_usage_error(cmd, "%s", err.msg);
+	}
 	if (o->hostname && !valid_hostname(o->hostname))
 		return cli_usage_error(cmd, "invalid hostname \"%s\"", o->hostname);
 	if (o->workdir && o->workdir[0] != '/')
@@ -433,6 +450,11 @@ static int describe(const struct create_opts *o, const char *root, json_t **out,
 		json_object_set_new(host_config, "CapDrop", o->cap_drop[0] ? json_strv(o->cap_drop) : json_null());
 		json_object_set_new(host_config, "SecurityOpt", o->security_opts[0] ? json_strv(o->security_opts) : json_null());
 		cg_limits_to_config(&o->limits, host_config);
+		json_object_set_new(host_config, "UsernsRemap",
+				    o->userns_remap ? json_pack("{s:s, s:I, s:I, s:I}", "Name", o->userns_remap, "Uid",
+								(json_int_t)o->remap.uid, "Gid", (json_int_t)o->remap.gid,
+								"Size", (json_int_t)o->remap.count)
+						    : json_null());
 		json_object_set_new(host_config, "RestartPolicy",
 				    json_pack("{s:s, s:i}", "Name", o->restart ? o->restart : "no", "MaximumRetryCount",
 					      (int)o->restart_max));

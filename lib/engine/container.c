@@ -1035,6 +1035,21 @@ int ctr_spec_make(const struct container *c, struct ctr_spec *out, err_t *err)
 	}
 	out->security.first = true;
 	run->security = &out->security;
+	/* --userns-remap: the layers shifted into the range, the upper directory its root's. */
+	const struct userns_map *remap = &out->security.remap;
+	if (remap->count) {
+		char upper[PATH_MAX + 16];
+		snprintf(upper, sizeof(upper), "%s/upper", c->dir);
+		if (!run->image) {
+			ctr_spec_free(out);
+			return err_msg(err, EINVAL, "--userns-remap needs an image (a --rootfs directory is not shifted)");
+		}
+		if (userns_layers(c->root, run->image, remap, out->store_root, err) < 0 || userns_own(upper, remap, err) < 0) {
+			ctr_spec_free(out);
+			return -1;
+		}
+		run->root = out->store_root;
+	}
 	return 0;
 }
 

@@ -29,6 +29,7 @@
 #include "netlink.h"
 #include "netns.h"
 #include "network.h"
+#include "security.h"
 
 /* --- a container's network ------------------------------------------------------------------- */
 
@@ -78,7 +79,19 @@ static int write_etc(const struct container *c, const char *hostname, const stru
 	else
 		snprintf(text, sizeof(text), "# the host has no /etc/resolv.conf\n");
 	snprintf(path, sizeof(path), "%s/resolv.conf", dir);
-	return write_text(path, text, err);
+	if (write_text(path, text, err) < 0)
+		return -1;
+	/* --userns-remap: the container's root owns them, as the rest of its root. */
+	struct userns_map remap;
+	if (userns_from_config(json_object_get(c->doc, "HostConfig"), &remap, err) < 0 || userns_own(dir, &remap, err) < 0)
+		return -1;
+	static const char *const names[] = { "hosts", "hostname", "resolv.conf" };
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		if (userns_own(path, &remap, err) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* The container's published ports, from HostConfig.PortBindings, host ports 0 chosen now. */
@@ -140,6 +153,25 @@ static json_t *endpoint_json(const struct endpoint *ep)
 			 "MacAddress", ep->mac, "IfName", ep->ifname);
 }
 
+/*
+ * Docker's sysctls (20.10 and later) for a namespace of its own: any user may bind a port below
+ * 1024 and open an ICMP echo socket (ping) there. Both are the namespace's: the host's ports
+ * stay the host's. Without the first, root in a user namespace (--userns-remap) could not
+ * serve on port 80, since the network namespace belongs to the host's user namespace.
+ */
+static void default_sysctls(void)
+{
+	static const char *const sysctls[][2] = {
+		{ "/proc/sys/net/ipv4/ip_unprivileged_port_start", "0\n" },
+		{ "/proc/sys/net/ipv4/ping_group_range", "0 2147483647\n" },
+	};
+	for (size_t i = 0; i < sizeof(sysctls) / sizeof(sysctls[0]); i++) {
+		_cleanup_close_ int fd = open(sysctls[i][0], O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || fs_write_all(fd, sysctls[i][1], strlen(sysctls[i][1])) < 0)
+			log_debug("sysctl %s: %s", sysctls[i][0], strerror(errno)); /* an old kernel: as before */
+	}
+}
+
 int ctr_net_up(struct container *c, err_t *err)
 {
 	const json_t *host_config = json_object_get(c->doc, "HostConfig");
@@ -157,6 +189,7 @@ int ctr_net_up(struct container *c, err_t *err)
 			log_debug("%s: the container keeps the host's network", err->msg);
 			return 0;
 		}
+		default_sysctls();
 		return write_etc(c, hostname, NULL, false, err);
 	}
 
@@ -190,6 +223,7 @@ int ctr_net_up(struct container *c, err_t *err)
 		}
 		goto withdraw;
 	}
+	default_sysctls();
 	if (nl_open(&here, err) < 0 || veth_plug(&host, &here, host_ns, &ep, err) < 0 ||
 	    write_etc(c, hostname, &ep, user_network, err) < 0 ||
 	    (user_network && dns_start(c->root, c->id, err) < 0))

@@ -541,6 +541,11 @@ int sec_from_config(const json_t *host_config, struct ctr_security *out, err_t *
 			return err_msg(err, EINVAL, "invalid --security-opt \"%s\"", text);
 		}
 	}
+	if (userns_from_config(host_config, &out->remap, err) < 0)
+		return -1;
+	if (out->remap.count && out->privileged)
+		return err_msg(err, EINVAL, "--privileged and --userns-remap cannot be used together");
+	out->asked |= out->remap.count > 0;
 	return 0;
 }
 
@@ -660,6 +665,9 @@ int ctr_confine(const struct ctr_security *sec, const char *user, char out_home[
 		if (sec->first && mount_cgroup(sec->privileged, err) < 0)
 			return -1;
 	}
+	/* --userns-remap: from here on, root is root over what the container's namespace owns. */
+	if (sec->remap.count && (sec->first ? userns_enter(&sec->remap, err) : userns_join(err)) < 0)
+		return err_wrap(err, "user namespace");
 	if (caps_limit(sec->caps, err) < 0) {
 		if (!lab_missing(err, 5) || sec->asked)
 			return -1;

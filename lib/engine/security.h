@@ -128,6 +128,44 @@ int cg_limits_check(const struct cg_limits *l, err_t *err);
 int parse_size(const char *text, int64_t *out);
 int parse_cpus(const char *text, int64_t *out_nano);
 
+/* --- user namespaces (userns.c) ----------------------------------------------------------------- */
+
+/* --userns-remap: the container's ids 0 to count-1 are the host's uid.. and gid.. (count 0: no
+ * user namespace, the container's root is the host's). */
+struct userns_map {
+	uint32_t uid, gid, count;
+};
+
+/* HostConfig.UsernsRemap (minidock's own field: Docker's is the daemon's), type-checked: null
+ * or absent (out->count 0), or {"Name": USER, "Uid": N, "Gid": N, "Size": N} as create resolved
+ * it from /etc/subuid and /etc/subgid. */
+int userns_from_config(const json_t *host_config, struct userns_map *out, err_t *err);
+
+/* Give path (not followed if a symbolic link) to the container's root, host m->uid:m->gid;
+ * nothing when m->count is 0. */
+int userns_own(const char *path, const struct userns_map *m, err_t *err);
+
+/* The ranges of --userns-remap's value: "default" (Docker's user dockremap), "USER" or
+ * "USER:GROUP", from the first line for each in /etc/subuid and /etc/subgid ("name:start:count").
+ * A missing line is ENOENT saying how to add one; a range from 0 (host root) is refused. */
+int userns_lookup(const char *spec, struct userns_map *out, err_t *err);
+
+/* The image's layers copied once with owners shifted into m (ROOT/remap/UID.GID/layers, a store
+ * whose images.json is ROOT's), for img_mount() from out_root: the container's root is then
+ * root's inside. */
+int userns_layers(const char *root, const char *image, const struct userns_map *m, char out_root[PATH_MAX],
+		  err_t *err);
+
+/* Remove the shifted copies of layer diff_id (`image rm` removed the layer). */
+void userns_forget_layer(const char *root, const char *diff_id);
+
+/* In a user namespace whose map is written: become its root (gid, groups, uid). */
+int userns_become_root(err_t *err);
+
+/* An `exec`'d process, in the container's mount namespace: join PID 1's user namespace, become
+ * its root. */
+int userns_join(err_t *err);
+
 /* --- applying it ------------------------------------------------------------------------------- */
 
 /* How the processes of one container are confined, from its HostConfig. */
@@ -141,6 +179,7 @@ struct ctr_security {
 	struct sock_filter *filter; /* the seccomp program (sec_filter_prepare()), or NULL */
 	unsigned short filter_len;  /*   its instructions */
 	int cgroup_fd;           /* the container's cgroup (ctr_cgroup_create()), or -1 */
+	struct userns_map remap; /* --userns-remap (HostConfig.UsernsRemap); count 0: none */
 	bool first;              /* the container's PID 1 (it mounts /sys/fs/cgroup), not an exec */
 };
 

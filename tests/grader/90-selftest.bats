@@ -1,6 +1,11 @@
 #!/usr/bin/env bats
 # Tests that misbehave on purpose, to check the grader (tests/grader.bats says what to expect).
 
+setup() {
+	# They hang, spin and crash on purpose: only in the grader's VM, never on this machine.
+	[ -d /grader/bin ] || skip "only in the grader's VM (tests/grader.bats boots one)"
+}
+
 @test "passes" {
 	true
 }
