@@ -497,3 +497,18 @@ fake_container() {
 	run $REF stats --no-stream
 	[ "$status" -eq 0 ] && [ "${#lines[@]}" -eq 1 ] || fail "a stopped container is shown without -a: $output"
 }
+
+@test "cli: --userns-remap refuses what cannot be remapped, and names a missing range" {
+	export MINIDOCK_ROOT=$BATS_TEST_TMPDIR/state
+	run $REF create --userns-remap default --privileged busybox true
+	[ "$status" -eq 125 ] && [[ "$output" == *"--privileged and --userns-remap"* ]] || fail "$output"
+	run $REF create --userns-remap default --network host busybox true
+	[ "$status" -eq 125 ] && [[ "$output" == *"--network host and --userns-remap"* ]] || fail "$output"
+	run $REF create --userns-remap default --rootfs / true
+	[ "$status" -eq 125 ] && [[ "$output" == *"needs an image"* ]] || fail "$output"
+	run $REF create --userns-remap no-such-user-here busybox true
+	[ "$status" -eq 125 ] && [[ "$output" == *"no range for no-such-user-here in /etc/sub"* ]] || fail "$output"
+	run $REF create --userns-remap 'a/b' busybox true
+	[ "$status" -eq 125 ] && [[ "$output" == *"not a user name"* ]] || fail "$output"
+	[ -z "$(ls -A "$MINIDOCK_ROOT/containers" 2>/dev/null)" ] || fail "a container was made"
+}

@@ -1,11 +1,17 @@
 /* test_security.c - capabilities from --cap-add/--cap-drop, sizes, and seccomp profiles: the
  * built-in default against Docker's own default.json. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
 
 #include "fsutil.h"
 #include "security.h"
@@ -169,11 +175,95 @@ static void bad_profiles(void)
 	sec_profile_free(&p);
 }
 
+/* A layer copied for --userns-remap: the same tree, owners moved up by the range's start. */
+static void shifted_layer(void)
+{
+	const char *root = unit_mktmp();
+	const char *hex = "1111111111111111111111111111111111111111111111111111111111111111";
+	const char *image = "2222222222222222222222222222222222222222222222222222222222222222";
+	char path[PATH_MAX], layer[PATH_MAX], copy[PATH_MAX];
+	struct userns_map m = { .uid = 100000, .gid = 200000, .count = 65536 };
+	struct stat a, b;
+	err_t err;
+
+	snprintf(path, sizeof(path), "%s/images.json", root);
+	FILE *f = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fprintf(f, "{\"images\": {\"%s\": {\"RepoTags\": [], \"RepoDigests\": [], \"Layers\": [\"sha256:%s\"]}}}", image, hex);
+	fclose(f);
+	/* The layer: a directory hiding what is below it, a set-user-ID file of uid 1000, a hard
+	 * link to it, a symbolic link, a whiteout (character device 0:0). */
+	snprintf(layer, sizeof(layer), "%s/layers/%s", root, hex);
+	snprintf(path, sizeof(path), "%s/etc", layer);
+	CU_ASSERT_EQUAL_FATAL(fs_mkdir_p(path, 0755, &err), 0);
+	CU_ASSERT_EQUAL(setxattr(path, "trusted.overlay.opaque", "y", 1, 0), 0);
+	snprintf(path, sizeof(path), "%s/etc/tool", layer);
+	CU_ASSERT_EQUAL(fs_write_atomic(path, "data", 4, 0755, &err), 0);
+	CU_ASSERT_EQUAL(chown(path, 1000, 1000), 0);
+	CU_ASSERT_EQUAL(chmod(path, 04755), 0);
+	snprintf(copy, sizeof(copy), "%s/etc/tool-link", layer);
+	CU_ASSERT_EQUAL(link(path, copy), 0);
+	snprintf(path, sizeof(path), "%s/etc/to-tool", layer);
+	CU_ASSERT_EQUAL(symlink("tool", path), 0);
+	snprintf(path, sizeof(path), "%s/etc/gone", layer);
+	CU_ASSERT_EQUAL(mknod(path, S_IFCHR | 0, makedev(0, 0)), 0);
+
+	char store[PATH_MAX];
+	CU_ASSERT_EQUAL_FATAL(userns_layers(root, image, &m, store, &err), 0);
+	snprintf(path, sizeof(path), "%s/remap/100000.200000", root);
+	CU_ASSERT_STRING_EQUAL(store, path);
+	snprintf(copy, sizeof(copy), "%s/layers/%s", store, hex);
+	CU_ASSERT_EQUAL_FATAL(lstat(copy, &b), 0);
+	CU_ASSERT(b.st_uid == 100000 && b.st_gid == 200000);
+	snprintf(path, sizeof(path), "%s/etc", copy);
+	char opaque[2] = "";
+	CU_ASSERT_EQUAL(getxattr(path, "trusted.overlay.opaque", opaque, sizeof(opaque)), 1);
+	snprintf(path, sizeof(path), "%s/etc/tool", copy);
+	CU_ASSERT_EQUAL_FATAL(lstat(path, &b), 0);
+	CU_ASSERT(b.st_uid == 101000 && b.st_gid == 201000);
+	CU_ASSERT_EQUAL(b.st_mode & 07777, 04755); /* chown before chmod: set-user-ID kept */
+	CU_ASSERT_EQUAL(b.st_nlink, 2);
+	snprintf(path, sizeof(path), "%s/etc/tool-link", copy);
+	CU_ASSERT_EQUAL(lstat(path, &a), 0);
+	CU_ASSERT_EQUAL(a.st_ino, b.st_ino);
+	snprintf(path, sizeof(path), "%s/etc/to-tool", copy);
+	char target[16] = "";
+	CU_ASSERT_EQUAL(readlink(path, target, sizeof(target) - 1), 4);
+	CU_ASSERT_STRING_EQUAL(target, "tool");
+	snprintf(path, sizeof(path), "%s/etc/gone", copy);
+	CU_ASSERT(lstat(path, &b) == 0 && S_ISCHR(b.st_mode) && b.st_rdev == makedev(0, 0) && b.st_uid == 100000);
+	/* The store's images.json is the store's own, through a link. */
+	snprintf(path, sizeof(path), "%s/images.json", store);
+	CU_ASSERT(lstat(path, &b) == 0 && S_ISLNK(b.st_mode));
+
+	/* A file owned beyond the range cannot be shifted: refused, and nothing half-made stays. */
+	snprintf(path, sizeof(path), "%s/etc/far", layer);
+	CU_ASSERT_EQUAL(fs_write_atomic(path, "x", 1, 0644, &err), 0);
+	CU_ASSERT_EQUAL(chown(path, 70000, 0), 0);
+	struct userns_map other = { .uid = 300000, .gid = 300000, .count = 65536 };
+	CU_ASSERT_EQUAL(userns_layers(root, image, &other, store, &err), -1);
+	CU_ASSERT_EQUAL(err.code, EOVERFLOW);
+	snprintf(path, sizeof(path), "%s/layers", store);
+	DIR *dir = opendir(path);
+	int entries = 0;
+	while (dir && readdir(dir))
+		entries++;
+	if (dir)
+		closedir(dir);
+	CU_ASSERT_EQUAL(entries, 2); /* . and .. */
+
+	/* image rm's part: the copies of a layer go with it. */
+	userns_forget_layer(root, "sha256:1111111111111111111111111111111111111111111111111111111111111111");
+	CU_ASSERT_EQUAL(access(copy, F_OK), -1);
+	unit_rmtmp();
+}
+
 static const struct unit_test tests[] = {
 	{ "capabilities from --cap-add and --cap-drop, as Docker's", capabilities },
 	{ "sizes and CPUs as Docker writes them", sizes },
 	{ "the built-in profile says what Docker's default.json says", docker_default_profile },
 	{ "profiles that are not Docker's format are refused", bad_profiles },
+	{ "a layer shifted for --userns-remap keeps all but its owners, moved into the range", shifted_layer },
 	{ NULL, NULL },
 };
 
