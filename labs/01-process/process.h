@@ -25,6 +25,8 @@
 #define PROC_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* Everything proc_spawn() needs to know about the container it starts. */
+struct vol_mount;
+
 struct run_spec {
 	const char *rootfs;   /* host directory that becomes the container's "/" */
 	const char *hostname; /* the container's host name */
@@ -40,6 +42,8 @@ struct run_spec {
 	const char *root;     /*   the state directory holding the image store */
 	const char *container_dir; /* the container's own directory (upper, work, merged) */
 	const struct ctr_security *security; /* lab 5's limits (security.h), or NULL: none */
+	const struct vol_mount *mounts;      /* lab 10's volumes, binds and tmpfs (volumes.h), */
+	size_t n_mounts;                     /*   mounted by rootfs_enter() */
 };
 
 /*

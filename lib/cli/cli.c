@@ -127,8 +127,8 @@ int cli_print_format(const char *format, const json_t *list, err_t *err)
 	return 0;
 }
 
-/* Docker's tabwriter: the cells of each line (split at tabs) padded to their column's width
- * plus 3 spaces; "…" is 3 bytes but one column wide. */
+/* Docker's tabwriter (minimum width 10, padding 3): the cells of each line (split at tabs)
+ * padded to their column's width; "…" is 3 bytes but one column wide. */
 static void print_table(char *const *lines, size_t n)
 {
 	size_t width[32] = { 0 };
@@ -143,10 +143,11 @@ static void print_table(char *const *lines, size_t n)
 				size_t w = len - (strstr(line, "…") ? 2 : 0);
 				line[len] = saved;
 				bool last = saved != '\t';
-				if (pass == 0 && !last && w > width[col])
-					width[col] = w;
+				/* Docker's tabwriter: a cell and 3 spaces, at least 10 columns. */
+				if (pass == 0 && !last && w + 3 > width[col])
+					width[col] = w + 3 < 10 ? 10 : w + 3;
 				if (pass == 1)
-					printf("%.*s%*s", (int)len, line, last ? 0 : (int)(width[col] - w + 3), "");
+					printf("%.*s%*s", (int)len, line, last ? 0 : (int)(width[col] - w), "");
 				if (last)
 					break;
 				line += len + 1;

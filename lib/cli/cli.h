@@ -89,6 +89,6 @@ extern const struct command cmd_run, cmd_create, cmd_start, cmd_ps, cmd_inspect,
 extern const struct command cmd_stop, cmd_kill, cmd_rm, cmd_wait, cmd_restart, cmd_container;
 extern const struct command cmd_image, cmd_network, cmd_port, cmd_system;
 extern const struct command cmd_images, cmd_rmi, cmd_tag, cmd_load, cmd_rename, cmd_top, cmd_cp;
-extern const struct command cmd_pause, cmd_unpause, cmd_update, cmd_stats;
+extern const struct command cmd_pause, cmd_unpause, cmd_update, cmd_stats, cmd_volume;
 
 #endif

@@ -21,6 +21,7 @@
 #include "container.h"
 #include "fsutil.h"
 #include "json.h"
+#include "volume.h"
 #include "lifecycle.h"
 #include "lock.h"
 #include "network.h"
@@ -257,14 +258,14 @@ static int rm_main(int argc, char **argv, const struct cli_ctx *ctx)
 		{ "help", no_argument, NULL, 'H' },
 		{ 0 },
 	};
-	bool force = false;
+	bool force = false, volumes = false;
 	int opt, status = 0;
 
 	while ((opt = getopt_long(argc, argv, ":fv", options, NULL)) != -1) {
 		if (opt == 'f')
 			force = true;
 		else if (opt == 'v')
-			continue; /* anonymous volumes: lab 10 */
+			volumes = true;
 		else if (opt == 'H')
 			return cli_help(&cmd_rm);
 		else
@@ -279,6 +280,8 @@ static int rm_main(int argc, char **argv, const struct cli_ctx *ctx)
 			cli_fail(&err);
 			status = 1;
 		} else {
+			if (volumes)
+				vol_release(c.root, c.doc); /* its anonymous volumes */
 			printf("%s\n", argv[i]);
 		}
 		if (c.doc)

@@ -33,6 +33,7 @@
 #include "process.h"
 #include "security.h"
 #include "store.h"
+#include "volume.h"
 
 static int run_main(int argc, char **argv, const struct cli_ctx *ctx);
 static int create_main(int argc, char **argv, const struct cli_ctx *ctx);
@@ -61,6 +62,11 @@ static int start_main(int argc, char **argv, const struct cli_ctx *ctx);
 	"      --cap-drop CAP      drop a capability from Docker's default set (ALL: all)\n"       \
 	"      --privileged        every capability, no seccomp, no masked paths, every device\n" \
 	"      --security-opt OPT  no-new-privileges, seccomp=unconfined, seccomp=PROFILE.json\n" \
+	"  -v, --volume V          NAME:/path[:ro] a volume (made when missing), /path an anonymous\n" \
+	"                          one, /host/path:/path[:ro] a bind mount\n"                   \
+	"      --mount M           type=volume|bind|tmpfs,source=S,target=T[,readonly]\n"        \
+	"                          [,volume-nocopy][,tmpfs-size=N][,tmpfs-mode=M][,bind-propagation=P]\n" \
+	"      --volumes-from C[:ro]  the volumes and bind mounts of container C\n"              \
 	"      --userns-remap U    container root is U's range of /etc/subuid and /etc/subgid\n"  \
 	"                          (default: dockremap's; U or U:GROUP), not the host's root\n"   \
 	CLI_LIMIT_HELP
@@ -102,6 +108,7 @@ struct create_opts {
 	long restart_max;
 	bool readonly, rm, detach, interactive, tty, init;
 	char **cap_add, **cap_drop, **security_opts; /* lab 5 */
+	char **volumes, **mounts, **volumes_from;    /* lab 10: -v, --mount, --volumes-from */
 	bool privileged;
 	const char *userns_remap;
 	struct userns_map remap; /* its ranges, looked up at create */
@@ -114,7 +121,7 @@ struct create_opts {
 static char **opts_lists(struct create_opts *o, int argc)
 {
 	char ***lists[] = { &o->env, &o->tmpfs, &o->ports, &o->labels, &o->env_files,
-			    &o->cap_add, &o->cap_drop, &o->security_opts };
+			    &o->cap_add, &o->cap_drop, &o->security_opts, &o->volumes, &o->mounts, &o->volumes_from };
 	size_t count = sizeof(lists) / sizeof(lists[0]), n = (size_t)argc + 1;
 	char **room = calloc(count * n, sizeof(char *));
 
@@ -193,16 +200,18 @@ static int parse_create(const struct command *cmd, int argc, char **argv, struct
 		{ "cap-add", required_argument, NULL, 'A' }, { "cap-drop", required_argument, NULL, 'D' },
 		{ "privileged", no_argument, NULL, 'V' },   { "security-opt", required_argument, NULL, 'S' },
 		{ "userns-remap", required_argument, NULL, 'Y' },
+		{ "volume", required_argument, NULL, 'v' },  { "mount", required_argument, NULL, 'k' },
+		{ "volumes-from", required_argument, NULL, 'f' },
 		CLI_LIMIT_OPTIONS,
 		{ 0 },
 	};
 	size_t n_env = 0, n_tmpfs = 0, n_ports = 0, n_labels = 0, n_env_files = 0;
-	size_t n_cap_add = 0, n_cap_drop = 0, n_security_opts = 0;
+	size_t n_cap_add = 0, n_cap_drop = 0, n_security_opts = 0, n_volumes = 0, n_mounts = 0, n_from = 0;
 	int opt;
 	bool is_run = cmd == &cmd_run;
 
 	/* "+": the first word that is not an option is the image; the rest is the command's. */
-	while ((opt = getopt_long(argc, argv, is_run ? "+:h:e:w:u:ditp:l:m:c:" : "+:h:e:w:u:itp:l:m:c:", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, is_run ? "+:h:e:w:u:ditp:l:m:c:v:" : "+:h:e:w:u:itp:l:m:c:v:", options, NULL)) != -1) {
 		switch (opt) {
 		case 'R': o->rootfs = optarg; break;
 		case 'h': o->hostname = optarg; break;
@@ -251,6 +260,9 @@ static int parse_create(const struct command *cmd, int argc, char **argv, struct
 		case 'D': o->cap_drop[n_cap_drop++] = optarg; break;
 		case 'V': o->privileged = true; break;
 		case 'Y': o->userns_remap = optarg; break;
+		case 'v': o->volumes[n_volumes++] = optarg; break;
+		case 'k': o->mounts[n_mounts++] = optarg; break;
+		case 'f': o->volumes_from[n_from++] = optarg; break;
 		case 'S': o->security_opts[n_security_opts++] = optarg; break;
 		case 'm': case 'W': case 'M': case 'C': case 'c': case 'U': case 'L': case 'B':
 			if (cli_parse_limit(cmd, opt, optarg, &o->limits) != 0)
@@ -458,6 +470,17 @@ static int describe(const struct create_opts *o, const char *root, json_t **out,
 		json_object_set_new(host_config, "RestartPolicy",
 				    json_pack("{s:s, s:i}", "Name", o->restart ? o->restart : "no", "MaximumRetryCount",
 					      (int)o->restart_max));
+		/* Lab 10: its mounts; the volumes they need made now, as Docker makes them at create. */
+		json_object_set_new(host_config, "Binds", o->volumes[0] ? json_strv(o->volumes) : json_null());
+		json_object_set_new(host_config, "VolumesFrom", o->volumes_from[0] ? json_strv(o->volumes_from) : json_null());
+		const json_t *image_volumes = json_object_get(json_object_get(image_config, "config"), "Volumes");
+		json_t *mounts;
+		if (vol_mounts_make(root, o->volumes, o->mounts, o->volumes_from,
+				    json_is_object(image_volumes) ? image_volumes : NULL, &mounts, err) < 0) {
+			json_decref(doc);
+			return -1;
+		}
+		json_object_set_new(doc, "Mounts", mounts);
 	}
 	if (!doc)
 		return err_msg(err, ENOMEM, "describe the container");
@@ -484,8 +507,12 @@ static int create_container(const struct command *cmd, int argc, char **argv, co
 	_cleanup_json_ json_t *networks = NULL;
 	if (o->network && (net_store_read(root, &networks, &err) < 0 || !net_find(networks, o->network, &err)))
 		return cli_fail(&err);
-	if (describe(o, root, &doc, &err) < 0 || ctr_create(root, doc, out, &err) < 0)
+	if (describe(o, root, &doc, &err) < 0)
 		return cli_fail(&err);
+	if (ctr_create(root, doc, out, &err) < 0) {
+		vol_release(root, doc); /* the anonymous volumes made for it */
+		return cli_fail(&err);
+	}
 	log_debug("created container %.12s (%s)", out->id, json_str(out->doc, "Name"));
 	return 0;
 }

@@ -35,6 +35,7 @@
 #include "log.h"
 #include "network.h"
 #include "timefmt.h"
+#include "volume.h"
 
 #define DOC_MAX (1 << 20)
 
@@ -697,8 +698,16 @@ static int update(struct container *c, void (*change)(json_t *doc, const void *a
 	c->doc = doc;
 	change(doc, arg);
 	if (strcmp(ctr_status(c), "exited") == 0 &&
-	    json_is_true(json_object_get(json_object_get(doc, "HostConfig"), "AutoRemove")))
-		return remove_dir(c, err);
+	    json_is_true(json_object_get(json_object_get(doc, "HostConfig"), "AutoRemove"))) {
+		if (remove_dir(c, err) < 0)
+			return -1;
+		/* --rm takes its anonymous volumes with it (once the lock is let go: the volumes'
+		 * store reads the containers). */
+		close(lock);
+		lock = -1;
+		vol_release(c->root, doc);
+		return 0;
+	}
 	return write_doc(c, doc, err);
 }
 
@@ -1035,6 +1044,12 @@ int ctr_spec_make(const struct container *c, struct ctr_spec *out, err_t *err)
 	}
 	out->security.first = true;
 	run->security = &out->security;
+	/* Lab 10: its mounts, each checked again. */
+	if (vol_mounts_of(c->root, doc, &out->mounts, &run->n_mounts, err) < 0) {
+		ctr_spec_free(out);
+		return -1;
+	}
+	run->mounts = out->mounts;
 	/* --userns-remap: the layers shifted into the range, the upper directory its root's. */
 	const struct userns_map *remap = &out->security.remap;
 	if (remap->count) {
@@ -1056,6 +1071,10 @@ int ctr_spec_make(const struct container *c, struct ctr_spec *out, err_t *err)
 void ctr_spec_free(struct ctr_spec *spec)
 {
 	sec_release(&spec->security);
+	free(spec->mounts);
+	spec->mounts = NULL;
+	spec->run.mounts = NULL;
+	spec->run.n_mounts = 0;
 	strv_free(spec->argv);
 	strv_free(spec->tmpfs);
 	strv_free(spec->env);

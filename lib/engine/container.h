@@ -106,6 +106,7 @@ struct ctr_spec {
 	int init_fd;         /* that fd (not close-on-exec, so that PID 1 can execute it), or -1 */
 	struct ctr_security security; /* capabilities, seccomp, and its new cgroup (lab 5) */
 	char store_root[PATH_MAX];    /* --userns-remap: the store of its shifted layers */
+	struct vol_mount *mounts;     /* lab 10's (vol_mounts_of()), malloc'd */
 };
 /* ctr_spec_make() makes the container's cgroup (ctr_cgroup_create()): the caller starts the
  * container or, on failure, records it (ctr_record_start_error(), ctr_record_exit() remove the

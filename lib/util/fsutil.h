@@ -10,6 +10,7 @@
 #define MINIDOCK_FSUTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "err.h"
@@ -32,5 +33,20 @@ int fs_mkdir_p(const char *path, mode_t mode, err_t *err);
 /* rm -rf: remove path and everything below it, without following symlinks or crossing into
  * other mounts. A missing path is fine. */
 int fs_remove_tree(const char *path, err_t *err);
+
+/* Ids a tree's owners move by (fs_copy_tree()): uid and gid added, both below count. */
+struct fs_ids {
+	uint32_t uid, gid, count;
+};
+
+/*
+ * cp -a, without following a symbolic link: copy the tree of directory from into directory to
+ * (it exists), files, directories, symbolic links, device nodes (overlayfs's whiteouts among
+ * them) and fifos, a hard link as a hard link, with modes, times, owners (moved by ids when not
+ * NULL: an owner beyond ids->count is EOVERFLOW) and a directory's trusted.overlay.opaque mark;
+ * to itself gets from's owner, mode and times. Used by --userns-remap's shifted layers
+ * (userns.c) and lab 10's copy-up.
+ */
+int fs_copy_tree(int from, int to, const struct fs_ids *ids, err_t *err);
 
 #endif
