@@ -511,3 +511,35 @@ fake_container() {
 	[ "$status" -eq 125 ] && [[ "$output" == *"not a user name"* ]] || fail "$output"
 	[ -z "$(ls -A "$MINIDOCK_ROOT/containers" 2>/dev/null)" ] || fail "a container was made"
 }
+
+@test "cli: volume and the mount flags refuse bad input, and nothing is left" {
+	export MINIDOCK_ROOT=$BATS_TEST_TMPDIR/state
+	run $MD volume
+	[ "$status" -eq 0 ] && [[ "$output" == *"minidock volume COMMAND"* ]] || fail "$output"
+	run $MD volume frob
+	[ "$status" -eq 125 ] && [[ "$output" == *"unknown command: volume frob"* ]] || fail "$output"
+	run $MD volume create ../escape
+	[ "$status" -eq 125 ] && [[ "$output" == *"invalid characters"* ]] || fail "$output"
+	run $MD volume create -o type=nfs -o device=:/x nfsvol
+	[ "$status" -eq 125 ] && [[ "$output" == *"type=tmpfs"* ]] || fail "$output"
+	run $MD volume create -o colour=blue v1
+	[ "$status" -eq 125 ] && [[ "$output" == *"invalid option key"* ]] || fail "$output"
+	run $MD volume create -d nfs v2
+	[ "$status" -eq 125 ] && [[ "$output" == *"local driver only"* ]] || fail "$output"
+	run $MD volume rm nothere
+	[ "$status" -eq 1 ] && [[ "$output" == *"no such volume: nothere"* ]] || fail "$output"
+	run $MD volume rm -f nothere
+	[ "$status" -eq 0 ] || fail "rm -f of a missing volume: $output"
+	run $MD volume ls -f colour=blue
+	[ "$status" -eq 125 ] && [[ "$output" == *"invalid filter"* ]] || fail "$output"
+	$REF image load -i build/images/busybox-oci.tar >/dev/null
+	for spec in "-v x:relative" "-v :/x" "-v a/b:/x" "-v vv:/x:rw,bogus" "-v vv:/" "--mount target" \
+		"--mount type=foo,target=/x" "--mount type=bind,target=/x" "--mount type=tmpfs,source=x,target=/x" \
+		"--mount type=bind,source=/tmp,target=/x,bind-propagation=rshared" "--volumes-from nothere" \
+		"--volumes-from nothere:rx"; do
+		run $REF create $spec busybox true
+		[ "$status" -eq 125 ] && [[ "$output" != *"No such image"* ]] || fail "create $spec: $status $output"
+	done
+	[ -z "$(ls -A "$MINIDOCK_ROOT/containers" 2>/dev/null)" ] || fail "a container was made"
+	[ -z "$(ls -A "$MINIDOCK_ROOT/volumes" 2>/dev/null)" ] || fail "volumes were left: $(ls -A "$MINIDOCK_ROOT/volumes")"
+}

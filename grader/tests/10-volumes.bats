@@ -34,6 +34,11 @@ teardown() {
 	minidock exec r1 sh -c 'echo from-r1 >/a/shared'
 	run minidock exec r2 cat /b/shared
 	[ "$output" = from-r1 ] || fail "r2 does not see r1's write in their volume: $output"
+	# A monitor killed with -9 loses nothing of the volume.
+	kill -9 "$(awk '{print $4}' "/proc/$(minidock inspect -f '{{.State.Pid}}' r1)/stat")"
+	wait_for sh -c "minidock ps -a | grep -q Exited"
+	run minidock run --rm -v data:/c busybox cat /c/shared
+	[ "$output" = from-r1 ] || fail "the volume's data after kill -9 of a monitor: $output"
 	# On the host, the files are in the volume's Mountpoint.
 	[ "$(cat "$(minidock volume inspect -f '{{.Mountpoint}}' data)/shared")" = from-r1 ] || fail "Mountpoint does not hold the data"
 }
@@ -118,6 +123,8 @@ teardown() {
 	[ "$status" -eq 0 ] && [ -d "$HOSTDIR/made/here" ] || fail "-v with a missing host path: $status $output"
 	run minidock run --rm --mount "type=bind,source=$HOSTDIR/missing,target=/m" busybox true
 	[ "$status" -ne 0 ] && [[ "$output" == *"bind source path does not exist"* ]] || fail "--mount bind, missing: $output"
+	run minidock run --rm -v "$HOSTDIR:/h" busybox grep " /h " /proc/self/mountinfo
+	[ "$status" -eq 0 ] && [[ "$output" != *" shared:"* && "$output" != *" master:"* ]] || fail "a bind is not rprivate: $output"
 	# A file on a file.
 	run minidock run --rm -v "$HOSTDIR/in:/etc/motd:ro" busybox cat /etc/motd
 	[ "$output" = from-host ] || fail "a file bound on a file: $output"
@@ -142,10 +149,10 @@ teardown() {
 	want=$(minidock run --rm busybox stat -c '%u %g %a %s' /etc/passwd)
 	run minidock run --rm -v cu:/etc busybox stat -c '%u %g %a %s' /etc/passwd
 	[ "$output" = "$want" ] || fail "the image's /etc/passwd in the new volume: '$output', want '$want' (vol_copy_up)"
-	run minidock run --rm -v cu:/x busybox sh -c 'cat /x/passwd >/dev/null && rm /x/passwd && echo gone'
+	run minidock run --rm -v cu:/x busybox sh -c 'cat /x/passwd >/dev/null && rm /x/passwd && echo mine >/x/mine && echo gone'
 	[ "$output" = gone ] || fail "the copied files are not in the volume: $output"
-	run minidock run --rm -v cu:/etc busybox ls /etc/passwd
-	[ "$status" -ne 0 ] || fail "a volume with data was filled again over its owner's changes"
+	run minidock run --rm -v cu:/etc busybox sh -c 'test ! -e /etc/passwd && cat /etc/mine'
+	[ "$status" -eq 0 ] && [ "$output" = mine ] || fail "a volume with data was copied into again: $status $output"
 	run minidock run --rm --mount source=nc,target=/etc,volume-nocopy busybox ls -A /etc
 	[ -z "$output" ] || fail "volume-nocopy still copied: $output"
 	# A bind mount never copies.

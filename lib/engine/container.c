@@ -36,6 +36,7 @@
 #include "network.h"
 #include "timefmt.h"
 #include "volume.h"
+#include "volumes.h"
 
 #define DOC_MAX (1 << 20)
 
@@ -1050,6 +1051,16 @@ int ctr_spec_make(const struct container *c, struct ctr_spec *out, err_t *err)
 		return -1;
 	}
 	run->mounts = out->mounts;
+	/* Under --userns-remap a new volume's directory is the container's root's, as Docker's. */
+	for (size_t i = 0; out->security.remap.count && i < run->n_mounts; i++) {
+		struct stat st;
+		const struct vol_mount *m = &out->mounts[i];
+		if (m->type == VOL_VOLUME && stat(m->source, &st) == 0 && st.st_uid == 0 &&
+		    userns_own(m->source, &out->security.remap, err) < 0) {
+			ctr_spec_free(out);
+			return -1;
+		}
+	}
 	/* --userns-remap: the layers shifted into the range, the upper directory its root's. */
 	const struct userns_map *remap = &out->security.remap;
 	if (remap->count) {

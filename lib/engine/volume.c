@@ -399,7 +399,9 @@ static int add_bind(struct making *mk, const char *source, const char *dest, boo
 	return m ? add(mk, m, err) : err_msg(err, ENOMEM, "out of memory");
 }
 
-static const char *const propagations[] = { "private", "rprivate", "shared", "rshared", "slave", "rslave", NULL };
+/* Docker's propagations: minidock makes every mount of a container private (lab 1 makes its
+ * mount namespace private, lab 2 its old root a slave), so only those two are honest. */
+static const char *const propagations[] = { "private", "rprivate", NULL };
 
 static bool one_of(const char *word, const char *const *words)
 {
@@ -419,13 +421,12 @@ static int parse_bind(struct making *mk, const char *spec, err_t *err)
 	if (strlen(spec) >= sizeof(copy))
 		return err_msg(err, ENAMETOOLONG, "-v %.40s...: too long", spec);
 	snprintf(copy, sizeof(copy), "%s", spec);
-	for (char *save = NULL, *p = strtok_r(copy, ":", &save); p; p = strtok_r(NULL, ":", &save)) {
-		if (n == 3)
+	/* Split at each ':' (strsep keeps empty fields: ":/x" is two, the first empty). */
+	for (char *rest = copy, *p; (p = strsep(&rest, ":")) != NULL;) {
+		if (n == 3 || !*p)
 			return err_msg(err, EINVAL, "invalid volume specification: '%s'", spec);
 		parts[n++] = p;
 	}
-	if (n == 0)
-		return err_msg(err, EINVAL, "invalid empty volume spec");
 	if (n == 1) {
 		if (destination(parts[0], dest, err) < 0)
 			return -1;
@@ -446,6 +447,8 @@ static int parse_bind(struct making *mk, const char *spec, err_t *err)
 				nocopy = true;
 			else if (one_of(w, propagations))
 				snprintf(propagation, sizeof(propagation), "%s", w);
+			else if (strstr(w, "shared") || strstr(w, "slave"))
+				return err_msg(err, EINVAL, "%s: minidock keeps every mount private (rprivate)", w);
 			else if (strcmp(w, "rw") != 0 && strcmp(w, "z") != 0 && strcmp(w, "Z") != 0)
 				return err_msg(err, EINVAL, "invalid mode: %s", parts[2]);
 		}
@@ -502,6 +505,8 @@ static int parse_mount(struct making *mk, const char *spec, err_t *err)
 			target = value;
 		else if (strcmp(f, "bind-propagation") == 0 && one_of(value, propagations))
 			propagation = value;
+		else if (strcmp(f, "bind-propagation") == 0)
+			return err_msg(err, EINVAL, "bind-propagation=%s: minidock keeps every mount private (rprivate)", value);
 		else if (strcmp(f, "tmpfs-size") == 0 && parse_size(value, &size) == 0 && size > 0)
 			;
 		else if (strcmp(f, "tmpfs-mode") == 0 && *value && strspn(value, "01234567") == strlen(value) &&
@@ -661,6 +666,11 @@ int vol_mounts_of(const char *root, const json_t *doc, struct vol_mount **out, s
 		}
 		v->target = dest;
 		v->readonly = !json_is_true(rw);
+		const char *prop = json_str(m, "Propagation");
+		if (prop && *prop && strcmp(prop, "private") != 0 && strcmp(prop, "rprivate") != 0) {
+			free(list);
+			return err_msg(err, EBADMSG, "Mounts[%zu]: Propagation \"%s\" (only rprivate)", i, prop);
+		}
 		if (strcmp(type, "bind") == 0) {
 			const char *src = json_str(m, "Source");
 			if (!src || src[0] != '/') {

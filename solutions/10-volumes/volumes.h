@@ -61,8 +61,8 @@ int vol_copy_up(int target_fd, const char *source, err_t *err);
  * Mount m in the root root_fd: open its target (vol_open_target(): a directory, unless a bind's
  * source is a file), copy up into a volume when m->copy_up, then
  *   - volume and bind: a recursive copy of the source's mount tree (open_tree() with
- *     OPEN_TREE_CLONE | AT_RECURSIVE), made private and, with m->readonly, read-only
- *     (mount_setattr()), before it is attached;
+ *     OPEN_TREE_CLONE | AT_RECURSIVE), made private (Docker's rprivate) and, with m->readonly,
+ *     read-only (mount_setattr()) before it is attached;
  *   - tmpfs: a new tmpfs (fsopen(), fsconfig() with m->tmpfs_options, fsmount()) with nosuid,
  *     nodev and noexec, as Docker's;
  * attached on the target's descriptor (move_mount()). A read-only mount refuses every write.
