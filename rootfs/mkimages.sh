@@ -160,6 +160,9 @@ echo new >"$l3/data/dir/new"
 echo "hello from layer 3" >"$l3/etc/motd"
 make_image layers latest "\"Cmd\":[\"cat\",\"/etc/motd\"],\"Env\":[\"PATH=$DEFAULT_PATH\",\"LAYERS=3\"],\"WorkingDir\":\"/data\"" "$base" "$l2" "$l3"
 
+# --- volume: the files of layer 2 under a VOLUME (lab 10: an anonymous volume, copy-up) -----------
+make_image volume latest "\"Cmd\":[\"sh\"],\"Env\":[\"PATH=$DEFAULT_PATH\"],\"Volumes\":{\"/data\":{}}" "$base" "$l2"
+
 # --- write OUTDIR ------------------------------------------------------------------------------
 new=$work/out
 mkdir -p "$new/busybox" "$new/layers"
@@ -171,6 +174,7 @@ pack "$work/img/busybox/docker" "$new/busybox-docker.tar"
 pack "$work/img/busybox/classic" "$new/busybox-docker-classic.tar"
 pack "$work/img/layers/oci" "$new/layers-oci.tar"
 pack "$work/img/layers/docker" "$new/layers-docker.tar"
+pack "$work/img/volume/oci" "$new/volume-oci.tar"
 # The images lab 3's tests load, good and bad (see mkfixtures.py).
 python3 "$here/mkfixtures.py" "$new"
 (cd "$new" && sha256sum ./*.tar fixtures/*.tar >SHA256SUMS)

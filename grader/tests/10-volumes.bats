@@ -242,3 +242,19 @@ want:   $want"
 	run minidock volume create -o type=none -o o=bind -o device="$HOSTDIR/none" bad
 	[ "$status" -ne 0 ] || fail "a bind volume of a missing directory was made"
 }
+
+@test "an image's VOLUME is an anonymous volume with the image's files; a -v on its path replaces it" {
+	minidock image load -i "$IMAGES/volume-oci.tar" >/dev/null
+	run minidock run --name withvol volume sh -c 'ls /data; echo new >/data/added'
+	[ "$output" = "$(printf 'dir\ngone\nkeep')" ] || fail "the VOLUME /data: $output"
+	local name
+	name=$(minidock inspect -f '{{range .Mounts}}{{.Name}}{{end}}' withvol)
+	[[ "$name" =~ ^[0-9a-f]{64}$ ]] || fail "the VOLUME's volume: '$name'"
+	[ "$(cat "$MINIDOCK_ROOT/volumes/$name/_data/added")" = new ] || fail "the write is not in the anonymous volume"
+	minidock rm -v withvol >/dev/null
+	[ ! -e "$MINIDOCK_ROOT/volumes/$name" ] || fail "rm -v left the VOLUME's anonymous volume"
+	run minidock run --rm -v mine:/data volume ls /data
+	[ "$output" = "$(printf 'dir\ngone\nkeep')" ] || fail "a named volume on the VOLUME's path: $output"
+	run minidock volume ls -q
+	[ "$output" = mine ] || fail "a -v on the VOLUME's path still made an anonymous volume: $output"
+}

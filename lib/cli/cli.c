@@ -100,6 +100,14 @@ int cli_parse_restart(const struct command *cmd, const char *text, const char **
 	return 0;
 }
 
+bool cli_confirm(const char *warning)
+{
+	char answer[16] = "";
+
+	fprintf(stderr, "WARNING! %s\nAre you sure you want to continue? [y/N] ", warning);
+	return fgets(answer, sizeof(answer), stdin) && (answer[0] == 'y' || answer[0] == 'Y');
+}
+
 int cli_help(const struct command *cmd)
 {
 	printf("Usage:  minidock %s %s\n\n%s\n\n%s", cmd->name, cmd->usage, cmd->summary, cmd->help);

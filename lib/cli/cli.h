@@ -11,6 +11,7 @@
 #define MINIDOCK_CLI_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "err.h"
 
@@ -40,6 +41,10 @@ int cli_usage_error(const struct command *cmd, const char *fmt, ...)
 int cli_args_error(const struct command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 int cli_help(const struct command *cmd);
+
+/* Docker's prompt before a prune: "WARNING! " warning, "Are you sure...? [y/N]" on stderr; true
+ * when the answer on stdin starts with y. */
+bool cli_confirm(const char *warning);
 
 /* Print "minidock: " and err's message on stderr; return err's exit status (125 if none). */
 int cli_fail(const err_t *err);

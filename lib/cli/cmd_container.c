@@ -281,7 +281,7 @@ static int rm_main(int argc, char **argv, const struct cli_ctx *ctx)
 			status = 1;
 		} else {
 			if (volumes)
-				vol_release(c.root, c.doc); /* its anonymous volumes */
+				ctr_volume_release(c.root, c.doc); /* its anonymous volumes */
 			printf("%s\n", argv[i]);
 		}
 		if (c.doc)
@@ -338,13 +338,8 @@ static int prune(int argc, char **argv, const struct cli_ctx *ctx)
 
 	if (argc > (force ? 2 : 1))
 		return cli_usage_error(&cmd_container, "prune: usage: minidock container prune [-f]");
-	if (!force) {
-		char answer[16] = "";
-		fprintf(stderr, "WARNING! This will remove all stopped containers.\n"
-				"Are you sure you want to continue? [y/N] ");
-		if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y'))
-			return 0;
-	}
+	if (!force && !cli_confirm("This will remove all stopped containers."))
+		return 0;
 	if (ctr_list(ctx->root, &list, &n, &err) < 0)
 		return cli_fail(&err);
 	printf("Deleted Containers:\n");
@@ -396,13 +391,9 @@ static int system_main(int argc, char **argv, const struct cli_ctx *ctx)
 		return cli_help(&cmd_system);
 	if (argc < 2 || strcmp(argv[1], "prune") != 0 || argc > (force ? 3 : 2))
 		return cli_usage_error(&cmd_system, "usage: minidock system prune [-f]");
-	if (!force) {
-		char answer[16] = "";
-		fprintf(stderr, "WARNING! This will remove all stopped containers and all networks not used "
-				"by at least one container.\nAre you sure you want to continue? [y/N] ");
-		if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y'))
-			return 0;
-	}
+	if (!force && !cli_confirm("This will remove all stopped containers and all networks not used by "
+				   "at least one container."))
+		return 0;
 	char *prune_argv[] = { "prune", "-f", NULL };
 	int status = prune(2, prune_argv, ctx);
 	_cleanup_json_ json_t *store = NULL;

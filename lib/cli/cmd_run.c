@@ -354,6 +354,39 @@ static json_t *json_strv(char *const *v)
 }
 
 /* The container's description, from the options and (for IMAGE) the image's config. */
+/* The volumes and bind mounts of each --volumes-from CONTAINER[:ro|:rw], in its mode or the one
+ * given, into a new array *out. */
+static int volumes_from(const char *root, char *const *from, json_t **out, err_t *err)
+{
+	*out = json_array();
+	for (size_t i = 0; from[i]; i++) {
+		char ref[256];
+		const char *colon = strrchr(from[i], ':');
+		const char *mode = colon ? colon + 1 : NULL;
+		struct container c = { .doc = NULL };
+		size_t j;
+		json_t *m;
+		if (mode && strcmp(mode, "ro") != 0 && strcmp(mode, "rw") != 0)
+			return err_msg(err, EINVAL, "invalid mode for --volumes-from: %s (ro or rw)", mode);
+		snprintf(ref, sizeof(ref), "%.*s", (int)(colon ? (size_t)(colon - from[i]) : strlen(from[i])), from[i]);
+		if (ctr_load(root, ref, &c, err) < 0)
+			return -1;
+		json_array_foreach(json_object_get(c.doc, "Mounts"), j, m) {
+			const char *type = json_str(m, "Type");
+			if (!type || !json_str(m, "Destination") || strcmp(type, "tmpfs") == 0)
+				continue; /* a tmpfs is the container's own (and a damaged entry, nobody's) */
+			json_t *copy = json_deep_copy(m);
+			if (mode) {
+				json_object_set_new(copy, "RW", json_boolean(strcmp(mode, "rw") == 0));
+				json_object_set_new(copy, "Mode", json_string(mode));
+			}
+			json_array_append_new(*out, copy);
+		}
+		ctr_release(&c);
+	}
+	return 0;
+}
+
 static int describe(const struct create_opts *o, const char *root, json_t **out, err_t *err)
 {
 	_cleanup_strv_ char **argv = NULL;
@@ -474,8 +507,10 @@ static int describe(const struct create_opts *o, const char *root, json_t **out,
 		json_object_set_new(host_config, "Binds", o->volumes[0] ? json_strv(o->volumes) : json_null());
 		json_object_set_new(host_config, "VolumesFrom", o->volumes_from[0] ? json_strv(o->volumes_from) : json_null());
 		const json_t *image_volumes = json_object_get(json_object_get(image_config, "config"), "Volumes");
+		_cleanup_json_ json_t *inherited = NULL;
 		json_t *mounts;
-		if (vol_mounts_make(root, o->volumes, o->mounts, o->volumes_from,
+		if (volumes_from(root, o->volumes_from, &inherited, err) < 0 ||
+		    vol_mounts_make(root, o->volumes, o->mounts, inherited,
 				    json_is_object(image_volumes) ? image_volumes : NULL, &mounts, err) < 0) {
 			json_decref(doc);
 			return -1;
@@ -510,7 +545,7 @@ static int create_container(const struct command *cmd, int argc, char **argv, co
 	if (describe(o, root, &doc, &err) < 0)
 		return cli_fail(&err);
 	if (ctr_create(root, doc, out, &err) < 0) {
-		vol_release(root, doc); /* the anonymous volumes made for it */
+		ctr_volume_release(root, doc); /* the anonymous volumes made for it */
 		return cli_fail(&err);
 	}
 	log_debug("created container %.12s (%s)", out->id, json_str(out->doc, "Name"));

@@ -13,6 +13,7 @@
 
 #include "cleanup.h"
 #include "cli.h"
+#include "container.h"
 #include "fsutil.h"
 #include "json.h"
 #include "volume.h"
@@ -95,7 +96,7 @@ static bool passes(const json_t *v, const char *filter, const char *root)
 	if (key_len == 8 && strncmp(filter, "dangling", 8) == 0) {
 		_cleanup_json_ json_t *users = NULL;
 		err_t err;
-		bool dangling = vol_users(root, json_str(v, "Name"), &users, &err) == 0 && json_array_size(users) == 0;
+		bool dangling = ctr_volume_users(root, json_str(v, "Name"), &users, &err) == 0 && json_array_size(users) == 0;
 		return dangling == (strcmp(value, "true") == 0 || strcmp(value, "1") == 0);
 	}
 	/* label=KEY or label=KEY=VALUE */
@@ -208,7 +209,7 @@ static int volume_rm(int argc, char **argv, const char *root)
 		err_t err;
 		if (argv[i][0] == '-' && argv[i][1])
 			return cli_usage_error(&cmd_volume, "rm: unknown flag: %s", argv[i]);
-		if (vol_remove(root, argv[i], force, &err) < 0) {
+		if (ctr_volume_remove(root, argv[i], force, &err) < 0) {
 			cli_fail(&err);
 			status = 1;
 		} else {
@@ -226,13 +227,8 @@ static int volume_prune(int argc, char **argv, const char *root)
 
 	if (argc > (force ? 2 : 1))
 		return cli_usage_error(&cmd_volume, "prune: usage: minidock volume prune [-f]");
-	if (!force) {
-		char answer[16] = "";
-		fprintf(stderr, "WARNING! This will remove all local volumes not used by at least one container.\n"
-				"Are you sure you want to continue? [y/N] ");
-		if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y'))
-			return 0;
-	}
+	if (!force && !cli_confirm("This will remove all local volumes not used by at least one container."))
+		return 0;
 	if (vol_list(root, &all, &err) < 0)
 		return cli_fail(&err);
 	printf("Deleted Volumes:\n");
@@ -240,7 +236,7 @@ static int volume_prune(int argc, char **argv, const char *root)
 	json_t *v;
 	json_array_foreach(all, i, v) {
 		/* In use: EBUSY, kept. */
-		if (vol_remove(root, json_str(v, "Name"), false, &err) == 0)
+		if (ctr_volume_remove(root, json_str(v, "Name"), false, &err) == 0)
 			printf("%s\n", json_str(v, "Name"));
 	}
 	printf("\nTotal reclaimed space: 0B\n");

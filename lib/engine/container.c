@@ -706,7 +706,7 @@ static int update(struct container *c, void (*change)(json_t *doc, const void *a
 		 * store reads the containers). */
 		close(lock);
 		lock = -1;
-		vol_release(c->root, doc);
+		ctr_volume_release(c->root, doc);
 		return 0;
 	}
 	return write_doc(c, doc, err);
@@ -1093,6 +1093,75 @@ void ctr_spec_free(struct ctr_spec *spec)
 	if (spec->init_fd >= 0)
 		close(spec->init_fd);
 	spec->init_fd = -1;
+}
+
+/* --- the volumes containers use (volume.h has the store) ---------------------------------------- */
+
+int ctr_volume_users(const char *root, const char *name, json_t **out, err_t *err)
+{
+	struct container *list;
+	size_t n;
+
+	if (ctr_list(root, &list, &n, err) < 0)
+		return -1;
+	json_t *ids = json_array();
+	for (size_t i = 0; i < n; i++) {
+		size_t j;
+		json_t *m;
+		json_array_foreach(json_object_get(list[i].doc, "Mounts"), j, m) {
+			const char *type = json_str(m, "Type"), *used = json_str(m, "Name");
+			if (type && used && strcmp(type, "volume") == 0 && strcmp(used, name) == 0) {
+				json_array_append_new(ids, json_string(list[i].id));
+				break;
+			}
+		}
+	}
+	ctr_free_list(list, n);
+	*out = ids;
+	return 0;
+}
+
+int ctr_volume_remove(const char *root, const char *name, bool force, err_t *err)
+{
+	json_t *doc, *users;
+
+	if (vol_load(root, name, &doc, err) < 0)
+		return force && err->code == ENOENT ? 0 : -1;
+	json_decref(doc);
+	if (ctr_volume_users(root, name, &users, err) < 0)
+		return -1;
+	if (json_array_size(users) > 0) {
+		char ids[256] = "";
+		size_t i, len = 0;
+		json_t *id;
+		json_array_foreach(users, i, id) {
+			len += (size_t)snprintf(ids + len, sizeof(ids) - len, "%s%.64s", i ? ", " : "", json_string_value(id));
+			if (len >= sizeof(ids))
+				break;
+		}
+		json_decref(users);
+		return err_msg(err, EBUSY, "remove %s: volume is in use - [%s]", name, ids);
+	}
+	json_decref(users);
+	return vol_delete(root, name, err);
+}
+
+void ctr_volume_release(const char *root, const json_t *doc)
+{
+	size_t i;
+	json_t *m;
+
+	json_array_foreach(json_object_get(doc, "Mounts"), i, m) {
+		const char *type = json_str(m, "Type"), *name = json_str(m, "Name");
+		json_t *vol;
+		err_t why;
+		if (!type || strcmp(type, "volume") != 0 || !name || vol_load(root, name, &vol, &why) < 0)
+			continue;
+		bool anonymous = vol_is_anonymous(vol);
+		json_decref(vol);
+		if (anonymous && ctr_volume_remove(root, name, false, &why) < 0 && why.code != EBUSY)
+			log_warn("%s", why.msg);
+	}
 }
 
 /* --- restart policies -------------------------------------------------------------------------- */

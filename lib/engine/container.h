@@ -140,6 +140,19 @@ int ctr_record_host_config(struct container *c, const json_t *fields, err_t *err
  * failure) frees what they hold: ctr_net_down() (network.h). */
 int ctr_record_network(struct container *c, const json_t *settings, err_t *err);
 
+/* --- the volumes containers use ------------------------------------------------------------------ */
+
+/* The ids of the containers whose Mounts use volume name (a new array). */
+int ctr_volume_users(const char *root, const char *name, json_t **out, err_t *err);
+
+/* Remove volume name, refused (EBUSY "volume is in use - [ID...]") while a container uses it,
+ * even a stopped one; force: a missing volume is no error. */
+int ctr_volume_remove(const char *root, const char *name, bool force, err_t *err);
+
+/* The anonymous volumes of a removed container (rm -v, --rm): removed, unless another
+ * container uses one too (--volumes-from). */
+void ctr_volume_release(const char *root, const json_t *doc);
+
 /*
  * Restart policies (HostConfig.RestartPolicy {"Name": no|always|unless-stopped|on-failure,
  * "MaximumRetryCount": N}), as Docker's: called by the monitor once it recorded PID 1's end with

@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "container.h"
 #include "fsutil.h"
 #include "json.h"
 #include "lock.h"
@@ -236,78 +235,24 @@ int vol_list(const char *root, json_t **out, err_t *err)
 	return 0;
 }
 
-int vol_users(const char *root, const char *name, json_t **out, err_t *err)
+int vol_delete(const char *root, const char *name, err_t *err)
 {
-	struct container *list;
-	size_t n;
+	char dir[PATH_MAX], gone[PATH_MAX + 32];
 
-	if (ctr_list(root, &list, &n, err) < 0)
+	if (vol_dir(root, name, dir, err) < 0)
 		return -1;
-	json_t *ids = json_array();
-	for (size_t i = 0; i < n; i++) {
-		size_t j;
-		json_t *m;
-		json_array_foreach(json_object_get(list[i].doc, "Mounts"), j, m) {
-			const char *type = json_str(m, "Type"), *used = json_str(m, "Name");
-			if (type && used && strcmp(type, "volume") == 0 && strcmp(used, name) == 0) {
-				json_array_append_new(ids, json_string(list[i].id));
-				break;
-			}
-		}
-	}
-	ctr_free_list(list, n);
-	*out = ids;
-	return 0;
-}
-
-int vol_remove(const char *root, const char *name, bool force, err_t *err)
-{
-	char dir[PATH_MAX];
-	json_t *doc, *users;
-
-	if (vol_load(root, name, &doc, err) < 0)
-		return force && err->code == ENOENT ? 0 : -1;
-	json_decref(doc);
-	if (vol_users(root, name, &users, err) < 0)
-		return -1;
-	if (json_array_size(users) > 0) {
-		char ids[256] = "";
-		size_t i, len = 0;
-		json_t *id;
-		json_array_foreach(users, i, id) {
-			len += (size_t)snprintf(ids + len, sizeof(ids) - len, "%s%.64s", i ? ", " : "", json_string_value(id));
-			if (len >= sizeof(ids))
-				break;
-		}
-		json_decref(users);
-		return err_msg(err, EBUSY, "remove %s: volume is in use - [%s]", name, ids);
-	}
-	json_decref(users);
-	vol_dir(root, name, dir, err);
+	if (access(dir, F_OK) < 0)
+		return err_msg(err, ENOENT, "no such volume: %s", name);
 	/* Renamed out of the way first: a volume half removed is no volume. */
-	char gone[PATH_MAX + 32];
 	snprintf(gone, sizeof(gone), "%s/volumes/.gone-%s-%d", root, name, (int)getpid());
 	if (rename(dir, gone) < 0)
 		return err_sys(err, "remove volume %s", name);
 	return fs_remove_tree(gone, err);
 }
 
-void vol_release(const char *root, const json_t *doc)
+bool vol_is_anonymous(const json_t *vol)
 {
-	size_t i;
-	json_t *m;
-
-	json_array_foreach(json_object_get(doc, "Mounts"), i, m) {
-		const char *type = json_str(m, "Type"), *name = json_str(m, "Name");
-		json_t *vol;
-		err_t why;
-		if (!type || strcmp(type, "volume") != 0 || !name || vol_load(root, name, &vol, &why) < 0)
-			continue;
-		bool anonymous = json_object_get(json_object_get(vol, "Labels"), ANONYMOUS_LABEL) != NULL;
-		json_decref(vol);
-		if (anonymous && vol_remove(root, name, false, &why) < 0 && why.code != EBUSY)
-			log_warn("%s", why.msg);
-	}
+	return json_object_get(json_object_get(vol, "Labels"), ANONYMOUS_LABEL) != NULL;
 }
 
 /* --- a container's mounts ------------------------------------------------------------------------ */
@@ -548,38 +493,7 @@ static int parse_mount(struct making *mk, const char *spec, err_t *err)
 	return m ? add(mk, m, err) : err_msg(err, ENOMEM, "out of memory");
 }
 
-/* --volumes-from CONTAINER[:ro|:rw]: its volumes and binds, in its mode or the one given. */
-static int volumes_from(struct making *mk, const char *spec, err_t *err)
-{
-	char ref[256];
-	const char *colon = strrchr(spec, ':');
-	const char *mode = colon ? colon + 1 : NULL;
-	struct container c = { .doc = NULL };
-	size_t i;
-	json_t *m;
-
-	if (mode && strcmp(mode, "ro") != 0 && strcmp(mode, "rw") != 0)
-		return err_msg(err, EINVAL, "invalid mode for --volumes-from: %s (ro or rw)", mode);
-	snprintf(ref, sizeof(ref), "%.*s", (int)(colon ? (size_t)(colon - spec) : strlen(spec)), spec);
-	if (ctr_load(mk->root, ref, &c, err) < 0)
-		return -1;
-	int rc = 0;
-	json_array_foreach(json_object_get(c.doc, "Mounts"), i, m) {
-		const char *type = json_str(m, "Type");
-		if (!type || strcmp(type, "tmpfs") == 0)
-			continue;
-		json_t *copy = json_deep_copy(m);
-		if (mode)
-			json_object_set_new(copy, "RW", json_boolean(strcmp(mode, "rw") == 0));
-		json_object_set_new(copy, "Mode", json_string(mode ? mode : json_str(m, "Mode") ? json_str(m, "Mode") : ""));
-		if ((rc = add(mk, copy, err)) < 0)
-			break;
-	}
-	ctr_release(&c);
-	return rc;
-}
-
-int vol_mounts_make(const char *root, char *const *binds, char *const *mounts, char *const *from,
+int vol_mounts_make(const char *root, char *const *binds, char *const *mounts, const json_t *inherited,
 		    const json_t *image_volumes, json_t **out, err_t *err)
 {
 	struct making mk = { .root = root, .mounts = json_array(), .made = json_array() };
@@ -589,8 +503,12 @@ int vol_mounts_make(const char *root, char *const *binds, char *const *mounts, c
 		rc = parse_bind(&mk, binds[i], err);
 	for (size_t i = 0; rc == 0 && mounts && mounts[i]; i++)
 		rc = parse_mount(&mk, mounts[i], err);
-	for (size_t i = 0; rc == 0 && from && from[i]; i++)
-		rc = volumes_from(&mk, from[i], err);
+	size_t n;
+	json_t *from;
+	json_array_foreach((json_t *)inherited, n, from) {
+		if (rc == 0)
+			rc = add(&mk, json_deep_copy(from), err);
+	}
 	/* The image's VOLUME: an anonymous volume where no other mount is. */
 	const char *path;
 	json_t *ignored_value;
@@ -613,7 +531,7 @@ int vol_mounts_make(const char *root, char *const *binds, char *const *mounts, c
 		json_t *name;
 		json_array_foreach(mk.made, i, name) {
 			err_t ignored;
-			vol_remove(root, json_string_value(name), true, &ignored);
+			vol_delete(root, json_string_value(name), &ignored);
 		}
 		json_decref(mk.mounts);
 	} else {

@@ -50,25 +50,21 @@ int vol_load(const char *root, const char *name, json_t **out, err_t *err);
 /* Every volume, by name (an array of vol_load()'s; damaged ones reported on stderr, skipped). */
 int vol_list(const char *root, json_t **out, err_t *err);
 
-/* The ids of the containers whose Mounts use volume name (a new array). */
-int vol_users(const char *root, const char *name, json_t **out, err_t *err);
+/* Remove volume name, whoever uses it (ctr_volume_remove(), container.h, asks first). */
+int vol_delete(const char *root, const char *name, err_t *err);
 
-/* Remove volume name: EBUSY "volume is in use - [ID...]" while a container uses it (force:
- * anyway, as `volume rm -f`... which Docker refuses too: force only hides a missing volume). */
-int vol_remove(const char *root, const char *name, bool force, err_t *err);
-
-/* The anonymous volumes of a container being removed (rm -v, --rm): removed, unless another
- * container uses one too (--volumes-from). */
-void vol_release(const char *root, const json_t *doc);
+/* Was vol (vol_load()'s) made for one container (-v /path, VOLUME): Docker's anonymous label? */
+bool vol_is_anonymous(const json_t *vol);
 
 /*
- * The container's Mounts, from -v values (binds), --mount values (mounts), --volumes-from
- * values (from: CONTAINER[:ro|:rw]) and the image's Config.Volumes (image_volumes, an object or
- * NULL): named volumes made when missing, anonymous ones made, bind sources checked (made as a
- * directory when -v names a missing one; "/" and ROOT refused), two mounts on one destination
- * refused. On failure, the anonymous volumes it made are removed again.
+ * The container's Mounts, from -v values (binds), --mount values (mounts), the Mounts of the
+ * --volumes-from containers (inherited: an array, modes already set, or NULL) and the image's
+ * Config.Volumes (image_volumes, an object or NULL): named volumes made when missing,
+ * anonymous ones made, bind sources checked (made as a directory when -v names a missing one;
+ * "/" and ROOT refused), two mounts on one destination refused. On failure, the volumes it made
+ * are removed again.
  */
-int vol_mounts_make(const char *root, char *const *binds, char *const *mounts, char *const *from,
+int vol_mounts_make(const char *root, char *const *binds, char *const *mounts, const json_t *inherited,
 		    const json_t *image_volumes, json_t **out, err_t *err);
 
 /*
