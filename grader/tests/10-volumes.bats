@@ -188,6 +188,9 @@ want:   $want"
 	tar tf "$HOSTDIR/backup.tar" | grep -q 'dbdata/t/rows' || fail "the backup lacks the rows: $(tar tf "$HOSTDIR/backup.tar")"
 	run minidock run --rm --volumes-from db:ro busybox sh -c 'echo x >/dbdata/no'
 	[ "$status" -ne 0 ] || fail "--volumes-from db:ro is writable"
+	# A -v on the same path wins over --volumes-from's, as Docker.
+	run minidock run --rm --volumes-from db -v elsewhere:/dbdata busybox ls -A /dbdata
+	[ "$status" -eq 0 ] && [ -z "$output" ] || fail "-v elsewhere:/dbdata with --volumes-from db: $status $output"
 	# Restore into a new container's volume.
 	minidock create --name db2 -v /dbdata busybox true >/dev/null
 	run minidock run --rm --volumes-from db2 -v "$HOSTDIR:/backup" busybox sh -c 'cd / && tar xf /backup/backup.tar && cat /dbdata/t/rows'

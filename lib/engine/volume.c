@@ -257,7 +257,7 @@ bool vol_is_anonymous(const json_t *vol)
 
 /* --- a container's mounts ------------------------------------------------------------------------ */
 
-/* What is being made: the Mounts so far, and the anonymous volumes made for them. */
+/* What is being made: the Mounts so far, and the volumes made for them. */
 struct making {
 	const char *root;
 	json_t *mounts;
@@ -277,19 +277,26 @@ static int destination(const char *text, char out[PATH_MAX], err_t *err)
 	return 0;
 }
 
-/* Add a mount at dest, refusing a second one there. */
-static int add(struct making *mk, json_t *mount, err_t *err)
+/* Is there a mount at dest already? */
+static bool taken(const struct making *mk, const char *dest)
 {
 	size_t i;
 	json_t *m;
-	const char *dest = json_str(mount, "Destination");
 
 	json_array_foreach(mk->mounts, i, m) {
-		if (strcmp(json_str(m, "Destination"), dest) == 0) {
-			err_msg(err, EINVAL, "Duplicate mount point: %s", dest);
-			json_decref(mount);
-			return -1;
-		}
+		if (strcmp(json_str(m, "Destination"), dest) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Add a mount at dest, refusing a second one there. */
+static int add(struct making *mk, json_t *mount, err_t *err)
+{
+	if (taken(mk, json_str(mount, "Destination"))) {
+		err_msg(err, EINVAL, "Duplicate mount point: %s", json_str(mount, "Destination"));
+		json_decref(mount);
+		return -1;
 	}
 	json_array_append_new(mk->mounts, mount);
 	return 0;
@@ -503,27 +510,22 @@ int vol_mounts_make(const char *root, char *const *binds, char *const *mounts, c
 		rc = parse_bind(&mk, binds[i], err);
 	for (size_t i = 0; rc == 0 && mounts && mounts[i]; i++)
 		rc = parse_mount(&mk, mounts[i], err);
+	/* --volumes-from's, and the image's VOLUME: where -v and --mount put nothing (as Docker). */
 	size_t n;
 	json_t *from;
 	json_array_foreach((json_t *)inherited, n, from) {
-		if (rc == 0)
+		if (rc == 0 && !taken(&mk, json_str(from, "Destination")))
 			rc = add(&mk, json_deep_copy(from), err);
 	}
-	/* The image's VOLUME: an anonymous volume where no other mount is. */
 	const char *path;
 	json_t *ignored_value;
 	json_object_foreach((json_t *)image_volumes, path, ignored_value) {
 		char dest[PATH_MAX];
-		bool taken = false;
-		size_t i;
-		json_t *m;
 		if (rc < 0 || destination(path, dest, err) < 0) {
 			rc = -1;
 			break;
 		}
-		json_array_foreach(mk.mounts, i, m)
-			taken |= strcmp(json_str(m, "Destination"), dest) == 0;
-		if (!taken)
+		if (!taken(&mk, dest))
 			rc = add_volume(&mk, NULL, dest, true, "", false, err);
 	}
 	if (rc < 0) {
