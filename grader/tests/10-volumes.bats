@@ -130,13 +130,16 @@ teardown() {
 	[ "$output" = from-host ] || fail "a file bound on a file: $output"
 }
 
-@test "bind sources that would hand over the host are refused: / and minidock's own state" {
+@test "bind sources that would hand over the host are refused, / and minidock's own state, unless --privileged" {
 	run minidock run --rm -v "$HOSTDIR:/fine" busybox true
 	[ "$status" -eq 0 ] || fail "an ordinary bind mount: $output"
 	run minidock run --rm -v /:/host busybox true
 	[ "$status" -eq 125 ] && [[ "$output" == *"host's root"* ]] || fail "-v /:/host: $status $output"
 	run minidock run --rm -v "$MINIDOCK_ROOT:/state" busybox true
 	[ "$status" -eq 125 ] && [[ "$output" == *"minidock's state"* ]] || fail "-v ROOT:/state: $status $output"
+	# Asked for in so many words: --privileged.
+	run minidock run --rm --privileged -v /:/host busybox test -d /host/grader
+	[ "$status" -eq 0 ] || fail "--privileged -v /:/host: $status $output"
 	run minidock run --rm -v "$HOSTDIR:/" busybox true
 	[ "$status" -eq 125 ] || fail "a mount on the container's / was accepted: $output"
 	run minidock run --rm -v aa:/x -v bb:/x busybox true

@@ -511,7 +511,7 @@ static int describe(const struct create_opts *o, const char *root, json_t **out,
 		json_t *mounts;
 		if (volumes_from(root, o->volumes_from, &inherited, err) < 0 ||
 		    vol_mounts_make(root, o->volumes, o->mounts, inherited,
-				    json_is_object(image_volumes) ? image_volumes : NULL, &mounts, err) < 0) {
+				    json_is_object(image_volumes) ? image_volumes : NULL, o->privileged, &mounts, err) < 0) {
 			json_decref(doc);
 			return -1;
 		}

@@ -260,6 +260,7 @@ bool vol_is_anonymous(const json_t *vol)
 /* What is being made: the Mounts so far, and the volumes made for them. */
 struct making {
 	const char *root;
+	bool privileged; /* --privileged: a bind of / or of the state is allowed */
 	json_t *mounts;
 	json_t *made; /* names of the volumes this call made, removed again on failure */
 };
@@ -341,10 +342,14 @@ static int add_bind(struct making *mk, const char *source, const char *dest, boo
 	if (!realpath(clean, real) || !realpath(mk->root, state))
 		return err_sys(err, "bind source %s", clean);
 	size_t len = strlen(state);
-	if (strcmp(real, "/") == 0)
-		return err_msg(err, EPERM, "bind source %s is the host's root: refused (mount what you need of it)", clean);
-	if (strncmp(real, state, len) == 0 && (real[len] == '/' || real[len] == '\0'))
-		return err_msg(err, EPERM, "bind source %s is inside minidock's state (%s): refused", clean, state);
+	if (!mk->privileged && strcmp(real, "/") == 0)
+		return err_msg(err, EPERM,
+			       "bind source %s is the host's root: refused (mount what you need of it, or ask with "
+			       "--privileged)",
+			       clean);
+	if (!mk->privileged && strncmp(real, state, len) == 0 && (real[len] == '/' || real[len] == '\0'))
+		return err_msg(err, EPERM, "bind source %s is inside minidock's state (%s): refused (--privileged allows it)",
+			       clean, state);
 	/* Name and Driver are empty, as Docker's templates show them. */
 	json_t *m = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s}", "Type", "bind", "Name", "", "Source", real,
 			      "Destination", dest, "Driver", "", "Mode", mode, "RW", rw, "Propagation", propagation);
@@ -501,9 +506,9 @@ static int parse_mount(struct making *mk, const char *spec, err_t *err)
 }
 
 int vol_mounts_make(const char *root, char *const *binds, char *const *mounts, const json_t *inherited,
-		    const json_t *image_volumes, json_t **out, err_t *err)
+		    const json_t *image_volumes, bool privileged, json_t **out, err_t *err)
 {
-	struct making mk = { .root = root, .mounts = json_array(), .made = json_array() };
+	struct making mk = { .root = root, .privileged = privileged, .mounts = json_array(), .made = json_array() };
 	int rc = mk.mounts && mk.made ? 0 : err_msg(err, ENOMEM, "out of memory");
 
 	for (size_t i = 0; rc == 0 && binds && binds[i]; i++)

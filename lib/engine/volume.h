@@ -61,11 +61,11 @@ bool vol_is_anonymous(const json_t *vol);
  * --volumes-from containers (inherited: an array, modes already set, or NULL) and the image's
  * Config.Volumes (image_volumes, an object or NULL): named volumes made when missing,
  * anonymous ones made, bind sources checked (made as a directory when -v names a missing one;
- * "/" and ROOT refused), two mounts on one destination refused. On failure, the volumes it made
- * are removed again.
+ * "/" and ROOT refused, unless privileged: --privileged asks for the host anyway), two mounts on
+ * one destination refused. On failure, the volumes it made are removed again.
  */
 int vol_mounts_make(const char *root, char *const *binds, char *const *mounts, const json_t *inherited,
-		    const json_t *image_volumes, json_t **out, err_t *err);
+		    const json_t *image_volumes, bool privileged, json_t **out, err_t *err);
 
 /*
  * The mounts of a container for lab 10 (struct vol_mount, volumes.h), from its Mounts, each
