@@ -22,11 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "digest.h"
 #include "fsutil.h"
 #include "security.h"
 #include "store.h"
