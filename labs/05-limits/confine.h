@@ -16,9 +16,9 @@
  * before the command is executed:
  *
  *	cg_join()        moves the process into the container's cgroup, in a cgroup namespace
+ *	userns_enter()   with --userns-remap: into a user namespace, as its root
  *	caps_limit()     shrinks the bounding set: what no program can ever get back
  *	                 (then it loads the seccomp filter seccomp_build() made, while still root)
- *	userns_enter()   with --userns-remap: into a user namespace, as its root
  *	user_switch()    becomes the user (user.h), keeping its capabilities across
  *	caps_apply()     sets the permitted and effective capabilities
  *

@@ -197,7 +197,8 @@ int sec_filter_prepare(const char *root, struct ctr_security *sec, err_t *err);
 /*
  * In the process about to execute a container's command (lab 1's child, lab 4's exec), after it
  * entered the container's root: join the cgroup, mount /sys/fs/cgroup (read-only unless
- * privileged; PID 1 only), limit the capabilities, set no_new_privs, load the seccomp filter,
+ * privileged; PID 1 only), enter the user namespace (--userns-remap: userns_enter() for PID 1,
+ * userns_join() for an exec), limit the capabilities, set no_new_privs, load the seccomp filter,
  * become user (user_switch(), which fills out_home) and set the capabilities, with lab 5's
  * functions in that order. sec NULL, or lab 5 not written and nothing beyond the defaults
  * asked: only user_switch().

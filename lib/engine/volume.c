@@ -322,12 +322,34 @@ static int add_volume(struct making *mk, const char *name, const char *dest, boo
 	return m ? add(mk, m, err) : err_msg(err, ENOMEM, "out of memory");
 }
 
+/* May host path real (resolved) be bound into a container? Not "/" nor minidock's state, unless
+ * privileged. Checked at create, and again at each start (a state file is not trusted). */
+static int host_source_allowed(const char *root, const char *real, bool privileged, err_t *err)
+{
+	char state[PATH_MAX];
+
+	if (privileged)
+		return 0;
+	if (!realpath(root, state))
+		return err_sys(err, "state directory %s", root);
+	size_t len = strlen(state);
+	if (strcmp(real, "/") == 0)
+		return err_msg(err, EPERM,
+			       "bind source %s is the host's root: refused (mount what you need of it, or ask with "
+			       "--privileged)",
+			       real);
+	if (strncmp(real, state, len) == 0 && (real[len] == '/' || real[len] == '\0'))
+		return err_msg(err, EPERM, "bind source %s is inside minidock's state (%s): refused (--privileged allows it)",
+			       real, state);
+	return 0;
+}
+
 /* A bind mount of host path source: "/" and minidock's state are refused; a missing source is
  * made as a directory when create (-v), an error otherwise (--mount). */
 static int add_bind(struct making *mk, const char *source, const char *dest, bool rw, const char *mode,
 		    const char *propagation, bool create, err_t *err)
 {
-	char clean[PATH_MAX], real[PATH_MAX], state[PATH_MAX];
+	char clean[PATH_MAX], real[PATH_MAX];
 	struct stat st;
 
 	if (path_clean(source, clean, sizeof(clean), err) < 0)
@@ -339,17 +361,10 @@ static int add_bind(struct making *mk, const char *source, const char *dest, boo
 		if (fs_mkdir_p(clean, 0755, err) < 0)
 			return err_wrap(err, "bind source %s", clean);
 	}
-	if (!realpath(clean, real) || !realpath(mk->root, state))
+	if (!realpath(clean, real))
 		return err_sys(err, "bind source %s", clean);
-	size_t len = strlen(state);
-	if (!mk->privileged && strcmp(real, "/") == 0)
-		return err_msg(err, EPERM,
-			       "bind source %s is the host's root: refused (mount what you need of it, or ask with "
-			       "--privileged)",
-			       clean);
-	if (!mk->privileged && strncmp(real, state, len) == 0 && (real[len] == '/' || real[len] == '\0'))
-		return err_msg(err, EPERM, "bind source %s is inside minidock's state (%s): refused (--privileged allows it)",
-			       clean, state);
+	if (host_source_allowed(mk->root, real, mk->privileged, err) < 0)
+		return -1;
 	/* Name and Driver are empty, as Docker's templates show them. */
 	json_t *m = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s}", "Type", "bind", "Name", "", "Source", real,
 			      "Destination", dest, "Driver", "", "Mode", mode, "RW", rw, "Propagation", propagation);
@@ -575,6 +590,7 @@ int vol_mounts_of(const char *root, const json_t *doc, struct vol_mount **out, s
 		return err_msg(err, EBADMSG, "Mounts is not a list");
 	if (n == 0)
 		return 0;
+	bool privileged = json_is_true(json_object_get(json_object_get(doc, "HostConfig"), "Privileged"));
 	/* One block: the mounts, then room for each one's source path. */
 	struct vol_mount *list = calloc(n, sizeof(*list) + PATH_MAX);
 	char *paths = (char *)(list + n);
@@ -597,10 +613,20 @@ int vol_mounts_of(const char *root, const json_t *doc, struct vol_mount **out, s
 			return err_msg(err, EBADMSG, "Mounts[%zu]: Propagation \"%s\" (only rprivate)", i, prop);
 		}
 		if (strcmp(type, "bind") == 0) {
+			/* The source as create resolved it: absolute, canonical, and still allowed. */
 			const char *src = json_str(m, "Source");
-			if (!src || src[0] != '/') {
+			char real[PATH_MAX];
+			if (src && src[0] == '/' && !realpath(src, real)) {
 				free(list);
-				return err_msg(err, EBADMSG, "Mounts[%zu]: a bind without an absolute Source", i);
+				return err_sys(err, "bind source %s", src);
+			}
+			if (!src || src[0] != '/' || strcmp(real, src) != 0) {
+				free(list);
+				return err_msg(err, EBADMSG, "Mounts[%zu]: a bind whose Source is not a resolved host path", i);
+			}
+			if (host_source_allowed(root, real, privileged, err) < 0) {
+				free(list);
+				return -1;
 			}
 			v->type = VOL_BIND;
 			v->source = src;
@@ -624,8 +650,14 @@ int vol_mounts_of(const char *root, const json_t *doc, struct vol_mount **out, s
 				free(list);
 				return -1;
 			}
+			/* Its options name a device (a host directory): checked as at create. */
 			const json_t *opts = json_object_get(vol, "Options");
 			const char *vtype = json_str(opts, "type");
+			if (check_options(json_is_object(opts) ? opts : NULL, err) < 0) {
+				json_decref(vol);
+				free(list);
+				return err_wrap(err, "volume %s", name);
+			}
 			v->type = VOL_VOLUME;
 			v->copy_up = !json_is_true(json_object_get(m, "NoCopy"));
 			if (vtype && strcmp(vtype, "tmpfs") == 0) {

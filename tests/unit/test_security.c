@@ -15,6 +15,8 @@
 
 #include "fsutil.h"
 #include "security.h"
+#include "volume.h"
+#include "volumes.h"
 #include "unit.h"
 
 /* Docker's default.json, fetched by the Makefile (grader/vm/fetch-docker-profile.sh). */
@@ -258,12 +260,60 @@ static void shifted_layer(void)
 	unit_rmtmp();
 }
 
+/* A container's Mounts read back from its state file are checked again before they name a file. */
+static void mounts_from_state(void)
+{
+	const char *root = unit_mktmp();
+	static const char *const bad[] = {
+		"[{\"Type\": \"bind\", \"Source\": \"/\", \"Destination\": \"/h\", \"RW\": true}]",
+		"[{\"Type\": \"bind\", \"Source\": \"/tmp/../etc\", \"Destination\": \"/h\", \"RW\": true}]",
+		"[{\"Type\": \"bind\", \"Source\": \"etc\", \"Destination\": \"/h\", \"RW\": true}]",
+		"[{\"Type\": \"volume\", \"Name\": \"../../etc\", \"Destination\": \"/v\", \"RW\": true}]",
+		"[{\"Type\": \"volume\", \"Name\": \"ok\", \"Destination\": \"/v/../..\", \"RW\": true}]",
+		"[{\"Type\": \"volume\", \"Name\": \"ok\", \"Destination\": \"/v\", \"RW\": \"yes\"}]",
+		"[{\"Type\": \"tmpfs\", \"Destination\": \"/t\", \"RW\": true, \"TmpfsOptions\": \"size=1m,uid=0/x\"}]",
+		"[{\"Type\": \"nfs\", \"Destination\": \"/t\", \"RW\": true}]",
+		"{\"Type\": \"bind\"}",
+		NULL,
+	};
+	for (size_t i = 0; bad[i]; i++) {
+		json_t *doc = json_pack("{s:o}", "Mounts", json_loads(bad[i], 0, NULL));
+		struct vol_mount *list;
+		size_t n;
+		err_t err;
+		int rc = vol_mounts_of(root, doc, &list, &n, &err);
+		if (rc == 0) {
+			fprintf(stderr, "\n  accepted: %s\n", bad[i]);
+			free(list);
+		}
+		CU_ASSERT_EQUAL(rc, -1);
+		json_decref(doc);
+	}
+	/* A volume whose volume.json was changed to bind a relative device. */
+	char made[VOL_NAME_MAX], path[PATH_MAX];
+	bool was_made;
+	err_t err;
+	CU_ASSERT_EQUAL_FATAL(vol_create(root, "vv", NULL, NULL, false, made, &was_made, &err), 0);
+	snprintf(path, sizeof(path), "%s/volumes/vv/volume.json", root);
+	const char *forged = "{\"Name\": \"vv\", \"Driver\": \"local\", \"CreatedAt\": \"x\", \"Labels\": {},"
+			     " \"Options\": {\"type\": \"none\", \"o\": \"bind\", \"device\": \"etc\"}}";
+	CU_ASSERT_EQUAL(fs_write_atomic(path, forged, strlen(forged), 0644, &err), 0);
+	json_t *doc = json_pack("{s:[{s:s, s:s, s:s, s:b}]}", "Mounts", "Type", "volume", "Name", "vv", "Destination", "/v",
+				"RW", 1);
+	struct vol_mount *list;
+	size_t n;
+	CU_ASSERT_EQUAL(vol_mounts_of(root, doc, &list, &n, &err), -1);
+	json_decref(doc);
+	unit_rmtmp();
+}
+
 static const struct unit_test tests[] = {
 	{ "capabilities from --cap-add and --cap-drop, as Docker's", capabilities },
 	{ "sizes and CPUs as Docker writes them", sizes },
 	{ "the built-in profile says what Docker's default.json says", docker_default_profile },
 	{ "profiles that are not Docker's format are refused", bad_profiles },
 	{ "a layer shifted for --userns-remap keeps all but its owners, moved into the range", shifted_layer },
+	{ "a container's Mounts read back from its state are checked before they name a file", mounts_from_state },
 	{ NULL, NULL },
 };
 
