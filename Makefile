@@ -278,7 +278,7 @@ $(B)/bench/seccomp: bench/seccomp.c $(filter-out $(B)/obj/lib/cli/main.o,$(LIB_O
 .PHONY: bench-net
 bench-net: deps ## what a bridge network costs, iperf3 and round trips (root, ON THIS MACHINE: a throwaway one only)
 	@$(MAKE) --no-print-directory all images SUBMISSION=solutions
-	@python3 bench/net.py $(B)/solutions/minidock $(IMAGES)/busybox-oci.tar 30
+	@python3 bench/net.py $(B)/solutions/minidock $(IMAGES)/busybox-oci.tar 100
 
 # --- other ----------------------------------------------------------------------------------------
 .PHONY: format clean help

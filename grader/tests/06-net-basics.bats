@@ -28,6 +28,7 @@ host_links() {
 	[ "${lines[0]}" = " lo" ] || fail "links: $output"
 	[ "$(grep -c '^ ' <<<"$output")" -eq 1 ] || fail "more than lo: $output"
 	[[ "$output" == *"inet 127.0.0.1/8"* ]] || fail "lo has no 127.0.0.1: $output"
+	[[ "$output" != *inet6* ]] || fail "lo has an IPv6 address (Docker gives none without an IPv6 network): $output"
 	run minidock run --rm --network none busybox cat /sys/class/net/lo/operstate /sys/class/net/lo/flags
 	[ "${lines[1]}" = 0x9 ] || fail "lo is not up (flags ${lines[1]})"
 	minidock run -d --name iso --network none busybox sleep 30 >/dev/null
@@ -52,7 +53,8 @@ host_links() {
 
 @test "nl_link_up() brings up the interface it is given: on the default network (lab 7's reference), eth0 and minidock0 are up" {
 	# Lab 7 (the reference here) plugs a bridge network's container with lab 6's functions: a
-	# namespace of its own from net_enter(), its eth0 and the host's bridge up by nl_link_up().
+	# namespace of its own from net_enter(), the host's bridge brought up by nl_link_up() (eth0
+	# is made up from birth, in the message that creates it).
 	run minidock run --rm busybox ip -o link show
 	[ "$status" -eq 0 ] || fail "run on the default network: $output"
 	[[ "$output" =~ eth0@[^:]*:\ \<([A-Z_-]+,)*UP[,\>] ]] || fail "eth0 is not up: $output"

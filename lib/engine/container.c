@@ -712,20 +712,28 @@ static int update(struct container *c, void (*change)(json_t *doc, const void *a
 	return write_doc(c, doc, err);
 }
 
+struct running {
+	pid_t pid, monitor;
+	json_t *network; /* NetworkSettings, or NULL */
+};
+
 static void change_running(json_t *doc, const void *arg)
 {
+	const struct running *r = arg;
 	char now[TIME_RFC3339_LEN];
 	json_t *state = json_object_get(doc, "State");
 
 	time_now_rfc3339(now);
 	json_object_set_new(state, "Status", json_string("running"));
 	json_object_set_new(state, "Running", json_true());
-	json_object_set_new(state, "Pid", json_integer(((const pid_t *)arg)[0]));
+	json_object_set_new(state, "Pid", json_integer(r->pid));
 	json_object_set_new(state, "ExitCode", json_integer(0));
 	json_object_set_new(state, "Error", json_string(""));
 	json_object_set_new(state, "StartedAt", json_string(now));
 	json_object_set_new(state, "FinishedAt", json_string("0001-01-01T00:00:00Z"));
-	json_object_set_new(doc, "MonitorPid", json_integer(((const pid_t *)arg)[1]));
+	json_object_set_new(doc, "MonitorPid", json_integer(r->monitor));
+	if (r->network)
+		json_object_set(doc, "NetworkSettings", r->network);
 	/* Started (again): a stop asked for before no longer holds its restart policy back. */
 	json_object_set_new(state, "Restarting", json_false());
 	json_object_del(doc, "ManuallyStopped");
@@ -733,8 +741,10 @@ static void change_running(json_t *doc, const void *arg)
 
 int ctr_record_running(struct container *c, pid_t pid, err_t *err)
 {
-	pid_t pids[2] = { pid, getpid() };
-	return update(c, change_running, pids, err);
+	/* Taken before update() reads c's doc again from its file. */
+	_cleanup_json_ json_t *network = json_incref(json_object_get(c->doc, "NetworkSettings"));
+	struct running r = { pid, getpid(), network };
+	return update(c, change_running, &r, err);
 }
 
 static void change_start_error(json_t *doc, const void *arg)

@@ -123,9 +123,10 @@ void ctr_spec_free(struct ctr_spec *spec);
  * EBUSY "container NAME is already running" when a monitor holds it. */
 int ctr_monitor_lock(const struct container *c, int *out_fd, err_t *err);
 
-/* Record, under the state lock, that c's PID 1 pid started now, or that it could not start
- * (State.Error and ExitCode from start_err), or that it ended with exit status (128+N for
- * signal N) now. A container with HostConfig.AutoRemove is removed when it ends. */
+/* Record, under the state lock, that c's PID 1 pid started now (with the NetworkSettings
+ * ctr_net_up() put in c->doc), or that it could not start (State.Error and ExitCode from
+ * start_err), or that it ended with exit status (128+N for signal N) now. A container with
+ * HostConfig.AutoRemove is removed when it ends. */
 int ctr_record_running(struct container *c, pid_t pid, err_t *err);
 int ctr_record_start_error(struct container *c, const err_t *start_err, err_t *err);
 int ctr_record_exit(struct container *c, int status, err_t *err);

@@ -158,12 +158,25 @@ static json_t *endpoint_json(const struct endpoint *ep)
  * 1024 and open an ICMP echo socket (ping) there. Both are the namespace's: the host's ports
  * stay the host's. Without the first, root in a user namespace (--userns-remap) could not
  * serve on port 80, since the network namespace belongs to the host's user namespace.
+ * And no IPv6 where the network has none (minidock's networks are IPv4 only): Docker 20.10
+ * takes ::1 off the loopback of a container without IPv6, and Docker 26 gives an interface IPv6
+ * only on an IPv6 network. It also spares each start the kernel's IPv6 work (a link-local
+ * address, and its duplicate address detection, on every link).
+ * Never the host's: a net_enter() that forgot to unshare leaves us in the namespace of PID 1.
  */
 static void default_sysctls(void)
 {
+	struct stat self, init;
+	if (stat("/proc/self/ns/net", &self) < 0 || stat("/proc/1/ns/net", &init) < 0 ||
+	    (self.st_dev == init.st_dev && self.st_ino == init.st_ino)) {
+		log_debug("not in a network namespace of its own: the host's sysctls are left alone");
+		return;
+	}
 	static const char *const sysctls[][2] = {
 		{ "/proc/sys/net/ipv4/ip_unprivileged_port_start", "0\n" },
 		{ "/proc/sys/net/ipv4/ping_group_range", "0 2147483647\n" },
+		{ "/proc/sys/net/ipv6/conf/all/disable_ipv6", "1\n" }, /* lo, made up by net_enter() */
+		{ "/proc/sys/net/ipv6/conf/default/disable_ipv6", "1\n" }, /* the links made after */
 	};
 	for (size_t i = 0; i < sizeof(sysctls) / sizeof(sysctls[0]); i++) {
 		_cleanup_close_ int fd = open(sysctls[i][0], O_WRONLY | O_CLOEXEC);
@@ -237,7 +250,15 @@ int ctr_net_up(struct container *c, err_t *err)
 				     "Gateway", user_network ? "" : gateway, "IPPrefixLen", user_network ? 0 : ep.prefix,
 				     "MacAddress", user_network ? "" : ep.mac, "Ports", ports_json(ports, n_ports),
 				     "Networks", ep.network, endpoint_json(&ep));
-	rc = ctr_record_network(c, settings, err);
+	/* Written with the running state (one write of the container's file fewer per start),
+	 * unless ports are published: then at once, since only NetworkSettings tells whose the
+	 * table's entries are, should this monitor be killed before PID 1 runs. */
+	if (n_ports > 0) {
+		rc = ctr_record_network(c, settings, err);
+	} else {
+		json_object_set(c->doc, "NetworkSettings", settings);
+		rc = 0;
+	}
 	json_decref(settings);
 	if (rc == 0)
 		goto out;

@@ -11,8 +11,9 @@
 
 /* Set the container's network up, in its monitor, before PID 1 starts (the monitor moves into
  * the new namespace, which PID 1 inherits: lab 4's ctr_start() calls it just before
- * proc_spawn()); record it in the container's NetworkSettings. ctr_net_down() (network.h)
- * undoes what outlives the namespace. */
+ * proc_spawn()); put it in c->doc's NetworkSettings, which ctr_record_running() writes (at
+ * once when ports are published: see ctr_net.c). ctr_net_down() (network.h) undoes what
+ * outlives the namespace. */
 int ctr_net_up(struct container *c, err_t *err);
 
 /* `network connect NET CONTAINER`: plug running container c into network ref as one more

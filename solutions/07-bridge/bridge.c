@@ -265,11 +265,15 @@ int veth_plug(struct nl *host, struct nl *here, int host_ns, const struct endpoi
 	snprintf(peer, sizeof(peer), "veth%02x%02x%02x%x", rnd[0], rnd[1], rnd[2], rnd[3] & 0xf);
 	sscanf(ep->mac, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mac[0], &mac[1], &mac[2], &mac[3], &mac[4], &mac[5]);
 
-	/* ip link add eth0 address MAC type veth peer name PEER netns HOST: made here, with its
-	 * other end born in the host's namespace. (eth0 stands for ep->ifname.) */
+	/* ip link add eth0 address MAC up type veth peer name PEER netns HOST: made here, up from
+	 * birth, with its other end born in the host's namespace. (eth0 stands for ep->ifname.)
+	 * Only this end can be born up: the kernel makes the peer first, and a veth whose peer
+	 * does not exist yet refuses to go up (ENOTCONN). */
 	struct nlmsghdr *msg = nl_request(here, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
 	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(msg, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_change = IFF_UP;
+	ifi->ifi_flags = IFF_UP;
 	mnl_attr_put_strz(msg, IFLA_IFNAME, ep->ifname);
 	mnl_attr_put(msg, IFLA_ADDRESS, sizeof(mac), mac);
 	struct nlattr *linkinfo = mnl_attr_nest_start(msg, IFLA_LINKINFO);
@@ -283,7 +287,7 @@ int veth_plug(struct nl *host, struct nl *here, int host_ns, const struct endpoi
 	mnl_attr_nest_end(msg, peer_info);
 	mnl_attr_nest_end(msg, data);
 	mnl_attr_nest_end(msg, linkinfo);
-	snprintf(what, sizeof(what), "ip link add %s type veth peer name %s netns host", ep->ifname, peer);
+	snprintf(what, sizeof(what), "ip link add %s up type veth peer name %s netns host", ep->ifname, peer);
 	if (nl_talk(here, msg, what, err) < 0)
 		return -1;
 
@@ -302,7 +306,7 @@ int veth_plug(struct nl *host, struct nl *here, int host_ns, const struct endpoi
 	if (nl_talk(host, msg, what, err) < 0)
 		return -1;
 
-	/* ip addr add ADDR/PREFIX dev eth0; ip link set eth0 up */
+	/* ip addr add ADDR/PREFIX dev eth0 */
 	unsigned int eth0 = nl_ifindex(here, ep->ifname, err);
 	if (eth0 == 0)
 		return -1;
@@ -313,7 +317,7 @@ int veth_plug(struct nl *host, struct nl *here, int host_ns, const struct endpoi
 	ifa->ifa_index = eth0;
 	put_addr(msg, IFA_LOCAL, ep->addr);
 	put_addr(msg, IFA_ADDRESS, ep->addr);
-	if (nl_talk(here, msg, "ip addr add ADDR dev eth0", err) < 0 || nl_link_up(here, ep->ifname, err) < 0)
+	if (nl_talk(here, msg, "ip addr add ADDR dev eth0", err) < 0)
 		return -1;
 	if (!ep->default_route)
 		return 0;
