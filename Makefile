@@ -201,14 +201,14 @@ DOCKER_PROFILE := $(VM)/docker/seccomp-default.json
 $(DOCKER_PROFILE): grader/vm/fetch-docker-profile.sh
 	@grader/vm/fetch-docker-profile.sh $@
 
-GRADER_FILES := grader/vm/init grader/vm/runner grader/vm/banner grader/rubric $(wildcard grader/tests/*.bats grader/tests/*.bash)
+GRADER_FILES := grader/vm/init grader/vm/runner grader/vm/peer grader/vm/banner grader/rubric $(wildcard grader/tests/*.bats grader/tests/*.bash)
 INITRAMFS := $(SUB_B)/initramfs.cpio
 $(INITRAMFS): $(KERNEL) $(IMAGES)/.done $(STAGE_BINS) $(SUB_B)/minidock $(SUB_B)/minidock-init $(MINIDOCK_REF) $(PTYRUN) $(SHARD) $(PROBE) $(DOCKER_PROFILE) $(GRADER_FILES) grader/vm/mkinitramfs.sh
 	@rm -rf $(SUB_B)/vmstage && mkdir -p $(SUB_B)/vmstage/stages/all
 	@for s in $(STAGES); do mkdir -p $(SUB_B)/vmstage/stages/$$s; cp $(SUB_B)/stages/$$s/minidock $(SUB_B)/stages/$$s/minidock-init $(SUB_B)/vmstage/stages/$$s/; done
 	@cp $(SUB_B)/minidock $(SUB_B)/minidock-init $(SUB_B)/vmstage/stages/all/
 	@$(if $(MINIDOCK_REF),cp $(MINIDOCK_REF) $(SUB_B)/vmstage/stages/all/minidock-ref)
-	@cp -r grader/tests grader/rubric grader/vm/runner grader/vm/banner $(SUB_B)/vmstage/
+	@cp -r grader/tests grader/rubric grader/vm/runner grader/vm/peer grader/vm/banner $(SUB_B)/vmstage/
 	@mkdir -p $(SUB_B)/vmstage/bin && cp $(PTYRUN) $(SHARD) $(PROBE) $(SUB_B)/vmstage/bin/
 	@cp -r $(IMAGES) $(SUB_B)/vmstage/images && rm -f $(SUB_B)/vmstage/images/.done
 	@cp $(DOCKER_PROFILE) $(SUB_B)/vmstage/images/docker-seccomp-default.json
@@ -220,7 +220,7 @@ vm: $(INITRAMFS) ## build the grader VM (kernel and initramfs) for SUBMISSION
 
 GRADE = python3 grader/grade.py --kernel $(KERNEL) --initramfs $(INITRAMFS) --out $(SUB_B)/results
 
-.PHONY: grade check sandbox
+.PHONY: grade check sandbox sandbox-b
 grade: deps ## grade every stage of SUBMISSION in the VM (SUBMISSION=solutions shows full marks; V=1: every line of each failure)
 	@$(MAKE) --no-print-directory vm
 	@$(GRADE) $(if $(STAGE),--stages $(STAGE)) $(if $(V),-v)
@@ -230,9 +230,12 @@ check: deps ## grade one lab: make check LAB=N (V=1: every line of each failure)
 	@$(MAKE) --no-print-directory vm
 	@$(GRADE) --stages $$(printf %02d $$((10#$(LAB)))) $(if $(V),-v)
 
-sandbox: deps ## boot the VM with a root shell, minidock (yours) and minidock-ref (the reference) on PATH
+sandbox: deps ## boot the VM with a root shell, minidock (yours) and minidock-ref (the reference) on PATH; HOSTS=2: two VMs on a LAN
 	@$(MAKE) --no-print-directory vm
-	@python3 grader/grade.py --kernel $(KERNEL) --initramfs $(INITRAMFS) --sandbox
+	@python3 grader/grade.py --kernel $(KERNEL) --initramfs $(INITRAMFS) --out $(SUB_B)/results --sandbox $(if $(HOSTS),--hosts $(HOSTS))
+
+sandbox-b: ## host B's shell, in another terminal, while make sandbox HOSTS=2 runs
+	@python3 grader/grade.py --attach $(SUB_B)/sandbox-lan/b-console
 
 # --- the kit's own tests --------------------------------------------------------------------------
 UNIT_TESTS := $(wildcard tests/unit/test_*.c)

@@ -61,7 +61,9 @@ class Test:
 
 
 def load_rubric(path):
-    """Return ({stage: (timeout, title)}, [Test...]) from the rubric file."""
+    """Return ({stage: (timeout, title, hosts)}, [Test...]) from the rubric file.
+
+    A stage line is `stage NN TIMEOUT [hosts=2] TITLE`: hosts=2 for a stage graded on two VMs."""
     stages, tests = {}, []
     with open(path) as f:
         for n, raw in enumerate(f, 1):
@@ -70,7 +72,8 @@ def load_rubric(path):
                 continue
             words = line.split()
             if words[0] == "stage" and len(words) >= 4:
-                stages[words[1]] = (int(words[2]), " ".join(words[3:]))
+                hosts = 2 if words[3] == "hosts=2" else 1
+                stages[words[1]] = (int(words[2]), " ".join(words[3 + (hosts == 2):]), hosts)
             elif len(words) >= 3 and words[0] in stages and words[1].isdigit():
                 index = sum(1 for t in tests if t.stage == words[0]) + 1
                 name = line.split(None, 2)[2]
@@ -86,10 +89,10 @@ KERNEL_ARGS = ("console=ttyS0 panic=-1 quiet mitigations=off lsm= ima_appraise=o
                "tsc=reliable no_timer_check nowatchdog 8250.nr_uarts=2 cryptomgr.notests")
 
 
-def qemu_command(kernel, initramfs, accel, append, console, results, cpus=2):
+def qemu_command(kernel, initramfs, accel, append, console, results, cpus=2, extra=()):
     cmd = ["qemu-system-x86_64", "-M", "pc", "-m", "1024", "-smp", str(cpus), "-nodefaults",
            "-no-reboot", "-display", "none", "-kernel", kernel, "-initrd", initramfs,
-           "-append", f"{KERNEL_ARGS} {append}", "-serial", console, "-serial", results]
+           "-append", f"{KERNEL_ARGS} {append}", "-serial", console, "-serial", results, *extra]
     if accel == "kvm":
         cmd += ["-accel", "kvm", "-cpu", "host"]
     else:
@@ -114,6 +117,42 @@ def choose_accel(kernel, initramfs, wanted):
     if wanted in ("kvm", "tcg"):
         return wanted
     return "kvm" if probe_kvm(kernel, initramfs) else "tcg"
+
+
+def two_host_cards(sockets, host):
+    """QEMU's options for host ("a" or "b") of a pair: the control link and the LAN.
+
+    Each card is joined to the other host's by a datagram socket (a file in sockets): frames
+    go from one QEMU to the other on this machine and nowhere else. init tells the cards apart
+    by their MAC addresses."""
+    me, peer = ("a", "b") if host == "a" else ("b", "a")
+    n = 1 if host == "a" else 2
+    args = []
+    for net, mac in (("ctl", f"52:54:00:00:00:0{n}"), ("lan", f"52:54:00:00:01:0{n}")):
+        args += ["-netdev", f"dgram,id={net},local.type=unix,local.path={sockets}/{me}-{net},"
+                            f"remote.type=unix,remote.path={sockets}/{peer}-{net}",
+                 "-device", f"virtio-net-pci,netdev={net},mac={mac}"]
+    return args
+
+
+class HostB:
+    """The second VM of a two-host stage: it serves host A's requests (grader/vm/peer).
+
+    It boots beside A and is stopped with A's boot; nothing of it is read but its console log.
+    If it hangs or dies, A's requests to it time out, which fails the test that made them."""
+
+    def __init__(self, kernel, initramfs, accel, stages, sockets, console, qemu_log, mode="peer"):
+        cmd = qemu_command(kernel, initramfs, accel,
+                           f"minidock.mode={mode} minidock.host=b minidock.stages={','.join(stages)}",
+                           console, "null", 2, two_host_cards(sockets, "b"))
+        with open(qemu_log, "wb") as log:
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                         stderr=log)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
 
 
 # --- one boot ------------------------------------------------------------------------------------
@@ -243,12 +282,24 @@ class Grader:
         console = os.path.join(self.args.out, f"console-{self.boots}.log")
         serial = self.serial_stage == first.stage
         self.serial_stage = None
-        stages = [first.stage] if serial else self.wanted
+        # One boot runs stages of one kind: on one VM, or on two (A here, B beside it).
+        hosts = self.stages[first.stage][2]
+        rest = self.wanted[self.wanted.index(first.stage):]
+        kind = next((i for i, s in enumerate(rest) if self.stages[s][2] != hosts), len(rest))
+        stages = [first.stage] if serial else rest[:kind]
         jobs = 1 if serial else self.args.jobs
         append = f"minidock.mode=grade minidock.stages={','.join(stages)} " \
                  f"minidock.resume={first.stage}:{first.index} minidock.jobs={jobs}"
+        extra, host_b, sockets = (), None, None
+        if hosts == 2:
+            sockets = tempfile.mkdtemp(prefix="minidock-lan-")
+            append += " minidock.host=a"
+            extra = two_host_cards(sockets, "a")
+            host_b = HostB(self.args.kernel, self.args.initramfs, accel, stages, sockets,
+                           f"file:{console[:-4]}-b.log",
+                           os.path.join(self.args.out, f"qemu-{self.boots}-b.log"))
         boot = Boot(qemu_command(self.args.kernel, self.args.initramfs, accel, append,
-                                 f"file:{console}", "stdio", max(2, self.args.jobs)),
+                                 f"file:{console}", "stdio", max(2, self.args.jobs), extra),
                     os.path.join(self.args.out, f"qemu-{self.boots}.log"))
         state = {"hello": False, "stage": first.stage, "stage_began": None}
         under_way = set()  # the tests the shards have started and not yet reported
@@ -322,6 +373,9 @@ class Grader:
         finally:
             flush_all()
             boot.stop()
+            if host_b:
+                host_b.stop()
+                shutil.rmtree(sockets, ignore_errors=True)
         return state["hello"]
 
     def flush(self, result):
@@ -421,16 +475,70 @@ class Grader:
 
 def sandbox(args):
     accel = choose_accel(args.kernel, args.initramfs, args.accel)
-    cmd = qemu_command(args.kernel, args.initramfs, accel, "minidock.mode=sandbox",
-                       "mon:stdio", "null")
-    print(f"sandbox: booting ({accel}); leave with `poweroff -f` or Ctrl-A X", flush=True)
-    return subprocess.call(cmd)
+    if args.hosts != 2:
+        cmd = qemu_command(args.kernel, args.initramfs, accel, "minidock.mode=sandbox",
+                           "mon:stdio", "null")
+        print(f"sandbox: booting ({accel}); leave with `poweroff -f` or Ctrl-A X", flush=True)
+        return subprocess.call(cmd)
+    # Two hosts: A's shell here, B's on a socket that `grade.py --attach` (make sandbox-b)
+    # opens from another terminal; from A, `b CMD` runs CMD on B.
+    sockets = os.path.join(os.path.dirname(os.path.abspath(args.out)), "sandbox-lan")
+    shutil.rmtree(sockets, ignore_errors=True)
+    os.makedirs(sockets)
+    b_console = os.path.join(sockets, "b-console")
+    host_b = HostB(args.kernel, args.initramfs, accel, [], sockets,
+                   f"unix:{b_console},server=on,wait=off", os.path.join(sockets, "qemu-b.log"),
+                   mode="sandbox")
+    cmd = qemu_command(args.kernel, args.initramfs, accel, "minidock.mode=sandbox minidock.host=a",
+                       "mon:stdio", "null", 2, two_host_cards(sockets, "a"))
+    print(f"sandbox: two hosts ({accel}). This terminal is host A (leave with `poweroff -f` or "
+          f"Ctrl-A X); host B's shell: `make sandbox-b` in another terminal; from A, `b CMD` "
+          f"runs CMD on B.", flush=True)
+    try:
+        return subprocess.call(cmd)
+    finally:
+        host_b.stop()
+        shutil.rmtree(sockets, ignore_errors=True)
+
+
+def attach(path):
+    """A terminal on a VM console served on a unix socket (host B of make sandbox HOSTS=2)."""
+    import socket
+    import termios
+    import tty
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect(path)
+    except OSError as e:
+        sys.exit(f"grade: no console at {path} ({e.strerror}): is `make sandbox HOSTS=2` running?")
+    print("host B's console; leave with Ctrl-]", flush=True)
+    saved = termios.tcgetattr(0) if os.isatty(0) else None
+    if saved:
+        tty.setraw(0)
+    try:
+        sock.sendall(b"\n")
+        while True:
+            ready, _, _ = select.select([0, sock], [], [])
+            if sock in ready:
+                data = sock.recv(65536)
+                if not data:
+                    break
+                os.write(1, data)
+            if 0 in ready:
+                data = os.read(0, 1024)
+                if not data or b"\x1d" in data:
+                    break
+                sock.sendall(data)
+    finally:
+        if saved:
+            termios.tcsetattr(0, termios.TCSADRAIN, saved)
+    return 0
 
 
 def main():
     p = argparse.ArgumentParser(description="Grade a minidock submission in the grader VM.")
-    p.add_argument("--kernel", required=True)
-    p.add_argument("--initramfs", required=True)
+    p.add_argument("--kernel")
+    p.add_argument("--initramfs")
     p.add_argument("--rubric", default=os.path.join(HERE, "rubric"))
     p.add_argument("--stages", help="comma-separated stages (default: all)")
     p.add_argument("--out", default="build/results", help="where the reports go")
@@ -441,15 +549,22 @@ def main():
     p.add_argument("--margin", type=float, default=WATCHDOG_MARGIN,
                    help="seconds beyond a test's limit before the VM counts as hung")
     p.add_argument("--sandbox", action="store_true", help="boot with an interactive shell")
+    p.add_argument("--hosts", type=int, default=1, choices=[1, 2],
+                   help="with --sandbox: 2 boots host B too, joined to A by a LAN")
+    p.add_argument("--attach", metavar="SOCKET", help="open host B's console (make sandbox-b)")
     p.add_argument("--probe", action="store_true",
                    help="print the accelerator grading would use (kvm or tcg) and exit")
     p.add_argument("-v", "--verbose", action="store_true", help="print every line of each failure")
     args = p.parse_args()
+    if not args.attach and not (args.kernel and args.initramfs):
+        p.error("--kernel and --initramfs are needed")
     if not shutil.which("qemu-system-x86_64"):
         sys.exit("grade: qemu-system-x86_64 not found (make deps installs it)")
     if args.probe:
         print(choose_accel(args.kernel, args.initramfs, args.accel))
         return 0
+    if args.attach:
+        return attach(args.attach)
     if args.sandbox:
         return sandbox(args)
     Grader(args).run()

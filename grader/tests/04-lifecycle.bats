@@ -188,6 +188,9 @@ now_ms() {
 	# The command's exit status; 127 for a command that is not there.
 	run minidock exec ce sh -c 'exit 9'
 	[ "$status" -eq 9 ]
+	# Even when its parent ignores SIGCHLD (inherited across execve: a server's way to reap).
+	run timeout 20 bash -c "trap '' CHLD; exec minidock exec ce sh -c 'exit 7'"
+	[ "$status" -eq 7 ] || fail "exec under an ignored SIGCHLD: status $status (124: it never saw its process end)"
 	run minidock exec ce nosuchcommand
 	[ "$status" -eq 127 ]
 	[[ "$output" == *"executable file not found"* ]]

@@ -2,7 +2,7 @@
  * shard.c - run a command in a machine of its own, inside the grader VM, so that two groups
  * of stage tests can run side by side without seeing each other. Built statically.
  *
- *	shard COMMAND [ARG...]
+ *	shard [--host-network] COMMAND [ARG...]
  *
  * COMMAND runs in new mount, network, PID, UTS and IPC namespaces, which look like a fresh
  * host: its own process table (/proc), its own empty /tmp, /run and /var/lib (so the default
@@ -17,12 +17,17 @@
  * outside these directories.)
  * Killing it kills everything in the shard, and the kernel then frees its namespaces:
  * interfaces, rules and mounts go with them.
+ *
+ * --host-network keeps the VM's network namespace: the two-host stages (8, 9) need the VM's
+ * own network cards, the LAN to host B (eth1) and the control link (ctl0). Their tests run one
+ * at a time, so nothing sees another's interfaces.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +65,7 @@ static void loopback_up(void)
 	close(fd);
 }
 
-static void make_host(void)
+static void make_host(bool own_network)
 {
 	/* Out of the VM's peer groups first, then shared again: a peer group of the shard's own. */
 	mount_or_die(NULL, "/", NULL, MS_REC | MS_PRIVATE);
@@ -69,16 +74,22 @@ static void make_host(void)
 	mount_or_die("tmpfs", "/run", "tmpfs", 0);
 	mount_or_die("tmpfs", "/var/lib", "tmpfs", 0);
 	mount_or_die(NULL, "/", NULL, MS_REC | MS_SHARED);
-	loopback_up();
+	if (own_network)
+		loopback_up();
 }
 
 int main(int argc, char **argv)
 {
+	bool own_network = !(argc > 1 && strcmp(argv[1], "--host-network") == 0);
+	if (!own_network) {
+		argv++;
+		argc--;
+	}
 	if (argc < 2) {
-		fprintf(stderr, "usage: shard COMMAND [ARG...]\n");
+		fprintf(stderr, "usage: shard [--host-network] COMMAND [ARG...]\n");
 		return 125;
 	}
-	if (unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC) != 0)
+	if (unshare(CLONE_NEWNS | (own_network ? CLONE_NEWNET : 0) | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC) != 0)
 		die("unshare");
 
 	/* The first child is PID 1 of the new PID namespace; this process only waits for it. */
@@ -94,7 +105,7 @@ int main(int argc, char **argv)
 
 	/* The shard dies with whoever started it (the runner kills that on a timeout). */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	make_host();
+	make_host(own_network);
 	pid_t command = fork();
 	if (command < 0)
 		die("fork");

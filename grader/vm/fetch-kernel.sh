@@ -9,9 +9,10 @@ out=$1
 mkdir -p "$(dirname "$out")"
 meta=linux-image-cloud-amd64
 
-# The modules later labs load: veth, bridge, macvlan, vxlan (networks), overlay (image layers),
+# The modules later labs load: veth, bridge, macvlan, ipvlan, 8021q (VLANs), vxlan (networks),
+# virtio_pci and virtio_net (the two-host stages' network cards), overlay (image layers),
 # nf_tables with nat and masquerade (published ports, outbound NAT).
-MODULES="veth bridge macvlan vxlan overlay dummy nf_tables nft_nat nft_masq nft_chain_nat
+MODULES="veth bridge macvlan ipvlan 8021q vxlan overlay dummy virtio_pci virtio_net nf_tables nft_nat nft_masq nft_chain_nat
 nft_ct nft_fib_inet nft_fib_ipv4 nft_redir nf_nat nf_conntrack"
 
 pkg=$(apt-cache depends "$meta" 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')

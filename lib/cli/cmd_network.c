@@ -18,6 +18,7 @@
 #include "ctr_net.h"
 #include "fsutil.h"
 #include "json.h"
+#include "macvlan.h"
 #include "network.h"
 
 static int network_main(int argc, char **argv, const struct cli_ctx *ctx);
@@ -53,42 +54,96 @@ static int state_dir(const struct cli_ctx *ctx, char *root, err_t *err)
 	return 0;
 }
 
+/* A `-o KEY=VALUE` of network create: the parent and the modes of lab 8's drivers. */
+static int network_option(struct net_spec *spec, const char *option)
+{
+	const char *eq = strchr(option, '=');
+	size_t key = eq ? (size_t)(eq - option) : 0;
+	if (!eq || !eq[1])
+		return cli_usage_error(&cmd_network, "create: -o %s: give KEY=VALUE", option);
+	if (key == 6 && strncmp(option, "parent", 6) == 0)
+		spec->parent = eq + 1;
+	else if ((key == 12 && strncmp(option, "macvlan_mode", 12) == 0) || (key == 11 && strncmp(option, "ipvlan_mode", 11) == 0))
+		spec->mode = eq + 1;
+	else
+		return cli_usage_error(&cmd_network, "create: -o %s: the options are parent, macvlan_mode and ipvlan_mode",
+				       option);
+	return 0;
+}
+
+/* A macvlan or ipvlan network's parent, made if need be (lab 8); the network goes if it cannot be. */
+static int make_parent(const char *root, const json_t *net, err_t *err)
+{
+	struct nl nl;
+	bool made = false;
+	const char *name = json_str(net, "Name"), *parent = json_str(net, "Parent");
+	if (nl_open(&nl, err) < 0)
+		goto undo;
+	/* A dummy when the network is internal or was given no parent (its Parent is "dm-..."). */
+	bool dummy = json_is_true(json_object_get(net, "Internal")) || !json_str(json_object_get(net, "Options"), "parent");
+	int rc = mv_parent_make(&nl, parent, dummy, &made, err);
+	nl_close(&nl);
+	if (rc == 0 && (!made || net_parent_made(root, name, err) == 0))
+		return 0;
+	if (made && nl_open(&nl, &(err_t){ 0 }) == 0) {
+		err_t ignored;
+		mv_parent_remove(&nl, parent, &ignored);
+		nl_close(&nl);
+	}
+undo:;
+	err_t ignored;
+	json_t *gone = NULL;
+	net_remove(root, name, &gone, &ignored);
+	json_decref(gone);
+	return -1;
+}
+
 static int network_create(int argc, char **argv, const char *root)
 {
 	static const struct option options[] = {
-		{ "driver", required_argument, NULL, 'd' },  { "subnet", required_argument, NULL, 's' },
-		{ "gateway", required_argument, NULL, 'g' }, { "internal", no_argument, NULL, 'i' },
+		{ "driver", required_argument, NULL, 'd' },   { "subnet", required_argument, NULL, 's' },
+		{ "gateway", required_argument, NULL, 'g' },  { "internal", no_argument, NULL, 'i' },
+		{ "ip-range", required_argument, NULL, 'r' }, { "opt", required_argument, NULL, 'o' },
 		{ 0 },
 	};
-	const char *subnet = NULL, *gateway = NULL;
-	bool internal = false;
+	struct net_spec spec = { .driver = "bridge" };
 	int opt;
 	err_t err;
 
 	optind = 0;
-	while ((opt = getopt_long(argc, argv, "+:d:", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+:d:o:", options, NULL)) != -1) {
 		switch (opt) {
 		case 'd':
-			if (strcmp(optarg, "bridge") != 0)
-				return cli_usage_error(&cmd_network, "create: driver \"%s\": only bridge, for now", optarg);
+			if (strcmp(optarg, "bridge") != 0 && strcmp(optarg, "macvlan") != 0 && strcmp(optarg, "ipvlan") != 0)
+				return cli_usage_error(&cmd_network, "create: driver \"%s\": bridge, macvlan or ipvlan", optarg);
+			spec.driver = optarg;
 			break;
-		case 's': subnet = optarg; break;
-		case 'g': gateway = optarg; break;
-		case 'i': internal = true; break;
+		case 's': spec.subnet = optarg; break;
+		case 'g': spec.gateway = optarg; break;
+		case 'r': spec.ip_range = optarg; break;
+		case 'i': spec.internal = true; break;
+		case 'o':
+			if (network_option(&spec, optarg) != 0)
+				return 125;
+			break;
 		case ':': return cli_usage_error(&cmd_network, "flag needs an argument: %s", argv[optind - 1]);
 		default: return cli_usage_error(&cmd_network, "create: unknown flag: %s", argv[optind - 1]);
 		}
 	}
 	if (argc - optind != 1)
 		return cli_args_error(&cmd_network, "create: requires exactly 1 argument (the name)");
-	const char *name = argv[optind];
-	if (strlen(name) > 60 || !*name || strchr(name, '/') || strchr(name, ':') || name[0] == '.')
-		return cli_usage_error(&cmd_network, "create: invalid network name \"%s\"", name);
-	if (gateway && !subnet)
-		return cli_usage_error(&cmd_network, "create: --gateway needs --subnet");
+	spec.name = argv[optind];
+	if (strlen(spec.name) > 60 || !*spec.name || strchr(spec.name, '/') || strchr(spec.name, ':') || spec.name[0] == '.')
+		return cli_usage_error(&cmd_network, "create: invalid network name \"%s\"", spec.name);
+	if ((spec.gateway || spec.ip_range) && !spec.subnet)
+		return cli_usage_error(&cmd_network, "create: %s needs --subnet", spec.gateway ? "--gateway" : "--ip-range");
 	json_t *net;
-	if (net_create(root, name, subnet, gateway, internal, &net, &err) < 0)
+	if (net_create(root, &spec, &net, &err) < 0)
 		return cli_fail(&err), 1;
+	if (strcmp(spec.driver, "bridge") != 0 && make_parent(root, net, &err) < 0) {
+		json_decref(net);
+		return cli_fail(&err), 1;
+	}
 	printf("%s\n", json_str(net, "Id"));
 	json_decref(net);
 	return 0;
@@ -156,6 +211,21 @@ static int network_inspect(int argc, char **argv, const char *root)
 	return status;
 }
 
+/* What of a removed network the kernel holds: a bridge (lab 7), or a parent minidock made (lab 8). */
+static int remove_devices(const json_t *net, err_t *err)
+{
+	if (strcmp(json_str(net, "Driver"), "bridge") == 0)
+		return br_remove(net, err);
+	if (!json_is_true(json_object_get(net, "ParentMade")))
+		return 0;
+	struct nl nl;
+	if (nl_open(&nl, err) < 0)
+		return -1;
+	int rc = mv_parent_remove(&nl, json_str(net, "Parent"), err);
+	nl_close(&nl);
+	return rc;
+}
+
 static int network_rm(int argc, char **argv, const char *root)
 {
 	int status = 0;
@@ -165,7 +235,7 @@ static int network_rm(int argc, char **argv, const char *root)
 	for (int i = 1; i < argc; i++) {
 		json_t *net = NULL;
 		err_t err;
-		if (net_remove(root, argv[i], &net, &err) < 0 || br_remove(net, &err) < 0) {
+		if (net_remove(root, argv[i], &net, &err) < 0 || remove_devices(net, &err) < 0) {
 			cli_fail(&err);
 			status = 1;
 		} else {

@@ -9,6 +9,7 @@
  * 1 to 3 built, in the foreground only, the container's PID 1 a child of minidock itself.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -35,6 +36,9 @@
 #include "store.h"
 #include "volume.h"
 
+/* Long options without a letter. */
+#define OPT_IP 1000
+
 static int run_main(int argc, char **argv, const struct cli_ctx *ctx);
 static int create_main(int argc, char **argv, const struct cli_ctx *ctx);
 static int start_main(int argc, char **argv, const struct cli_ctx *ctx);
@@ -57,6 +61,7 @@ static int start_main(int argc, char **argv, const struct cli_ctx *ctx);
 	"      --rm                remove the container when it exits\n"                           \
 	"      --tmpfs DIR         mount a tmpfs on DIR (absolute) inside the container\n"          \
 	"      --network NET       bridge (default), none, host, or a network's name\n"            \
+	"      --ip IP             the container's address on its network (a user-defined one)\n"  \
 	"  -p, --publish [IP:]HOST:CTR[/PROTO]  publish a container's port on the host's\n"      \
 	"      --cap-add CAP       add a capability (CHOWN or CAP_CHOWN; ALL)\n"                  \
 	"      --cap-drop CAP      drop a capability from Docker's default set (ALL: all)\n"       \
@@ -104,7 +109,7 @@ struct create_opts {
 	const char *rootfs, *hostname, *workdir, *user, *name;
 	char **env, **tmpfs, **ports; /* the -e, --tmpfs and -p values, NULL-terminated */
 	char **labels, **env_files;   /* the -l and --env-file values */
-	const char *network, *entrypoint, *restart;
+	const char *network, *ip, *entrypoint, *restart;
 	long restart_max;
 	bool readonly, rm, detach, interactive, tty, init;
 	char **cap_add, **cap_drop, **security_opts; /* lab 5 */
@@ -194,6 +199,7 @@ static int parse_create(const struct command *cmd, int argc, char **argv, struct
 		{ "interactive", no_argument, NULL, 'i' },  { "tty", no_argument, NULL, 't' },
 		{ "init", no_argument, NULL, 'I' },         { "help", no_argument, NULL, 'H' },
 		{ "network", required_argument, NULL, 'n' }, { "net", required_argument, NULL, 'n' },
+		{ "ip", required_argument, NULL, OPT_IP },
 		{ "publish", required_argument, NULL, 'p' }, { "label", required_argument, NULL, 'l' },
 		{ "env-file", required_argument, NULL, 'E' }, { "entrypoint", required_argument, NULL, 'P' },
 		{ "restart", required_argument, NULL, 'r' },
@@ -225,6 +231,7 @@ static int parse_create(const struct command *cmd, int argc, char **argv, struct
 		case 't': o->tty = true; break;
 		case 'I': o->init = true; break;
 		case 'n': o->network = optarg; break;
+		case OPT_IP: o->ip = optarg; break;
 		case 'E': o->env_files[n_env_files++] = optarg; break;
 		case 'P': o->entrypoint = optarg; break;
 		case 'r':
@@ -305,6 +312,12 @@ static int parse_create(const struct command *cmd, int argc, char **argv, struct
 	if (o->workdir && o->workdir[0] != '/')
 		return cli_usage_error(cmd, "the working directory \"%s\" is invalid, it needs to be an absolute path",
 				       o->workdir);
+	struct in_addr ip;
+	if (o->ip && inet_pton(AF_INET, o->ip, &ip) != 1)
+		return cli_usage_error(cmd, "invalid IPv4 address: %s", o->ip);
+	if (o->ip && (!o->network || strcmp(o->network, "bridge") == 0 || strcmp(o->network, "default") == 0 ||
+		      strcmp(o->network, "host") == 0 || strcmp(o->network, "none") == 0))
+		return cli_usage_error(cmd, "user specified IP address is supported on user defined networks only");
 	if (o->ports[0] && o->network && (strcmp(o->network, "host") == 0 || strcmp(o->network, "none") == 0)) {
 		/* Docker's words; the ports are dropped, not an error. */
 		if (strcmp(o->network, "host") == 0)
@@ -487,6 +500,11 @@ static int describe(const struct create_opts *o, const char *root, json_t **out,
 		json_t *host_config = json_object_get(doc, "HostConfig");
 		/* Docker writes "default" when --network was not given (the default network, bridge). */
 		json_object_set_new(host_config, "NetworkMode", json_string(o->network ? o->network : "default"));
+		/* --ip, where Docker keeps it: the endpoint's IPAM configuration. */
+		if (o->ip)
+			json_object_set_new(doc, "NetworkingConfig",
+					    json_pack("{s:{s:{s:{s:s}}}}", "EndpointsConfig", o->network, "IPAMConfig",
+						      "IPv4Address", o->ip));
 		json_object_set_new(host_config, "PortBindings", json_strv(o->ports));
 		json_object_set(json_object_get(doc, "Config"), "Labels", labels);
 		/* Lab 5: Docker's fields, null or 0 when not set. */

@@ -2,6 +2,7 @@
  * main.c - main(): global options, the table of commands, `minidock help`.
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,10 @@ int main(int argc, char **argv)
 	struct cli_ctx ctx = { .root = getenv("MINIDOCK_ROOT") };
 	int opt;
 
+	/* An ignored SIGCHLD is inherited across execve (a server that reaps its children that
+	 * way, busybox's nc -e, passes it on): the kernel would then reap our children itself and
+	 * never say they ended, and `exec`, `run` and the monitor would wait for ever. */
+	signal(SIGCHLD, SIG_DFL);
 	if (getenv("MINIDOCK_DEBUG") && strcmp(getenv("MINIDOCK_DEBUG"), "0") != 0)
 		log_debug_enabled = true;
 	opterr = 0;

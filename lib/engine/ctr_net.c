@@ -26,6 +26,7 @@
 #include "json.h"
 #include "lab.h"
 #include "log.h"
+#include "macvlan.h"
 #include "netlink.h"
 #include "netns.h"
 #include "network.h"
@@ -185,6 +186,23 @@ static void default_sysctls(void)
 	}
 }
 
+/* The address `run --ip` asked for on network name (Docker keeps it in NetworkingConfig), or NULL. */
+static const char *wanted_ip(const json_t *doc, const char *name)
+{
+	const json_t *endpoints = json_object_get(json_object_get(doc, "NetworkingConfig"), "EndpointsConfig");
+	const char *ip = json_str(json_object_get(json_object_get(endpoints, name), "IPAMConfig"), "IPv4Address");
+	return ip && *ip ? ip : NULL;
+}
+
+/* Plug the calling process's namespace into ep's network: a veth to its bridge (lab 7), or a
+ * link on the LAN's parent (lab 8). */
+static int plug(struct nl *host, struct nl *here, int host_ns, const struct endpoint *ep, err_t *err)
+{
+	if (strcmp(ep->driver, "bridge") == 0)
+		return veth_plug(host, here, host_ns, ep, err);
+	return mv_plug(host, here, ep, err);
+}
+
 int ctr_net_up(struct container *c, err_t *err)
 {
 	const json_t *host_config = json_object_get(c->doc, "HostConfig");
@@ -220,11 +238,14 @@ int ctr_net_up(struct container *c, err_t *err)
 	net_keep_host_ns(host_ns);
 	if (ports_of(c->doc, &ports, &n_ports, err) < 0 || nl_open(&host, err) < 0)
 		return -1;
-	if (net_attach(c->root, mode, c->id, json_str(c->doc, "Name") + 1, &ep, err) < 0)
+	if (net_attach(c->root, mode, c->id, json_str(c->doc, "Name") + 1, wanted_ip(c->doc, mode), &ep, err) < 0)
 		goto lab7;
 	snprintf(ep.ifname, sizeof(ep.ifname), "eth0");
 	ep.default_route = true;
-	if (br_ensure(&host, &ep, err) < 0 || (n_ports > 0 && ports_publish(&ep, ports, n_ports, true, err) < 0))
+	bool bridge = strcmp(ep.driver, "bridge") == 0;
+	if (!bridge)
+		n_ports = 0; /* on the LAN itself: nothing to publish, as Docker */
+	if (bridge && (br_ensure(&host, &ep, err) < 0 || (n_ports > 0 && ports_publish(&ep, ports, n_ports, true, err) < 0)))
 		goto lab7;
 	/* Then in its own: the namespace (lab 6), the veth, the files, the DNS server. */
 	if (net_enter(mode, err) < 0) {
@@ -237,7 +258,7 @@ int ctr_net_up(struct container *c, err_t *err)
 		goto withdraw;
 	}
 	default_sysctls();
-	if (nl_open(&here, err) < 0 || veth_plug(&host, &here, host_ns, &ep, err) < 0 ||
+	if (nl_open(&here, err) < 0 || plug(&host, &here, host_ns, &ep, err) < 0 ||
 	    write_etc(c, hostname, &ep, user_network, err) < 0 ||
 	    (user_network && dns_start(c->root, c->id, err) < 0))
 		goto withdraw;
@@ -436,7 +457,7 @@ static int plug_here(void *arg, int host_ns, err_t *err)
 
 	if (nl_open(&here, err) < 0)
 		return -1;
-	int rc = veth_plug(p->host, &here, host_ns, p->ep, err);
+	int rc = plug(p->host, &here, host_ns, p->ep, err);
 	nl_close(&here);
 	return rc;
 }
@@ -492,7 +513,7 @@ int ctr_net_connect(struct container *c, const char *ref, err_t *err)
 		return err_msg(err, EINVAL, "container %s is on the %s network: it cannot join another",
 			       json_str(c->doc, "Name") + 1, mode);
 	struct endpoint ep;
-	if (net_attach(c->root, ref, c->id, json_str(c->doc, "Name") + 1, &ep, err) < 0)
+	if (net_attach(c->root, ref, c->id, json_str(c->doc, "Name") + 1, NULL, &ep, err) < 0)
 		return -1;
 	if (json_object_get(networks, ep.network))
 		return err_msg(err, EEXIST, "endpoint with name %s already exists in network %s",
@@ -504,7 +525,8 @@ int ctr_net_connect(struct container *c, const char *ref, err_t *err)
 	if (nl_open(&host, err) < 0)
 		goto undo;
 	struct plug p = { .host = &host, .ep = &ep };
-	int rc = br_ensure(&host, &ep, err) < 0 ? -1 : in_container_ns(c, plug_here, &p, err);
+	int rc = strcmp(ep.driver, "bridge") == 0 && br_ensure(&host, &ep, err) < 0 ? -1
+										   : in_container_ns(c, plug_here, &p, err);
 	nl_close(&host);
 	if (rc < 0)
 		goto undo;

@@ -162,6 +162,32 @@ static bool free_pool(const json_t *store, unsigned int skip, struct in_addr *ou
 
 /* --- the store (continued) ----------------------------------------------------------------------- */
 
+/* An interface name the kernel would take (empty allowed where a network has none). */
+static bool is_ifname(const char *name, bool empty_ok)
+{
+	size_t len = name ? strlen(name) : 0;
+	return name && (len > 0 || empty_ok) && len < IFNAMSIZ &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") == len &&
+	       strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+}
+
+/* The drivers of lab 8: a container's link hangs on a card of the host, the LAN's parent. */
+static bool is_lan_driver(const char *driver)
+{
+	return driver && (strcmp(driver, "macvlan") == 0 || strcmp(driver, "ipvlan") == 0);
+}
+
+/* The modes of `-o macvlan_mode=` and `-o ipvlan_mode=` (lab 8's mv_plug() knows them all). */
+static bool mode_known(const char *driver, const char *mode)
+{
+	static const char *const macvlan[] = { "bridge", "private", "vepa", "passthru" }, *const ipvlan[] = { "l2", "l3" };
+	bool mac = strcmp(driver, "macvlan") == 0;
+	for (size_t i = 0; i < (mac ? 4 : 2); i++)
+		if (strcmp(mode, mac ? macvlan[i] : ipvlan[i]) == 0)
+			return true;
+	return false;
+}
+
 /* Why network entry (keyed name) of networks.json cannot be used, or NULL. */
 static const char *network_fault(const char *name, const json_t *net)
 {
@@ -177,10 +203,22 @@ static const char *network_fault(const char *name, const json_t *net)
 			return "Name, Id, Driver, Bridge, Subnet or Gateway is not a string";
 	if (strcmp(json_str(net, "Name"), name) != 0)
 		return "its Name is not its key";
-	/* The bridge's name goes to the kernel: an interface name, nothing else. */
-	const char *bridge = json_str(net, "Bridge");
-	if (strlen(bridge) >= IFNAMSIZ || strspn(bridge, "abcdefghijklmnopqrstuvwxyz0123456789-_.") != strlen(bridge))
+	/* The bridge's and the parent's names go to the kernel: interface names, nothing else. */
+	if (!is_ifname(json_str(net, "Bridge"), true))
 		return "Bridge is not an interface name";
+	const char *driver = json_str(net, "Driver");
+	if (is_lan_driver(driver)) {
+		if (!is_ifname(json_str(net, "Parent"), false) || !json_is_boolean(json_object_get(net, "ParentMade")))
+			return "Parent is not an interface name, or ParentMade not a boolean";
+		const char *mode = json_str(json_object_get(net, "Options"), strcmp(driver, "macvlan") == 0 ? "macvlan_mode" : "ipvlan_mode");
+		if (!mode || !mode_known(driver, mode))
+			return "Options lacks a mode the driver has";
+	} else if (strcmp(driver, "bridge") != 0 && strcmp(driver, "host") != 0 && strcmp(driver, "null") != 0) {
+		return "Driver is not bridge, macvlan, ipvlan, host or null";
+	}
+	const json_t *range = json_object_get(net, "IPRange");
+	if (range && !json_is_string(range))
+		return "IPRange is not a string";
 	if (!json_is_object(containers))
 		return "Containers is not an object";
 	json_object_foreach((json_t *)containers, key, ep) {
@@ -300,22 +338,33 @@ static bool overlaps(const json_t *store, struct in_addr addr, int prefix)
 	return false;
 }
 
-int net_create(const char *root, const char *name, const char *subnet, const char *gateway, bool internal,
-	       json_t **out_net, err_t *err)
+int net_create(const char *root, const struct net_spec *spec, json_t **out_net, err_t *err)
 {
 	_cleanup_close_ int lock = -1;
 	_cleanup_json_ json_t *store = NULL;
 	char subnet_text[32], gateway_text[32], bridge[IFNAMSIZ];
-	struct in_addr addr, gw;
-	int prefix;
+	struct in_addr addr, gw, range;
+	int prefix, range_prefix;
+	const char *driver = spec->driver ? spec->driver : "bridge";
+	bool lan = is_lan_driver(driver);
+	const char *mode = spec->mode ? spec->mode : strcmp(driver, "ipvlan") == 0 ? "l2" : "bridge";
 
+	if (!lan && strcmp(driver, "bridge") != 0)
+		return err_msg(err, EINVAL, "plugin \"%s\" not found: the drivers are bridge, macvlan and ipvlan", driver);
+	if (lan && !mode_known(driver, mode))
+		return err_msg(err, EINVAL, "%s mode \"%s\" is not one of %s", driver, mode,
+			       strcmp(driver, "macvlan") == 0 ? "bridge, private, vepa, passthru" : "l2, l3");
+	if (!lan && (spec->parent || spec->mode))
+		return err_msg(err, EINVAL, "-o parent and the modes are options of the macvlan and ipvlan drivers");
+	if (spec->parent && !is_ifname(spec->parent, false))
+		return err_msg(err, EINVAL, "-o parent=%s: not an interface name", spec->parent);
 	if (lock_state(root, &lock, err) < 0 || net_store_read(root, &store, err) < 0)
 		return -1;
-	if (json_object_get(store, name))
-		return err_msg(err, EEXIST, "network with name %s already exists", name);
-	if (subnet) {
-		if (!parse_cidr(subnet, &addr, &prefix))
-			return err_msg(err, EINVAL, "invalid subnet %s: give A.B.C.D/N, N from 8 to 30", subnet);
+	if (json_object_get(store, spec->name))
+		return err_msg(err, EEXIST, "network with name %s already exists", spec->name);
+	if (spec->subnet) {
+		if (!parse_cidr(spec->subnet, &addr, &prefix))
+			return err_msg(err, EINVAL, "invalid subnet %s: give A.B.C.D/N, N from 8 to 30", spec->subnet);
 		addr.s_addr &= mask_of(prefix);
 		if (overlaps(store, addr, prefix))
 			return err_msg(err, EINVAL, "invalid pool request: Pool overlaps with other one on this address space");
@@ -324,26 +373,70 @@ int net_create(const char *root, const char *name, const char *subnet, const cha
 		if (!free_pool(store, 0, &addr, &prefix))
 			return err_msg(err, ENOSPC, "could not find an available, non-overlapping IPv4 address pool");
 	}
-	if (gateway) {
-		if (inet_pton(AF_INET, gateway, &gw) != 1 || (gw.s_addr & mask_of(prefix)) != addr.s_addr)
-			return err_msg(err, EINVAL, "invalid gateway %s: not an address of the subnet", gateway);
+	if (spec->gateway) {
+		if (inet_pton(AF_INET, spec->gateway, &gw) != 1 || (gw.s_addr & mask_of(prefix)) != addr.s_addr)
+			return err_msg(err, EINVAL, "invalid gateway %s: not an address of the subnet", spec->gateway);
 	} else {
 		gw.s_addr = htonl(ntohl(addr.s_addr) + 1); /* the subnet's first address */
+	}
+	if (spec->ip_range && (!parse_cidr(spec->ip_range, &range, &range_prefix) || range_prefix < prefix ||
+			       (range.s_addr & mask_of(prefix)) != addr.s_addr))
+		return err_msg(err, EINVAL, "invalid --ip-range %s: give a part of the subnet, A.B.C.D/N", spec->ip_range);
+	/* Two networks on one card would hand out its LAN's addresses twice. */
+	const char *key;
+	json_t *other;
+	json_object_foreach(store, key, other) {
+		if (spec->parent && is_lan_driver(json_str(other, "Driver")) &&
+		    strcmp(json_str(other, "Parent"), spec->parent) == 0)
+			return err_msg(err, EEXIST, "network %s is already using parent interface %s", key, spec->parent);
 	}
 	inet_ntop(AF_INET, &addr, subnet_text, sizeof(subnet_text));
 	snprintf(subnet_text + strlen(subnet_text), sizeof(subnet_text) - strlen(subnet_text), "/%d", prefix);
 	inet_ntop(AF_INET, &gw, gateway_text, sizeof(gateway_text));
-	json_t *net = new_network(name, "bridge", "", subnet_text, gateway_text, internal);
-	/* Docker's "br-" and 12 digits of the id; ours "md-": 15 characters, IFNAMSIZ's limit. */
-	snprintf(bridge, sizeof(bridge), "md-%.12s", json_str(net, "Id"));
-	json_object_set_new(net, "Bridge", json_string(bridge));
-	json_object_set(store, name, net);
+	json_t *net = new_network(spec->name, driver, "", subnet_text, gateway_text, spec->internal);
+	if (lan) {
+		/* Without a parent, or --internal: Docker's dummy parent, "dm-" and 12 digits of the id. */
+		char dummy[IFNAMSIZ];
+		snprintf(dummy, sizeof(dummy), "dm-%.12s", json_str(net, "Id"));
+		bool own = spec->internal || !spec->parent;
+		json_object_set_new(net, "Parent", json_string(own ? dummy : spec->parent));
+		json_object_set_new(net, "ParentMade", json_false());
+		/* Options as given (with the mode's default): Docker's `network inspect` shows them. */
+		json_t *options = json_pack("{s:s}", strcmp(driver, "macvlan") == 0 ? "macvlan_mode" : "ipvlan_mode", mode);
+		if (spec->parent)
+			json_object_set_new(options, "parent", json_string(spec->parent));
+		json_object_set_new(net, "Options", options);
+	} else {
+		/* Docker's "br-" and 12 digits of the id; ours "md-": 15 characters, IFNAMSIZ's limit. */
+		snprintf(bridge, sizeof(bridge), "md-%.12s", json_str(net, "Id"));
+		json_object_set_new(net, "Bridge", json_string(bridge));
+	}
+	if (spec->ip_range) {
+		char range_text[32];
+		inet_ntop(AF_INET, &range, range_text, sizeof(range_text));
+		json_object_set_new(net, "IPRange", json_sprintf("%s/%d", range_text, range_prefix));
+	}
+	json_object_set(store, spec->name, net);
 	if (store_write(root, store, true, err) < 0) {
 		json_decref(net);
 		return -1;
 	}
 	*out_net = net;
 	return 0;
+}
+
+int net_parent_made(const char *root, const char *name, err_t *err)
+{
+	_cleanup_close_ int lock = -1;
+	_cleanup_json_ json_t *store = NULL;
+
+	if (lock_state(root, &lock, err) < 0 || net_store_read(root, &store, err) < 0)
+		return -1;
+	json_t *net = json_object_get(store, name);
+	if (!net)
+		return err_msg(err, ENOENT, "network %s not found", name);
+	json_object_set_new(net, "ParentMade", json_true());
+	return store_write(root, store, true, err);
 }
 
 int net_remove(const char *root, const char *ref, json_t **out_net, err_t *err)
@@ -417,8 +510,28 @@ static int claim_default_bridge(const char *root, err_t *err)
 	return 0;
 }
 
-int net_attach(const char *root, const char *ref, const char *id, const char *name, struct endpoint *out,
-	       err_t *err)
+/* The address ip of network net (subnet/prefix) that a container asked for, if it may have it: not the
+ * subnet's own, its broadcast or its gateway, not another's (used), and, with no range, on a
+ * network made with `network create` only (Docker's rule). */
+static int wanted_address(const json_t *net, const char *ip, struct in_addr subnet, int prefix, struct in_addr gateway,
+			  const struct in_addr *used, size_t n_used, struct in_addr *out, err_t *err)
+{
+	const char *name = json_str(net, "Name");
+	if (strcmp(name, NET_DEFAULT) == 0)
+		return err_msg(err, EINVAL, "user specified IP address is supported on user defined networks only");
+	if (inet_pton(AF_INET, ip, out) != 1 || (out->s_addr & mask_of(prefix)) != subnet.s_addr ||
+	    out->s_addr == subnet.s_addr || out->s_addr == (subnet.s_addr | ~mask_of(prefix)))
+		return err_msg(err, EINVAL, "no configured subnet of network %s contains the IP address %s", name, ip);
+	for (size_t i = 0; i < n_used; i++)
+		if (used[i].s_addr == out->s_addr)
+			return err_msg(err, EADDRINUSE, "Address already in use: %s on network %s", ip, name);
+	if (gateway.s_addr == out->s_addr)
+		return err_msg(err, EADDRINUSE, "Address already in use: %s is network %s's gateway", ip, name);
+	return 0;
+}
+
+int net_attach(const char *root, const char *ref, const char *id, const char *name, const char *ip,
+	       struct endpoint *out, err_t *err)
 {
 	_cleanup_close_ int lock = -1;
 	_cleanup_json_ json_t *store = NULL;
@@ -429,11 +542,19 @@ int net_attach(const char *root, const char *ref, const char *id, const char *na
 	json_t *net = net_find(store, ref, err);
 	if (!net)
 		return -1;
-	if (strcmp(json_str(net, "Driver"), "bridge") != 0)
-		return err_msg(err, EINVAL, "network %s is not a bridge network", ref);
+	const char *driver = json_str(net, "Driver");
+	if (strcmp(driver, "bridge") != 0 && !is_lan_driver(driver))
+		return err_msg(err, EINVAL, "network %s is not a bridge, macvlan or ipvlan network", ref);
 	memset(out, 0, sizeof(*out));
 	snprintf(out->network, sizeof(out->network), "%s", json_str(net, "Name"));
+	snprintf(out->driver, sizeof(out->driver), "%s", driver);
 	snprintf(out->bridge, sizeof(out->bridge), "%s", json_str(net, "Bridge"));
+	if (is_lan_driver(driver)) {
+		snprintf(out->parent, sizeof(out->parent), "%s", json_str(net, "Parent"));
+		snprintf(out->mode, sizeof(out->mode), "%s",
+			 json_str(json_object_get(net, "Options"),
+				  strcmp(driver, "macvlan") == 0 ? "macvlan_mode" : "ipvlan_mode"));
+	}
 	out->internal = json_is_true(json_object_get(net, "Internal"));
 	if (!parse_cidr(json_str(net, "Subnet"), &subnet, &out->prefix) ||
 	    inet_pton(AF_INET, json_str(net, "Gateway"), &out->gateway) != 1)
@@ -462,8 +583,23 @@ int net_attach(const char *root, const char *ref, const char *id, const char *na
 		if (used && inet_pton(AF_INET, text, &used[i]) == 1)
 			i++;
 	}
-	if (!used || ipam_first_free(subnet, out->prefix, out->gateway, used, i, &addr, err) < 0)
-		return err_wrap(err, "network %s", ref);
+	if (!used)
+		return err_sys(err, "network %s", ref);
+	if (ip) {
+		if (wanted_address(net, ip, subnet, out->prefix, out->gateway, used, i, &addr, err) < 0)
+			return -1;
+	} else {
+		/* The lowest free address of the range (the whole subnet without one); not the
+		 * gateway, even when it lies outside the range. */
+		struct in_addr from = subnet;
+		int from_prefix = out->prefix;
+		const char *range = json_str(net, "IPRange");
+		if (range && !parse_cidr(range, &from, &from_prefix))
+			return err_msg(err, EINVAL, "network %s: bad IPRange %s", ref, range);
+		from.s_addr &= mask_of(from_prefix);
+		if (ipam_first_free(from, from_prefix, out->gateway, used, i, &addr, err) < 0)
+			return err_wrap(err, "network %s", ref);
+	}
 	out->addr = addr;
 	/* A random MAC, locally administered (bit 1) and not multicast (bit 0), as Docker's. */
 	unsigned char mac[6];
@@ -472,6 +608,8 @@ int net_attach(const char *root, const char *ref, const char *id, const char *na
 	mac[0] = (unsigned char)((mac[0] & 0xfe) | 0x02);
 	snprintf(out->mac, sizeof(out->mac), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
 		 mac[5]);
+	if (strcmp(driver, "ipvlan") == 0)
+		out->mac[0] = '\0'; /* an ipvlan link has its parent's */
 	char addr_text[40];
 	inet_ntop(AF_INET, &addr, addr_text, sizeof(addr_text));
 	snprintf(addr_text + strlen(addr_text), sizeof(addr_text) - strlen(addr_text), "/%d", out->prefix);
@@ -632,9 +770,12 @@ json_t *net_inspect_json(const json_t *net)
 {
 	json_t *shown = json_deep_copy(net);
 
-	json_object_set_new(shown, "IPAM",
-			    json_pack("{s:s, s:[{s:s, s:s}]}", "Driver", "default", "Config", "Subnet",
-				      json_str(net, "Subnet"), "Gateway", json_str(net, "Gateway")));
+	json_t *config = json_pack("{s:s, s:s}", "Subnet", json_str(net, "Subnet"), "Gateway", json_str(net, "Gateway"));
+	if (json_str(net, "IPRange"))
+		json_object_set_new(config, "IPRange", json_string(json_str(net, "IPRange")));
+	json_object_set_new(shown, "IPAM", json_pack("{s:s, s:[o]}", "Driver", "default", "Config", config));
+	if (!json_object_get(shown, "Options"))
+		json_object_set_new(shown, "Options", json_object());
 	json_object_set_new(shown, "Scope", json_string("local"));
 	return shown;
 }

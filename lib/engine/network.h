@@ -42,7 +42,10 @@
 /* One container's place on a network. */
 struct endpoint {
 	char network[64];     /* the network's name */
-	char bridge[IFNAMSIZ]; /* the host's bridge device */
+	char driver[16];      /* "bridge", "macvlan" or "ipvlan" */
+	char bridge[IFNAMSIZ]; /* the host's bridge device (bridge) */
+	char parent[IFNAMSIZ]; /* the host's card the links hang on (macvlan, ipvlan: lab 8) */
+	char mode[16];        /* macvlan: bridge, private, vepa, passthru; ipvlan: l2, l3 */
 	struct in_addr addr;  /* the container's address */
 	struct in_addr gateway;
 	int prefix;           /* the subnet's prefix length */
@@ -63,11 +66,27 @@ struct port_map {
 /* ROOT/networks.json (with the built-in bridge, host and none made on first use). */
 int net_store_read(const char *root, json_t **out, err_t *err);
 
-/* Create network name under root: a bridge network on subnet (NULL: the next of Docker's
- * pools free) with gateway (NULL: the subnet's first address). EEXIST when the name is taken,
- * EINVAL for a bad or overlapping subnet. *out_net is the new network (a new reference). */
-int net_create(const char *root, const char *name, const char *subnet, const char *gateway, bool internal,
-	       json_t **out_net, err_t *err);
+/* What `network create` asks for. */
+struct net_spec {
+	const char *name;
+	const char *driver;   /* "bridge" (NULL too), "macvlan" or "ipvlan" */
+	const char *subnet;   /* NULL: the next of Docker's pools free */
+	const char *gateway;  /* NULL: the subnet's first address */
+	const char *ip_range; /* NULL: the whole subnet; else containers' addresses come from it */
+	const char *parent;   /* -o parent= (macvlan, ipvlan); NULL: a dummy parent */
+	const char *mode;     /* -o macvlan_mode= or ipvlan_mode=; NULL: bridge, or l2 */
+	bool internal;
+};
+
+/* Create network spec->name under root, on its subnet with its gateway. A macvlan or ipvlan
+ * network records its parent ("Parent": the card, or "dm-" and 12 digits of its id for a dummy
+ * one, made by lab 8 when it is internal or has none) and its mode in Options, as Docker's;
+ * two such networks on one parent are refused. EEXIST when the name is taken, EINVAL for a bad
+ * or overlapping subnet, range, driver or mode. *out_net is the new network (a new reference). */
+int net_create(const char *root, const struct net_spec *spec, json_t **out_net, err_t *err);
+
+/* Network name's parent was made by minidock (lab 8's mv_parent_make()): `network rm` removes it. */
+int net_parent_made(const char *root, const char *name, err_t *err);
 
 /* Remove network ref (name or id prefix): refused for bridge, host and none, and while a
  * container is on it. *out_net gets what it was (a new reference), for the bridge to go. */
@@ -86,9 +105,11 @@ int ipam_first_free(struct in_addr subnet, int prefix, struct in_addr gateway, c
 		    size_t n_used, struct in_addr *out, err_t *err);
 
 /* Give container id (named name) an address on network ref, written down under the lock,
- * and fill *out. A container already on it keeps its address. */
-int net_attach(const char *root, const char *ref, const char *id, const char *name, struct endpoint *out,
-	       err_t *err);
+ * and fill *out: ip (`run --ip`, on a network made with `network create` only) or else the
+ * lowest free one (of the network's IP range, if it has one). A container already on it keeps
+ * its address. EADDRINUSE when ip is taken, EINVAL when it is not the network's to give. */
+int net_attach(const char *root, const char *ref, const char *id, const char *name, const char *ip,
+	       struct endpoint *out, err_t *err);
 
 /* Container id is now called name: the endpoints of its networks say so (for their DNS). */
 int net_rename(const char *root, const char *id, const char *name, err_t *err);
