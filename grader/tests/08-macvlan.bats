@@ -187,7 +187,7 @@ in_net() {
 	[ "$status" -eq 0 ] || fail "host B cannot reach the l3 container through host A: $output"
 }
 
-@test "--internal (or no parent): a dummy parent, containers reach each other and nothing else; rm removes it" {
+@test "--internal (or no parent): a dummy parent, containers reach each other and nothing else; prune removes it" {
 	run minidock network create -d macvlan --subnet 10.3.0.0/24 --internal inner
 	[ "$status" -eq 0 ] || fail "network create --internal: $output"
 	local id parent
@@ -202,9 +202,11 @@ in_net() {
 	run minidock exec n1 ping -c 1 -W 1 "$LAN.2"
 	[ "$status" -ne 0 ] || fail "an internal network's container reached the LAN"
 	minidock rm -f n1 n2 >/dev/null
-	minidock network rm inner >/dev/null
+	minidock system prune -f >/dev/null
+	run minidock network ls
+	[[ "$output" != *inner* ]] || fail "system prune kept the unused network: $output"
 	run ip link show "$parent"
-	[ "$status" -ne 0 ] || fail "network rm left the dummy parent $parent"
+	[ "$status" -ne 0 ] || fail "system prune left the dummy parent $parent"
 }
 
 @test "addresses: --ip, --ip-range, inspect's IPAM and Options; a taken or foreign address is refused" {

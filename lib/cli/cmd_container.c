@@ -15,7 +15,6 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "bridge.h"
 #include "cleanup.h"
 #include "cli.h"
 #include "container.h"
@@ -408,7 +407,7 @@ static int system_main(int argc, char **argv, const struct cli_ctx *ctx)
 		    json_object_size(json_object_get(net, "Containers")) > 0)
 			continue;
 		json_t *gone = NULL;
-		if (net_remove(ctx->root, name, &gone, &err) == 0 && br_remove(gone, &err) == 0)
+		if (net_remove(ctx->root, name, &gone, &err) == 0 && net_remove_devices(gone, &err) == 0)
 			printf("%s\n", name);
 		json_decref(gone);
 	}

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bridge.h"
 #include "cleanup.h"
 #include "cli.h"
 #include "container.h"
@@ -74,24 +73,23 @@ static int network_option(struct net_spec *spec, const char *option)
 /* A macvlan or ipvlan network's parent, made if need be (lab 8); the network goes if it cannot be. */
 static int make_parent(const char *root, const json_t *net, err_t *err)
 {
-	struct nl nl;
-	bool made = false;
 	const char *name = json_str(net, "Name"), *parent = json_str(net, "Parent");
-	if (nl_open(&nl, err) < 0)
-		goto undo;
 	/* A dummy when the network is internal or was given no parent (its Parent is "dm-..."). */
 	bool dummy = json_is_true(json_object_get(net, "Internal")) || !json_str(json_object_get(net, "Options"), "parent");
-	int rc = mv_parent_make(&nl, parent, dummy, &made, err);
-	nl_close(&nl);
-	if (rc == 0 && (!made || net_parent_made(root, name, err) == 0))
-		return 0;
-	if (made && nl_open(&nl, &(err_t){ 0 }) == 0) {
-		err_t ignored;
-		mv_parent_remove(&nl, parent, &ignored);
-		nl_close(&nl);
-	}
-undo:;
+	bool made = false;
+	struct nl nl;
 	err_t ignored;
+
+	if (nl_open(&nl, err) < 0)
+		goto undo;
+	if (mv_parent_make(&nl, parent, dummy, &made, err) == 0 && (!made || net_parent_made(root, name, err) == 0)) {
+		nl_close(&nl);
+		return 0;
+	}
+	if (made)
+		mv_parent_remove(&nl, parent, &ignored);
+	nl_close(&nl);
+undo:;
 	json_t *gone = NULL;
 	net_remove(root, name, &gone, &ignored);
 	json_decref(gone);
@@ -211,21 +209,6 @@ static int network_inspect(int argc, char **argv, const char *root)
 	return status;
 }
 
-/* What of a removed network the kernel holds: a bridge (lab 7), or a parent minidock made (lab 8). */
-static int remove_devices(const json_t *net, err_t *err)
-{
-	if (strcmp(json_str(net, "Driver"), "bridge") == 0)
-		return br_remove(net, err);
-	if (!json_is_true(json_object_get(net, "ParentMade")))
-		return 0;
-	struct nl nl;
-	if (nl_open(&nl, err) < 0)
-		return -1;
-	int rc = mv_parent_remove(&nl, json_str(net, "Parent"), err);
-	nl_close(&nl);
-	return rc;
-}
-
 static int network_rm(int argc, char **argv, const char *root)
 {
 	int status = 0;
@@ -235,7 +218,7 @@ static int network_rm(int argc, char **argv, const char *root)
 	for (int i = 1; i < argc; i++) {
 		json_t *net = NULL;
 		err_t err;
-		if (net_remove(root, argv[i], &net, &err) < 0 || remove_devices(net, &err) < 0) {
+		if (net_remove(root, argv[i], &net, &err) < 0 || net_remove_devices(net, &err) < 0) {
 			cli_fail(&err);
 			status = 1;
 		} else {

@@ -29,6 +29,7 @@
 #include "lab.h"
 #include "lock.h"
 #include "log.h"
+#include "macvlan.h"
 #include "netlink.h"
 
 /* --- addresses ------------------------------------------------------------------------------- */
@@ -423,6 +424,20 @@ int net_create(const char *root, const struct net_spec *spec, json_t **out_net, 
 	}
 	*out_net = net;
 	return 0;
+}
+
+int net_remove_devices(const json_t *net, err_t *err)
+{
+	if (strcmp(json_str(net, "Driver"), "bridge") == 0)
+		return br_remove(net, err);
+	if (!json_is_true(json_object_get(net, "ParentMade")))
+		return 0;
+	struct nl nl;
+	if (nl_open(&nl, err) < 0)
+		return -1;
+	int rc = mv_parent_remove(&nl, json_str(net, "Parent"), err);
+	nl_close(&nl);
+	return rc;
 }
 
 int net_parent_made(const char *root, const char *name, err_t *err)

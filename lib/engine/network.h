@@ -85,6 +85,10 @@ struct net_spec {
  * or overlapping subnet, range, driver or mode. *out_net is the new network (a new reference). */
 int net_create(const char *root, const struct net_spec *spec, json_t **out_net, err_t *err);
 
+/* What the kernel holds of network net, removed from the store (net_remove()): its bridge
+ * and table entries (lab 7's br_remove()), or the parent minidock made for it (lab 8). */
+int net_remove_devices(const json_t *net, err_t *err);
+
 /* Network name's parent was made by minidock (lab 8's mv_parent_make()): `network rm` removes it. */
 int net_parent_made(const char *root, const char *name, err_t *err);
 

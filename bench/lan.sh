@@ -1,0 +1,51 @@
+#!/bin/bash
+# lan.sh: container to container across two hosts, measured inside the grader VMs (bench/lan.py
+# boots host A with it, and host B serving A's requests as in stage 8).
+#
+#   macvlan        a container on each host, both on a macvlan network on eth1: frames go
+#                  from one container's MAC to the other's over the LAN, nothing in between
+#   bridge + port  a container on each host's default bridge; B's publishes its port (DNAT),
+#                  A's leaves through A's masquerade (SNAT): what two bridged hosts need
+# Each row: iperf3 throughput over 3 s, and the median round trip of a TCP request (the
+# iperf3 control connection's) and of 20 pings (macvlan: to B's container; bridge: to host B,
+# the farthest a ping goes through a published port). Under TCG both hosts are emulated on
+# one machine: compare the rows, not the numbers with real hardware.
+set -u
+source /grader/tests/peer.bash
+LAN=192.168.50
+minidock=/grader/stages/all/minidock
+export MINIDOCK_ROOT=/tmp/bench-lan
+ip addr add "$LAN.1/24" dev eth1
+on_b "ip addr add $LAN.2/24 dev eth1" >/dev/null || { echo "host B does not answer"; exit 1; }
+"$minidock" image load -i /grader/images/busybox-oci.tar >/dev/null
+b minidock image load -i /grader/images/busybox-oci.tar >/dev/null
+
+pid_of() { "$minidock" inspect -f '{{.State.Pid}}' "$1"; }
+# row NAME TARGET: iperf3 from container a1 to TARGET, and pings.
+row() {
+	local name=$1 target=$2 pid json gbits rtt
+	pid=$(pid_of a1)
+	json=$(nsenter -t "$pid" -n iperf3 -c "$target" -t 3 -J 2>/dev/null)
+	gbits=$(printf '%s\n' "$json" | awk '/"sum_received"/ {f = 1} f && /"bits_per_second"/ {gsub(/[,]/, ""); print $2 / 1e9; exit}')
+	rtt=$(nsenter -t "$pid" -n ping -c 20 -i 0.2 -q "${3:-$target}" 2>/dev/null | awk -F/ '/min\/avg/ {print $4}')
+	printf '  %-15s %8s Gbit/s   %8s ms\n' "$name" "${gbits:-?}" "${rtt:-?}"
+}
+
+echo "container to container across the LAN (two VMs, $(nproc) CPUs each; iperf3 3 s; ping: average of 20)"
+printf '  %-15s %15s   %11s\n' "" throughput "round trip"
+
+"$minidock" network create -d macvlan --subnet "$LAN.0/24" -o parent=eth1 lan >/dev/null
+b minidock network create -d macvlan --subnet "$LAN.0/24" -o parent=eth1 lan >/dev/null
+"$minidock" run -d --name a1 --network lan --ip "$LAN.10" busybox sleep 600 >/dev/null
+b minidock run -d --name b1 --network lan --ip "$LAN.20" busybox sleep 600 >/dev/null
+on_b 'nsenter -t $(minidock inspect -f "{{.State.Pid}}" b1) -n iperf3 -s -D' >/dev/null
+sleep 1
+row macvlan "$LAN.20"
+"$minidock" rm -f a1 >/dev/null
+on_b 'minidock rm -f b1 >/dev/null; killall iperf3; true' >/dev/null
+
+"$minidock" run -d --name a1 busybox sleep 600 >/dev/null
+b minidock run -d --name b1 -p 5201:5201 busybox sleep 600 >/dev/null
+on_b 'nsenter -t $(minidock inspect -f "{{.State.Pid}}" b1) -n iperf3 -s -D' >/dev/null
+sleep 1
+row "bridge + port" "$LAN.2"
