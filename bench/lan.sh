@@ -6,9 +6,8 @@
 #                  from one container's MAC to the other's over the LAN, nothing in between
 #   bridge + port  a container on each host's default bridge; B's publishes its port (DNAT),
 #                  A's leaves through A's masquerade (SNAT): what two bridged hosts need
-# Each row: iperf3 throughput over 3 s, and the median round trip of a TCP request (the
-# iperf3 control connection's) and of 20 pings (macvlan: to B's container; bridge: to host B,
-# the farthest a ping goes through a published port). Under TCG both hosts are emulated on
+# Each row: iperf3 throughput over 3 s, and the average round trip of 20 pings (macvlan: to B's
+# container; bridge: to host B, the farthest a ping goes without a published port for it). Under TCG both hosts are emulated on
 # one machine: compare the rows, not the numbers with real hardware.
 set -u
 source /grader/tests/peer.bash
@@ -23,12 +22,12 @@ b minidock image load -i /grader/images/busybox-oci.tar >/dev/null
 pid_of() { "$minidock" inspect -f '{{.State.Pid}}' "$1"; }
 # row NAME TARGET: iperf3 from container a1 to TARGET, and pings.
 row() {
-	local name=$1 target=$2 pid json gbits rtt
+	local name=$1 target=$2 pid json mbits rtt
 	pid=$(pid_of a1)
 	json=$(nsenter -t "$pid" -n iperf3 -c "$target" -t 3 -J 2>/dev/null)
-	gbits=$(printf '%s\n' "$json" | awk '/"sum_received"/ {f = 1} f && /"bits_per_second"/ {gsub(/[,]/, ""); print $2 / 1e9; exit}')
+	mbits=$(printf '%s\n' "$json" | awk '/"sum_received"/ {f = 1} f && /"bits_per_second"/ {gsub(/[,]/, ""); printf "%.0f", $2 / 1e6; exit}')
 	rtt=$(nsenter -t "$pid" -n ping -c 20 -i 0.2 -q "${3:-$target}" 2>/dev/null | awk -F/ '/min\/avg/ {print $4}')
-	printf '  %-15s %8s Gbit/s   %8s ms\n' "$name" "${gbits:-?}" "${rtt:-?}"
+	printf '  %-15s %8s Mbit/s   %8s ms\n' "$name" "${mbits:-?}" "${rtt:-?}"
 }
 
 echo "container to container across the LAN (two VMs, $(nproc) CPUs each; iperf3 3 s; ping: average of 20)"
