@@ -23,7 +23,7 @@ cpio             packs the VM's initramfs
 python3          the grader on the host (standard library only)
 crun             the runtime make bench measures minidock against
 umoci            builds a test image with a tool other than minidock's own (lab 3)
-iperf3           make bench: TCP throughput and latency, host network against bridge (lab 7)
+iperf3           make bench: TCP throughput and latency, host network against bridge (lab 7), across two VMs (lab 8)
 "
 names=$(printf '%s\n' "$PACKAGES" | awk 'NF {print $1}')
 missing=""

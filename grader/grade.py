@@ -15,7 +15,14 @@ A stage's tests run in --jobs shards side by side in the VM (the runner says whi
 shard has under way). If the VM dies while more than one test was under way, nobody is blamed
 yet: the stage is run again one test at a time, which finds the test that did it.
 
-Reports, in --out: results.json (Gradescope's format), junit.xml, results.tap, console-N.log.
+A stage marked hosts=2 in the rubric (8: macvlan) runs on two VMs: host A as above, and host B
+booted beside it, which serves A's requests (grader/vm/peer) over a control link. The two are
+joined by a LAN and that link, QEMU datagram sockets in a temporary directory of this machine:
+no frame leaves it. B shares A's boot and watchdog: it is stopped with A, and if it hangs, A's
+requests to it time out, which fails the test that made them.
+
+Reports, in --out: results.json (Gradescope's format), junit.xml, results.tap, console-N.log
+(and console-N-b.log, host B's).
 
 What the results channel guarantees: nothing a submission prints (on stdout, stderr, the
 console, or bats' fd 3, which the stage tests close for minidock) can pass for a result, and

@@ -90,6 +90,8 @@ in_net() {
 	[ "$status" -eq 0 ] || fail "host B cannot reach A's container: $output"
 	run ping -c 1 -W 1 "$LAN.10"
 	[ "$status" -ne 0 ] || fail "host A reached its own macvlan container through eth1: the kernel forbids it"
+	run minidock exec a1 ping -c 1 -W 1 "$LAN.1"
+	[ "$status" -ne 0 ] || fail "the container reached its host's address on the parent: the kernel forbids it"
 	# The usual fix: a macvlan interface on the host itself, with a route to the container.
 	ip link add shim link eth1 type macvlan mode bridge
 	ip addr add "$LAN.9/32" dev shim && ip link set shim up && ip route add "$LAN.10/32" dev shim
