@@ -9,12 +9,12 @@ port), not with real hardware.
 """
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "grader"))
 import grade  # noqa: E402
+import vm  # noqa: E402  (bench/vm.py: the initramfs with files added, the results relayed)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -22,19 +22,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 def main():
     kernel, initramfs = sys.argv[1:3]
     with tempfile.TemporaryDirectory(prefix="minidock-bench-lan-") as tmp:
-        extra = os.path.join(tmp, "root", "grader", "bench")
-        os.makedirs(extra)
-        shutil.copy(os.path.join(HERE, "lan.sh"), extra)
-        # The kernel unpacks concatenated archives in turn: the second adds to the first.
+        extra = os.path.join(tmp, "root")
+        os.makedirs(os.path.join(extra, "grader", "bench"))
+        shutil.copy(os.path.join(HERE, "lan.sh"), os.path.join(extra, "grader", "bench"))
         image = os.path.join(tmp, "bench.cpio")
-        with open(image, "wb") as out:
-            with open(initramfs, "rb") as base:
-                shutil.copyfileobj(base, out)
-            names = subprocess.run(["find", ".", "-mindepth", "1"], cwd=os.path.join(tmp, "root"),
-                                   check=True, capture_output=True, text=True).stdout
-            out.flush()
-            subprocess.run(["cpio", "-o", "-H", "newc", "--owner", "0:0", "--quiet"],
-                           cwd=os.path.join(tmp, "root"), input=names.encode(), stdout=out, check=True)
+        vm.with_files(initramfs, extra, image)
         accel = grade.choose_accel(kernel, image, "auto")
         sockets = os.path.join(tmp, "lan")
         os.makedirs(sockets)
@@ -42,17 +34,9 @@ def main():
         cmd = grade.qemu_command(kernel, image, accel, "minidock.mode=bench-lan minidock.host=a",
                                  "null", "stdio", 2, grade.two_host_cards(sockets, "a"))
         print(f"(two grader VMs, on {'KVM' if accel == 'kvm' else 'TCG: no KVM, slower'})", flush=True)
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL)
         try:
-            for line in proc.stdout:
-                text = line.decode("utf-8", "replace").rstrip("\r\n")
-                if text == "done":
-                    break
-                print(text, flush=True)
+            vm.relay(cmd)
         finally:
-            proc.kill()
-            proc.wait()
             host_b.stop()
 
 

@@ -99,6 +99,34 @@ def crun_config(where):
     return True
 
 
+def with_files(initramfs, extra, image):
+    """Write to image the initramfs with the tree extra added on top: the kernel unpacks
+    concatenated archives in turn, the second adding to the first."""
+    with open(image, "wb") as out:
+        with open(initramfs, "rb") as base:
+            shutil.copyfileobj(base, out)
+        names = subprocess.run(["find", ".", "-mindepth", "1"], cwd=extra, check=True,
+                               capture_output=True, text=True).stdout
+        out.flush()
+        subprocess.run(["cpio", "-o", "-H", "newc", "--owner", "0:0", "--quiet"], cwd=extra,
+                       input=names.encode(), stdout=out, check=True)
+
+
+def relay(cmd):
+    """Run the VM of cmd and print what it says on its results channel, until "done"."""
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL)
+    try:
+        for line in proc.stdout:
+            text = line.decode("utf-8", "replace").rstrip("\r\n")
+            if text == "done":
+                break
+            print(text, flush=True)
+    finally:
+        proc.kill()
+        proc.wait()
+
+
 def main():
     kernel, initramfs = sys.argv[1:3]
     runs = int(sys.argv[3]) if len(sys.argv) > 3 else 20
@@ -109,32 +137,14 @@ def main():
         shutil.copy(os.path.join(HERE, "start.sh"), bench)
         if not crun_config(os.path.join(bench, "bundle")):
             print("(crun or Docker's profile is missing: no crun row; make deps and make vm give them)")
-        # The kernel unpacks concatenated archives in turn: the second adds to the first.
         image = os.path.join(tmp, "bench.cpio")
-        with open(image, "wb") as out:
-            with open(initramfs, "rb") as base:
-                shutil.copyfileobj(base, out)
-            names = subprocess.run(["find", ".", "-mindepth", "1"], cwd=extra, check=True,
-                                   capture_output=True, text=True).stdout
-            out.flush()
-            subprocess.run(["cpio", "-o", "-H", "newc", "--owner", "0:0", "--quiet"], cwd=extra,
-                           input=names.encode(), stdout=out, check=True)
+        with_files(initramfs, extra, image)
         accel = grade.choose_accel(kernel, image, "auto")
         cmd = grade.qemu_command(kernel, image, accel, f"minidock.mode=bench minidock.runs={runs}",
                                  "null", "stdio")
         print(f"(in the grader VM, on {'KVM' if accel == 'kvm' else 'TCG: no KVM, slower'})",
               flush=True)
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL)
-        try:
-            for line in proc.stdout:
-                text = line.decode("utf-8", "replace").rstrip("\r\n")
-                if text == "done":
-                    break
-                print(text, flush=True)
-        finally:
-            proc.kill()
-            proc.wait()
+        relay(cmd)
 
 
 if __name__ == "__main__":
