@@ -190,8 +190,11 @@ in_net() {
 }
 
 @test "--internal (or no parent): a dummy parent, containers reach each other and nothing else; prune removes it" {
-	run minidock network create -d macvlan --subnet 10.3.0.0/24 --internal inner
+	# Internal, even with eth1 named (and taken by another network): a dummy parent of its own.
+	minidock network create -d macvlan --subnet "$LAN.0/24" -o parent=eth1 lan >/dev/null
+	run minidock network create -d macvlan --subnet 10.3.0.0/24 --internal -o parent=eth1 inner
 	[ "$status" -eq 0 ] || fail "network create --internal: $output"
+	minidock network rm lan >/dev/null
 	local id parent
 	id=$(minidock network inspect -f '{{.Id}}' inner)
 	parent=dm-${id:0:12}

@@ -383,11 +383,12 @@ int net_create(const char *root, const struct net_spec *spec, json_t **out_net, 
 	if (spec->ip_range && (!parse_cidr(spec->ip_range, &range, &range_prefix) || range_prefix < prefix ||
 			       (range.s_addr & mask_of(prefix)) != addr.s_addr))
 		return err_msg(err, EINVAL, "invalid --ip-range %s: give a part of the subnet, A.B.C.D/N", spec->ip_range);
-	/* Two networks on one card would hand out its LAN's addresses twice. */
+	/* Two networks on one card would hand out its LAN's addresses twice. (An internal one has
+	 * a dummy parent of its own, whatever -o parent says.) */
 	const char *key;
 	json_t *other;
 	json_object_foreach(store, key, other) {
-		if (spec->parent && is_lan_driver(json_str(other, "Driver")) &&
+		if (spec->parent && !spec->internal && is_lan_driver(json_str(other, "Driver")) &&
 		    strcmp(json_str(other, "Parent"), spec->parent) == 0)
 			return err_msg(err, EEXIST, "network %s is already using parent interface %s", key, spec->parent);
 	}
