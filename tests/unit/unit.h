@@ -15,7 +15,8 @@ struct unit_suite {
 };
 
 extern const struct unit_suite suite_err, suite_path, suite_fsutil, suite_json, suite_lock, suite_strip,
-	suite_store, suite_sha256, suite_container, suite_network, suite_process, suite_template, suite_security;
+	suite_store, suite_sha256, suite_container, suite_network, suite_process, suite_template, suite_security,
+	suite_kvstore;
 
 /* A fresh empty directory for one test (under $TMPDIR), removed by unit_rmtmp(). */
 const char *unit_mktmp(void);
