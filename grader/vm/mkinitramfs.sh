@@ -43,6 +43,8 @@ copy_bin /usr/bin/flock /usr/bin/flock
 copy_bin /usr/bin/chrt /usr/bin/chrt
 # crun, which make bench measures minidock against (bench/vm.py), when it is installed.
 [ -x /usr/bin/crun ] && copy_bin /usr/bin/crun /usr/bin/crun
+# etcd, the overlay networks' cluster store (lab 9), when it is installed (a static Go program).
+[ -x /usr/bin/etcd ] && copy_bin /usr/bin/etcd /usr/bin/etcd
 # iperf3, which make bench measures networks with (bench/lan.py), when it is installed.
 [ -x /usr/bin/iperf3 ] && copy_bin /usr/bin/iperf3 /usr/bin/iperf3
 rm -f "$root/bin/ip"
