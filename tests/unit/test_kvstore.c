@@ -15,8 +15,12 @@
 static pid_t etcd_pid;
 static char url[64];
 
-/* Start etcd in a fresh directory; wait until it answers. False when it cannot be started. */
-static bool etcd_start(void)
+const char *unit_etcd_url(void)
+{
+	return url;
+}
+
+bool unit_etcd_start(void)
 {
 	const char *dir = unit_mktmp();
 	int port = 20000 + (int)(getpid() % 20000);
@@ -54,7 +58,7 @@ static bool etcd_start(void)
 	return false;
 }
 
-static void etcd_stop(void)
+void unit_etcd_stop(void)
 {
 	if (etcd_pid > 0) {
 		kill(etcd_pid, SIGKILL);
@@ -103,8 +107,8 @@ static void urls_are_checked(void)
 
 static void keys_values_transactions_and_leases(void)
 {
-	if (!etcd_start()) {
-		etcd_stop();
+	if (!unit_etcd_start()) {
+		unit_etcd_stop();
 		CU_FAIL_FATAL("etcd cannot be started here (make deps installs etcd-server)");
 	}
 	struct kv kv;
@@ -146,7 +150,7 @@ static void keys_values_transactions_and_leases(void)
 	CU_ASSERT_EQUAL(kv_get(&kv, "/md/held", &value, &err), -1);
 	CU_ASSERT_EQUAL(kv_lease_keepalive(&kv, lease, &err), -1);
 	kv_close(&kv);
-	etcd_stop();
+	unit_etcd_stop();
 }
 
 static const struct unit_test tests[] = {
