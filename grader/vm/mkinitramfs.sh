@@ -35,6 +35,8 @@ copy_bin() {
 }
 copy_bin /usr/bin/bash /bin/bash
 copy_bin /usr/sbin/ip /sbin/ip
+# bridge, iproute2's look at a bridge's and a vxlan's forwarding table (the overlay's, lab 9).
+copy_bin /usr/sbin/bridge /sbin/bridge
 # nft brings libnftables.so.1, which minidock opens when lab 7 first needs it (lib/util/nftables.c).
 copy_bin /usr/sbin/nft /sbin/nft
 # util-linux's flock (the runner's shards take turns on the results channel) and chrt (the
