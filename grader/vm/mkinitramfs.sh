@@ -45,6 +45,9 @@ copy_bin /usr/bin/flock /usr/bin/flock
 copy_bin /usr/bin/chrt /usr/bin/chrt
 # crun, which make bench measures minidock against (bench/vm.py), when it is installed.
 [ -x /usr/bin/crun ] && copy_bin /usr/bin/crun /usr/bin/crun
+# libcurl, which minidock opens when it first talks to the cluster store (lib/util/curl.c).
+curl_lib=$(ldconfig -p | awk '/libcurl\.so\.4 .*x86-64/ {print $NF; exit}')
+[ -n "$curl_lib" ] && mkdir -p "$root$(dirname "$curl_lib")" && cp -L "$curl_lib" "$root$curl_lib" && copy_libs "$curl_lib"
 # etcd, the overlay networks' cluster store (lab 9), when it is installed (a static Go program).
 [ -x /usr/bin/etcd ] && copy_bin /usr/bin/etcd /usr/bin/etcd
 # iperf3, which make bench measures networks with (bench/lan.py), when it is installed.

@@ -19,6 +19,7 @@
 #include "json.h"
 #include "macvlan.h"
 #include "network.h"
+#include "ov_net.h"
 
 static int network_main(int argc, char **argv, const struct cli_ctx *ctx);
 static int port_main(int argc, char **argv, const struct cli_ctx *ctx);
@@ -28,8 +29,11 @@ const struct command cmd_network = {
 	.usage = "COMMAND",
 	.summary = "Manage networks",
 	.help = "Commands:\n"
-		"  create [-d bridge] [--subnet CIDR] [--gateway IP] [--internal] NAME\n"
-		"                      make a bridge network (subnet: the next of Docker's pools)\n"
+		"  create [-d DRIVER] [--subnet CIDR] [--gateway IP] [--ip-range CIDR] [--internal]\n"
+		"         [-o parent=IFACE] [-o macvlan_mode=MODE] [-o ipvlan_mode=MODE] [--attachable] NAME\n"
+		"                      make a network: DRIVER bridge (the default), macvlan, ipvlan or\n"
+		"                      overlay (across the hosts of a cluster: ROOT/daemon.json names its\n"
+		"                      store); subnet: the next of Docker's pools\n"
 		"  ls [-q]             list networks\n"
 		"  inspect NETWORK...  show networks as JSON, with their containers\n"
 		"  rm NETWORK...       remove networks no container uses\n"
@@ -96,14 +100,42 @@ undo:;
 	return -1;
 }
 
+/* network create -d overlay: in the cluster's store, for every host of it (lab 9). */
+static int overlay_create(const struct net_spec *spec, bool attachable, const char *root)
+{
+	_cleanup_json_ json_t *store = NULL;
+	struct cluster cl;
+	json_t *net;
+	err_t err;
+
+	if (spec->internal || spec->ip_range || spec->parent || spec->mode)
+		return cli_usage_error(&cmd_network, "create: -d overlay takes --subnet, --gateway and --attachable only");
+	if (net_store_read(root, &store, &err) < 0)
+		return cli_fail(&err), 1;
+	if (json_object_get(store, spec->name)) {
+		err_msg(&err, EEXIST, "network with name %s already exists", spec->name);
+		return cli_fail(&err), 1;
+	}
+	if (cluster_open(root, &cl, &err) < 0)
+		return cli_fail(&err), 1;
+	int rc = ov_net_create(&cl, spec->name, spec->subnet, spec->gateway, attachable, &net, &err);
+	cluster_close(&cl);
+	if (rc < 0)
+		return cli_fail(&err), 1;
+	printf("%s\n", json_str(net, "Id"));
+	json_decref(net);
+	return 0;
+}
+
 static int network_create(int argc, char **argv, const char *root)
 {
 	static const struct option options[] = {
 		{ "driver", required_argument, NULL, 'd' },   { "subnet", required_argument, NULL, 's' },
 		{ "gateway", required_argument, NULL, 'g' },  { "internal", no_argument, NULL, 'i' },
 		{ "ip-range", required_argument, NULL, 'r' }, { "opt", required_argument, NULL, 'o' },
-		{ 0 },
+		{ "attachable", no_argument, NULL, 'a' },     { 0 },
 	};
+	bool attachable = false;
 	struct net_spec spec = { .driver = "bridge" };
 	int opt;
 	err_t err;
@@ -112,14 +144,17 @@ static int network_create(int argc, char **argv, const char *root)
 	while ((opt = getopt_long(argc, argv, "+:d:o:", options, NULL)) != -1) {
 		switch (opt) {
 		case 'd':
-			if (strcmp(optarg, "bridge") != 0 && strcmp(optarg, "macvlan") != 0 && strcmp(optarg, "ipvlan") != 0)
-				return cli_usage_error(&cmd_network, "create: driver \"%s\": bridge, macvlan or ipvlan", optarg);
+			if (strcmp(optarg, "bridge") != 0 && strcmp(optarg, "macvlan") != 0 && strcmp(optarg, "ipvlan") != 0 &&
+			    strcmp(optarg, "overlay") != 0)
+				return cli_usage_error(&cmd_network, "create: driver \"%s\": bridge, macvlan, ipvlan or overlay",
+						       optarg);
 			spec.driver = optarg;
 			break;
 		case 's': spec.subnet = optarg; break;
 		case 'g': spec.gateway = optarg; break;
 		case 'r': spec.ip_range = optarg; break;
 		case 'i': spec.internal = true; break;
+		case 'a': attachable = true; break;
 		case 'o':
 			if (network_option(&spec, optarg) != 0)
 				return 125;
@@ -135,7 +170,15 @@ static int network_create(int argc, char **argv, const char *root)
 		return cli_usage_error(&cmd_network, "create: invalid network name \"%s\"", spec.name);
 	if ((spec.gateway || spec.ip_range) && !spec.subnet)
 		return cli_usage_error(&cmd_network, "create: %s needs --subnet", spec.gateway ? "--gateway" : "--ip-range");
+	if (strcmp(spec.driver, "overlay") == 0)
+		return overlay_create(&spec, attachable, root);
+	/* A name its cluster's overlay networks have is taken too. */
 	json_t *net;
+	if (ov_configured(root) && ov_find(root, spec.name, &net, &err) == 0) {
+		json_decref(net);
+		err_msg(&err, EEXIST, "network with name %s already exists", spec.name);
+		return cli_fail(&err), 1;
+	}
 	if (net_create(root, &spec, &net, &err) < 0)
 		return cli_fail(&err), 1;
 	if (strcmp(spec.driver, "bridge") != 0 && make_parent(root, net, &err) < 0) {
@@ -167,6 +210,23 @@ static int network_ls(int argc, char **argv, const char *root)
 		else
 			printf("%-14.12s %-20s %-8s %s\n", json_str(net, "Id"), name, json_str(net, "Driver"), "local");
 	}
+	/* And the overlay networks of its cluster, when it has one (lab 9). */
+	if (!ov_configured(root))
+		return 0;
+	_cleanup_json_ json_t *overlays = NULL;
+	struct cluster cl;
+	if (cluster_open(root, &cl, &err) < 0)
+		return cli_fail(&err), 1;
+	int rc = ov_net_list(&cl, &overlays, &err);
+	cluster_close(&cl);
+	if (rc < 0)
+		return cli_fail(&err), 1;
+	json_object_foreach(overlays, name, net) {
+		if (quiet)
+			printf("%.12s\n", json_str(net, "Id"));
+		else
+			printf("%-14.12s %-20s %-8s %s\n", json_str(net, "Id"), name, "overlay", "global");
+	}
 	return 0;
 }
 
@@ -195,12 +255,23 @@ static int network_inspect(int argc, char **argv, const char *root)
 		return cli_fail(&err), 1;
 	for (int i = optind; i < argc; i++) {
 		json_t *net = net_find(store, argv[i], &err);
-		if (!net) {
-			cli_fail(&err);
-			status = 1;
+		if (net) {
+			json_array_append_new(out, net_inspect_json(net));
 			continue;
 		}
-		json_array_append_new(out, net_inspect_json(net));
+		/* Not this host's: one of its cluster's overlay networks (lab 9)? */
+		struct cluster cl;
+		if (err.code == ENOENT && ov_configured(root) && ov_find(root, argv[i], &net, &err) == 0) {
+			if (cluster_open(root, &cl, &err) == 0) {
+				json_array_append_new(out, ov_inspect_json(&cl, net));
+				cluster_close(&cl);
+				json_decref(net);
+				continue;
+			}
+			json_decref(net);
+		}
+		cli_fail(&err);
+		status = 1;
 	}
 	if (format)
 		return cli_print_format(format, out, &err) < 0 ? cli_fail(&err) : status;
@@ -218,7 +289,10 @@ static int network_rm(int argc, char **argv, const char *root)
 	for (int i = 1; i < argc; i++) {
 		json_t *net = NULL;
 		err_t err;
-		if (net_remove(root, argv[i], &net, &err) < 0 || net_remove_devices(net, &err) < 0) {
+		int rc = net_remove(root, argv[i], &net, &err) < 0 ? -1 : net_remove_devices(net, &err);
+		if (rc < 0 && err.code == ENOENT && ov_configured(root)) /* an overlay network (lab 9) */
+			rc = ov_remove_network(root, argv[i], &err);
+		if (rc < 0) {
 			cli_fail(&err);
 			status = 1;
 		} else {

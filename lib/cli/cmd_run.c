@@ -31,6 +31,7 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "network.h"
+#include "ov_net.h"
 #include "process.h"
 #include "security.h"
 #include "store.h"
@@ -558,8 +559,17 @@ static int create_container(const struct command *cmd, int argc, char **argv, co
 	}
 	_cleanup_json_ json_t *doc = NULL;
 	_cleanup_json_ json_t *networks = NULL;
-	if (o->network && (net_store_read(root, &networks, &err) < 0 || !net_find(networks, o->network, &err)))
-		return cli_fail(&err);
+	if (o->network && (net_store_read(root, &networks, &err) < 0 || !net_find(networks, o->network, &err))) {
+		/* Not this host's: one of its cluster's overlay networks (lab 9), if it may be joined. */
+		_cleanup_json_ json_t *overlay = NULL;
+		if (err.code != ENOENT || !ov_configured(root) || ov_find(root, o->network, &overlay, &err) < 0)
+			return cli_fail(&err);
+		if (!json_is_true(json_object_get(overlay, "Attachable"))) {
+			err_msg(&err, EPERM, "Could not attach to network %s: network %s not manually attachable", o->network,
+				o->network);
+			return cli_fail(&err);
+		}
+	}
 	if (describe(o, root, &doc, &err) < 0)
 		return cli_fail(&err);
 	if (ctr_create(root, doc, out, &err) < 0) {

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "fsutil.h"
@@ -93,6 +94,13 @@ static bool is_name(const char *name)
 {
 	return name && *name && strlen(name) <= 60 && name[0] != '.' && !strchr(name, '/') && !strchr(name, ':') &&
 	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == strlen(name);
+}
+
+/* A container's ID, as a key's last part (the store's own tests use short ones). */
+static bool is_id(const char *id)
+{
+	return id && *id && strlen(id) <= 64 && id[0] != '.' &&
+	       strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == strlen(id);
 }
 
 /* The network the store's text holds under name, checked to its exact form, or NULL. */
@@ -251,13 +259,21 @@ int ov_net_remove(struct cluster *c, const char *name, err_t *err)
 		return -1;
 	snprintf(key, sizeof(key), "/minidock/ipam/%s/", name);
 	kv_delete(&c->kv, key, true, err);
+	snprintf(key, sizeof(key), "/minidock/endpoints/%s/", name);
+	kv_delete(&c->kv, key, true, err);
 	snprintf(key, sizeof(key), "/minidock/vni/%lld", (long long)json_integer_value(json_object_get(net, "VNI")));
 	return kv_delete(&c->kv, key, false, err);
 }
 
 /* --- endpoints and addresses ------------------------------------------------------------------ */
 
-int ov_attach(struct cluster *c, const json_t *net, const char *id, const char *name, const char *mac, int64_t lease,
+void ov_mac(struct in_addr addr, char out[18])
+{
+	const unsigned char *b = (const unsigned char *)&addr;
+	snprintf(out, 18, "02:42:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3]);
+}
+
+int ov_attach(struct cluster *c, const json_t *net, const char *id, const char *name, int64_t lease,
 	      struct in_addr *out, err_t *err)
 {
 	struct in_addr subnet, gw;
@@ -276,10 +292,13 @@ int ov_attach(struct cluster *c, const json_t *net, const char *id, const char *
 		inet_ntop(AF_INET, &candidate, addr_text, sizeof(addr_text));
 		snprintf(key, sizeof(key), "/minidock/ipam/%s/%s", net_name, addr_text);
 		if (kv_create(&c->kv, key, id, lease, err) == 0) {
-			char host_text[32];
+			char host_text[32], mac[18], host_name[HOST_NAME_MAX + 1] = "";
 			inet_ntop(AF_INET, &c->advertise, host_text, sizeof(host_text));
-			_cleanup_json_ json_t *ep = json_pack("{s:s, s:s, s:s, s:s}", "Name", name, "IPv4Address", addr_text,
-							      "MacAddress", mac, "Host", host_text);
+			gethostname(host_name, sizeof(host_name) - 1);
+			ov_mac(candidate, mac);
+			_cleanup_json_ json_t *ep = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "Name", name, "IPv4Address",
+							      addr_text, "MacAddress", mac, "Host", host_text, "HostName",
+							      *host_name ? host_name : host_text, "Lease", (json_int_t)lease);
 			_cleanup_free_ char *text = json_dumps(ep, JSON_COMPACT | JSON_SORT_KEYS);
 			char ep_key[200];
 			snprintf(ep_key, sizeof(ep_key), "/minidock/endpoints/%s/%s", net_name, id);
@@ -310,10 +329,12 @@ int ov_endpoints(struct cluster *c, const json_t *net, json_t **out, err_t *err)
 	json_object_foreach(all, key, value) {
 		json_t *ep = json_loads(json_string_value(value), 0, NULL);
 		struct in_addr a;
-		if (json_is_object(ep) && json_is_string(json_object_get(ep, "Name")) &&
-		    json_is_string(json_object_get(ep, "MacAddress")) &&
+		char mac[18] = "";
+		if (json_is_object(ep) && json_is_string(json_object_get(ep, "Name")) && json_is_integer(json_object_get(ep, "Lease")) &&
 		    inet_pton(AF_INET, json_str(ep, "IPv4Address") ? json_str(ep, "IPv4Address") : "", &a) == 1 &&
-		    inet_pton(AF_INET, json_str(ep, "Host") ? json_str(ep, "Host") : "", &a) == 1)
+		    (ov_mac(a, mac), strcmp(mac, json_str(ep, "MacAddress") ? json_str(ep, "MacAddress") : "") == 0) &&
+		    inet_pton(AF_INET, json_str(ep, "Host") ? json_str(ep, "Host") : "", &a) == 1 &&
+		    is_id(key + strlen(prefix)))
 			json_object_set_new(*out, key + strlen(prefix), ep);
 		else
 			json_decref(ep);
@@ -329,7 +350,11 @@ int ov_detach(struct cluster *c, const json_t *net, const char *id, err_t *err)
 
 	if (ov_endpoints(c, net, &endpoints, err) < 0)
 		return -1;
-	const char *addr = json_str(json_object_get(endpoints, id), "IPv4Address");
+	json_t *ep = json_object_get(endpoints, id);
+	const char *addr = json_str(ep, "IPv4Address");
+	json_int_t lease = json_integer_value(json_object_get(ep, "Lease"));
+	if (lease > 0 && kv_lease_revoke(&c->kv, lease, err) < 0)
+		return -1; /* both keys go with it; a lease of a dead keeper has gone by itself */
 	if (addr) {
 		snprintf(key, sizeof(key), "/minidock/ipam/%s/%s", json_str(net, "Name"), addr);
 		if (kv_delete(&c->kv, key, false, err) < 0)

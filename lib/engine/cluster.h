@@ -12,7 +12,8 @@
  *	/minidock/vni/N              NAME: VNI N is that network's (Docker's VNIs start at 4096)
  *	/minidock/ipam/NAME/ADDR     the container ID that has ADDR: made once, so two hosts
  *	                              starting containers at once never get one address twice
- *	/minidock/endpoints/NAME/ID  {"Name", "IPv4Address", "MacAddress", "Host"}: where it is
+ *	/minidock/endpoints/NAME/ID  {"Name", "IPv4Address", "MacAddress", "Host", "Lease"}: where it
+ *	                              is (its MAC is 02:42 and its address's four bytes, as Docker's)
  * A container's two keys are held by a lease its monitor keeps alive: when its host dies, they
  * go after the lease's time, and the address returns to the pool.
  */
@@ -54,12 +55,15 @@ int ov_net_list(struct cluster *c, json_t **out, err_t *err);
 /* Remove network name: EBUSY while a container of any host is on it. */
 int ov_net_remove(struct cluster *c, const char *name, err_t *err);
 
+/* The MAC address of the container with address addr: 02:42 and the address's four bytes. */
+void ov_mac(struct in_addr addr, char out[18]);
+
 /* Give container id the lowest free address of network net, held by lease, and record its
- * endpoint (name, mac, this host). ENOSPC when the subnet is full. */
-int ov_attach(struct cluster *c, const json_t *net, const char *id, const char *name, const char *mac, int64_t lease,
+ * endpoint (name, MAC, this host, lease). ENOSPC when the subnet is full. */
+int ov_attach(struct cluster *c, const json_t *net, const char *id, const char *name, int64_t lease,
 	      struct in_addr *out, err_t *err);
 
-/* Free container id's address and endpoint on network net. */
+/* Free container id's address and endpoint on network net (its lease revoked: both go). */
 int ov_detach(struct cluster *c, const json_t *net, const char *id, err_t *err);
 
 /* The endpoints of network net ({ID: endpoint}), checked as ov_net_get(). */

@@ -30,6 +30,8 @@
 #include "netlink.h"
 #include "netns.h"
 #include "network.h"
+#include "ov_net.h"
+#include "overlay.h"
 #include "security.h"
 
 /* --- a container's network ------------------------------------------------------------------- */
@@ -140,8 +142,9 @@ static json_t *ports_json(const struct port_map *ports, size_t n)
 }
 
 /* Serve DNS at 127.0.0.11:53 of the container's namespace, for the names of the containers on
- * its user networks: a child of the monitor that dies with it. */
-static int dns_start(const char *root, const char *self, err_t *err);
+ * its user networks (and on overlay network overlay, when not NULL: from the cluster store): a
+ * child of the monitor that dies with it. */
+static int dns_start(const char *root, const char *self, const char *overlay, int host_ns, err_t *err);
 
 /* NetworkSettings.Networks.NAME, as `inspect` shows it (with the interface's name). */
 static json_t *endpoint_json(const struct endpoint *ep)
@@ -194,12 +197,14 @@ static const char *wanted_ip(const json_t *doc, const char *name)
 	return ip && *ip ? ip : NULL;
 }
 
-/* Plug the calling process's namespace into ep's network: a veth to its bridge (lab 7), or a
- * link on the LAN's parent (lab 8). */
+/* Plug the calling process's namespace into ep's network: a veth to its bridge (lab 7), a link
+ * on the LAN's parent (lab 8), or a veth to the overlay's bridge on this host (lab 9). */
 static int plug(struct nl *host, struct nl *here, int host_ns, const struct endpoint *ep, err_t *err)
 {
 	if (strcmp(ep->driver, "bridge") == 0)
 		return veth_plug(host, here, host_ns, ep, err);
+	if (strcmp(ep->driver, "overlay") == 0)
+		return ov_plug(host, here, host_ns, ep, err);
 	return mv_plug(host, here, ep, err);
 }
 
@@ -238,10 +243,21 @@ int ctr_net_up(struct container *c, err_t *err)
 	net_keep_host_ns(host_ns);
 	if (ports_of(c->doc, &ports, &n_ports, err) < 0 || nl_open(&host, err) < 0)
 		return -1;
-	if (net_attach(c->root, mode, c->id, json_str(c->doc, "Name") + 1, wanted_ip(c->doc, mode), &ep, err) < 0)
-		goto lab7;
+	/* A network of this host's store, or else an overlay network of its cluster's (lab 9). */
+	bool overlay = false;
+	if (net_attach(c->root, mode, c->id, json_str(c->doc, "Name") + 1, wanted_ip(c->doc, mode), &ep, err) < 0) {
+		if (err->code != ENOENT || !ov_configured(c->root))
+			goto lab7;
+		if (wanted_ip(c->doc, mode)) {
+			err_msg(err, EINVAL, "--ip: minidock's overlay networks hand out their addresses themselves");
+			goto lab7;
+		}
+		if (ov_join(c, mode, &host, &ep, err) < 0)
+			goto lab7;
+		overlay = true;
+	}
 	snprintf(ep.ifname, sizeof(ep.ifname), "eth0");
-	ep.default_route = true;
+	ep.default_route = !overlay; /* an overlay network has no way out */
 	bool bridge = strcmp(ep.driver, "bridge") == 0;
 	if (!bridge)
 		n_ports = 0; /* on the LAN itself: nothing to publish, as Docker */
@@ -260,7 +276,7 @@ int ctr_net_up(struct container *c, err_t *err)
 	default_sysctls();
 	if (nl_open(&here, err) < 0 || plug(&host, &here, host_ns, &ep, err) < 0 ||
 	    write_etc(c, hostname, &ep, user_network, err) < 0 ||
-	    (user_network && dns_start(c->root, c->id, err) < 0))
+	    (user_network && dns_start(c->root, c->id, overlay ? mode : NULL, host_ns, err) < 0))
 		goto withdraw;
 
 	/* NetworkSettings, as `inspect` shows them. */
@@ -285,12 +301,15 @@ int ctr_net_up(struct container *c, err_t *err)
 		goto out;
 withdraw:
 	/* Not in NetworkSettings yet, so ctr_net_down() would not know them: the published ports
-	 * go now, from the host's namespace where the table is. (The address goes with
-	 * ctr_net_down(), the veth with the namespace.) */
-	if (n_ports > 0) {
+	 * go now, from the host's namespace where the table is, and an overlay network's address
+	 * (from the cluster's store). (A local address goes with ctr_net_down(), the veth with the
+	 * namespace.) */
+	if (n_ports > 0 || overlay) {
 		err_t ignored;
-		if (setns(host_ns, CLONE_NEWNET) == 0)
+		if (setns(host_ns, CLONE_NEWNET) == 0 && n_ports > 0)
 			ports_publish(&ep, ports, n_ports, false, &ignored);
+		if (overlay)
+			ov_leave(c->root, mode, c->id);
 	}
 	goto out;
 lab7:
@@ -343,7 +362,23 @@ static bool dns_lookup(const char *root, const char *self, const char *name, str
  * Answer one DNS query (RFC 1035) in place: an A question about a container's name gets its
  * address; anything else "no such name". Returns the answer's length, or 0 to ignore it.
  */
-static size_t dns_answer(const char *root, const char *self, unsigned char *msg, size_t len, size_t cap)
+/* The DNS server's descriptors: its socket, and the host's and its own network namespaces. */
+enum { DNS_SOCKET = 3, DNS_HOST_NS, DNS_OWN_NS };
+
+/* An overlay network's names are in the cluster store, which only the host's namespace
+ * reaches: the lookup is made from there, and the server comes back. */
+static bool overlay_lookup(const char *root, const char *overlay, const char *name, struct in_addr *out)
+{
+	if (setns(DNS_HOST_NS, CLONE_NEWNET) < 0)
+		return false;
+	bool found = ov_dns_lookup(root, overlay, name, out);
+	if (setns(DNS_OWN_NS, CLONE_NEWNET) < 0)
+		_exit(1); /* it would answer on the host's behalf */
+	return found;
+}
+
+static size_t dns_answer(const char *root, const char *self, const char *overlay, unsigned char *msg, size_t len,
+			 size_t cap)
 {
 	char name[256];
 	size_t at = 12, n = 0;
@@ -366,7 +401,8 @@ static size_t dns_answer(const char *root, const char *self, unsigned char *msg,
 	size_t question_end = at + 5;
 	unsigned type = (unsigned)(msg[at + 1] << 8 | msg[at + 2]);
 	struct in_addr addr;
-	bool known = dns_lookup(root, self, name, &addr), found = known && type == 1;
+	bool known = dns_lookup(root, self, name, &addr) || (overlay && overlay_lookup(root, overlay, name, &addr));
+	bool found = known && type == 1;
 
 	msg[2] = 0x84 | (msg[2] & 0x01); /* a response, authoritative, RD copied */
 	msg[3] = known ? 0x80 : 0x83;    /* recursion available; no error (an AAAA: no answer), or NXDOMAIN */
@@ -381,7 +417,7 @@ static size_t dns_answer(const char *root, const char *self, unsigned char *msg,
 	return question_end + 16;
 }
 
-static int dns_start(const char *root, const char *self, err_t *err)
+static int dns_start(const char *root, const char *self, const char *overlay, int host_ns, err_t *err)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(53) };
 	inet_pton(AF_INET, "127.0.0.11", &sa.sin_addr);
@@ -405,8 +441,12 @@ static int dns_start(const char *root, const char *self, err_t *err)
 	 * lock, which would keep the container "alive"); it dies with the monitor. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	prctl(PR_SET_NAME, "minidock-dns");
-	dup2(fd, 3);
-	close_range(4, ~0U, 0);
+	int high_fd = fcntl(fd, F_DUPFD, 100), high_ns = fcntl(host_ns, F_DUPFD, 100);
+	dup2(high_fd, DNS_SOCKET);
+	dup2(high_ns, DNS_HOST_NS);
+	close_range(DNS_OWN_NS, ~0U, 0);
+	if (open("/proc/self/ns/net", O_RDONLY) != DNS_OWN_NS)
+		_exit(1);
 	int devnull = open("/dev/null", O_RDWR);
 	dup2(devnull, 0);
 	dup2(devnull, 1);
@@ -415,12 +455,12 @@ static int dns_start(const char *root, const char *self, err_t *err)
 		unsigned char msg[512];
 		struct sockaddr_in from;
 		socklen_t from_len = sizeof(from);
-		ssize_t got = recvfrom(3, msg, sizeof(msg), 0, (struct sockaddr *)&from, &from_len);
+		ssize_t got = recvfrom(DNS_SOCKET, msg, sizeof(msg), 0, (struct sockaddr *)&from, &from_len);
 		if (got < 0)
 			continue;
-		size_t reply = dns_answer(root, self, msg, (size_t)got, sizeof(msg));
+		size_t reply = dns_answer(root, self, overlay, msg, (size_t)got, sizeof(msg));
 		if (reply)
-			sendto(3, msg, reply, 0, (struct sockaddr *)&from, from_len);
+			sendto(DNS_SOCKET, msg, reply, 0, (struct sockaddr *)&from, from_len);
 	}
 }
 
@@ -513,8 +553,16 @@ int ctr_net_connect(struct container *c, const char *ref, err_t *err)
 		return err_msg(err, EINVAL, "container %s is on the %s network: it cannot join another",
 			       json_str(c->doc, "Name") + 1, mode);
 	struct endpoint ep;
-	if (net_attach(c->root, ref, c->id, json_str(c->doc, "Name") + 1, NULL, &ep, err) < 0)
+	if (net_attach(c->root, ref, c->id, json_str(c->doc, "Name") + 1, NULL, &ep, err) < 0) {
+		json_t *overlay = NULL;
+		err_t ignored;
+		if (err->code == ENOENT && ov_find(c->root, ref, &overlay, &ignored) == 0) {
+			json_decref(overlay);
+			return err_msg(err, ENOTSUP, "network %s is an overlay network: a container joins one when it starts (run --network %s)",
+				       ref, ref);
+		}
 		return -1;
+	}
 	if (json_object_get(networks, ep.network))
 		return err_msg(err, EEXIST, "endpoint with name %s already exists in network %s",
 			       json_str(c->doc, "Name") + 1, ep.network);

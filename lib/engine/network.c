@@ -31,6 +31,7 @@
 #include "log.h"
 #include "macvlan.h"
 #include "netlink.h"
+#include "ov_net.h"
 
 /* --- addresses ------------------------------------------------------------------------------- */
 
@@ -780,6 +781,13 @@ void ctr_net_down(const char *root, json_t *doc)
 	}
 	if (id && net_detach_all(root, id, &err) < 0)
 		log_debug("free the addresses of %.12s: %s", id, err.msg);
+	/* The networks this host's store does not have are its cluster's overlay networks (lab 9). */
+	_cleanup_json_ json_t *store = NULL;
+	if (!id || !json_object_size(networks) || !ov_configured(root) || net_store_read(root, &store, &err) < 0)
+		return;
+	json_object_foreach(networks, name, net)
+		if (!json_object_get(store, name))
+			ov_leave(root, name, id);
 }
 
 json_t *net_inspect_json(const json_t *net)

@@ -42,8 +42,8 @@
 /* One container's place on a network. */
 struct endpoint {
 	char network[64];     /* the network's name */
-	char driver[16];      /* "bridge", "macvlan" or "ipvlan" */
-	char bridge[IFNAMSIZ]; /* the host's bridge device (bridge) */
+	char driver[16];      /* "bridge", "macvlan", "ipvlan" or "overlay" */
+	char bridge[IFNAMSIZ]; /* the host's bridge device (bridge, overlay) */
 	char parent[IFNAMSIZ]; /* the host's card the links hang on (macvlan, ipvlan: lab 8) */
 	char mode[16];        /* macvlan: bridge, private, vepa, passthru; ipvlan: l2, l3 */
 	struct in_addr addr;  /* the container's address */
@@ -53,6 +53,10 @@ struct endpoint {
 	bool internal;        /* --internal: no way out */
 	char ifname[IFNAMSIZ]; /* the container's interface: eth0, then eth1... (network connect) */
 	bool default_route;   /* the container's way out goes through this network (its first) */
+	/* overlay (lab 9): the network's tunnel on this host */
+	char vxlan[IFNAMSIZ]; /* its vxlan device, enslaved to bridge */
+	unsigned int vni;     /* the network's VXLAN network identifier */
+	struct in_addr local; /* this host's address on the underlay (cluster-advertise) */
 };
 
 /* A published port: HOST_IP:HOST_PORT on the host goes to the container's port. */

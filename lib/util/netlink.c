@@ -121,6 +121,24 @@ static int route_cb(const struct nlmsghdr *msg, void *data)
 	return MNL_CB_OK;
 }
 
+int nl_dump(struct nl *nl, struct nlmsghdr *msg, mnl_cb_t cb, void *data, const char *what, err_t *err)
+{
+	unsigned int portid = mnl_socket_get_portid(nl->sock), seq = msg->nlmsg_seq;
+
+	if (mnl_socket_sendto(nl->sock, msg, msg->nlmsg_len) < 0)
+		return err_sys(err, "%s: send", what);
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(nl->sock, nl->buf, sizeof(nl->buf));
+		if (n < 0)
+			return err_sys(err, "%s", what);
+		int rc = mnl_cb_run(nl->buf, (size_t)n, seq, portid, cb, data);
+		if (rc < 0)
+			return err_sys(err, "%s", what);
+		if (rc == MNL_CB_STOP)
+			return 0;
+	}
+}
+
 int nl_routes(struct nl *nl, struct nl_route *out, size_t max, size_t *out_n, err_t *err)
 {
 	/* ip -4 route show table all */
@@ -128,21 +146,10 @@ int nl_routes(struct nl *nl, struct nl_route *out, size_t max, size_t *out_n, er
 	msg->nlmsg_flags &= (unsigned short)~NLM_F_ACK;
 	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(msg, sizeof(*rtm));
 	rtm->rtm_family = AF_INET;
-	unsigned int portid = mnl_socket_get_portid(nl->sock), seq = msg->nlmsg_seq;
 	struct route_walk walk = { .out = out, .max = max };
 
-	if (mnl_socket_sendto(nl->sock, msg, msg->nlmsg_len) < 0)
-		return err_sys(err, "ip route show: send");
-	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(nl->sock, nl->buf, sizeof(nl->buf));
-		if (n < 0)
-			return err_sys(err, "ip route show");
-		int rc = mnl_cb_run(nl->buf, (size_t)n, seq, portid, route_cb, &walk);
-		if (rc < 0)
-			return err_sys(err, "ip route show");
-		if (rc == MNL_CB_STOP)
-			break;
-	}
+	if (nl_dump(nl, msg, route_cb, &walk, "ip route show", err) < 0)
+		return -1;
 	*out_n = walk.n;
 	return 0;
 }

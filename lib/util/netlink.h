@@ -44,6 +44,10 @@ int nl_talk(struct nl *nl, struct nlmsghdr *msg, const char *what, err_t *err);
  * being built there (it would overwrite it). */
 unsigned int nl_ifindex(struct nl *nl, const char *name, err_t *err);
 
+/* Send dump request msg (built with nl_request(..., NLM_F_DUMP), its NLM_F_ACK taken off) and
+ * call cb(each answer, data) until the kernel's last; what names it in errors. */
+int nl_dump(struct nl *nl, struct nlmsghdr *msg, mnl_cb_t cb, void *data, const char *what, err_t *err);
+
 /* A route's destination subnet. */
 struct nl_route {
 	struct in_addr dst;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cluster.h"
+#include "json.h"
 #include "unit.h"
 
 /* A state directory whose daemon.json names the test's etcd and the loopback. */
@@ -87,8 +88,16 @@ static void networks_vnis_and_addresses(void)
 
 	/* Addresses: the lowest free, never one twice, even from many processes at once. */
 	struct in_addr addr;
-	CU_ASSERT_EQUAL(ov_attach(&c, a, "c1", "web", "02:00:00:00:00:01", 0, &addr, &err), 0);
+	CU_ASSERT_EQUAL(ov_attach(&c, a, "c1", "web", 0, &addr, &err), 0);
 	CU_ASSERT_STRING_EQUAL(inet_ntoa(addr), "10.0.0.2");
+	/* A real container's ID (64 digits) is listed; its MAC is 02:42 and the address. */
+	const char *long_id = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	json_t *listed = NULL;
+	CU_ASSERT_EQUAL(ov_attach(&c, a, long_id, "db", 0, &addr, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(ov_endpoints(&c, a, &listed, &err), 0);
+	CU_ASSERT_STRING_EQUAL(json_str(json_object_get(listed, long_id), "MacAddress"), "02:42:0a:00:00:03");
+	json_decref(listed);
+	CU_ASSERT_EQUAL(ov_detach(&c, a, long_id, &err), 0);
 	enum { N = 8 };
 	pid_t kids[N];
 	for (int i = 0; i < N; i++) {
@@ -98,7 +107,7 @@ static void networks_vnis_and_addresses(void)
 			char id[16];
 			snprintf(id, sizeof(id), "k%d", i);
 			_exit(cluster_open(root, &mine, &err) == 0 &&
-					      ov_attach(&mine, a, id, id, "02:00:00:00:00:02", 0, &addr, &err) == 0
+					      ov_attach(&mine, a, id, id, 0, &addr, &err) == 0
 				      ? 0
 				      : 1);
 		}
@@ -141,10 +150,10 @@ static void networks_vnis_and_addresses(void)
 	/* A lease holds an address: revoked (its host died), the address is free again. */
 	int64_t lease;
 	CU_ASSERT_EQUAL_FATAL(kv_lease_grant(&c.kv, 30, &lease, &err), 0);
-	CU_ASSERT_EQUAL(ov_attach(&c, b, "held", "h", "02:00:00:00:00:03", lease, &addr, &err), 0);
+	CU_ASSERT_EQUAL(ov_attach(&c, b, "held", "h", lease, &addr, &err), 0);
 	CU_ASSERT_STRING_EQUAL(inet_ntoa(addr), "10.0.1.2");
 	CU_ASSERT_EQUAL(kv_lease_revoke(&c.kv, lease, &err), 0);
-	CU_ASSERT_EQUAL(ov_attach(&c, b, "next", "n", "02:00:00:00:00:04", 0, &addr, &err), 0);
+	CU_ASSERT_EQUAL(ov_attach(&c, b, "next", "n", 0, &addr, &err), 0);
 	CU_ASSERT_STRING_EQUAL(inet_ntoa(addr), "10.0.1.2");
 
 	json_decref(a);
