@@ -299,6 +299,12 @@ reaches() {
 	run minidock network create -d overlay --subnet 10.20.0.0/33 ov3
 	[ "$status" -ne 0 ] || fail "a bad subnet: $output"
 	[[ "$(etcd_keys)" != *ov3* ]] || fail "a refused network left keys: $(etcd_keys)"
+	# A container that fails to start on an overlay network (after its network was set up)
+	# leaves no address held, and this host no bridge or tunnel.
+	run minidock run --network ov2 busybox /no/such/command
+	[ "$status" -eq 127 ] || fail "a missing command on an overlay network: exit $status, not 127: $output"
+	[[ "$(etcd_keys)" != */minidock/ipam/ov2/* && "$(etcd_keys)" != */minidock/endpoints/ov2/* ]] ||
+		fail "the failed container's address is still held: $(etcd_keys)"
 	[ -z "$(ip -o link show | grep -E ': (ov|vx)-')" ] || fail "devices left: $(ip -o link show)"
 }
 
