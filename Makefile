@@ -187,11 +187,13 @@ $(KERNEL): grader/vm/fetch-kernel.sh
 
 # The grader's tools in the VM, static: ptyrun, the stage tests' terminal (busybox has no
 # `script`), shard, the host of its own that each group of tests run side by side gets, and
-# probe, stage 5's escape attempts made from inside a container.
+# probe, stage 5's escape attempts made from inside a container, and vxdump, the VXLAN
+# datagrams on a card taken apart (stage 9; busybox has no tcpdump).
 PTYRUN := $(B)/tools/ptyrun
 SHARD := $(B)/tools/shard
 PROBE := $(B)/tools/probe
-$(PTYRUN) $(SHARD) $(PROBE): $(B)/tools/%: grader/tools/%.c
+VXDUMP := $(B)/tools/vxdump
+$(PTYRUN) $(SHARD) $(PROBE) $(VXDUMP): $(B)/tools/%: grader/tools/%.c
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 $(WARNINGS) -O2 -static -o $@ $<
 
@@ -203,13 +205,13 @@ $(DOCKER_PROFILE): grader/vm/fetch-docker-profile.sh
 
 GRADER_FILES := grader/vm/init grader/vm/runner grader/vm/peer grader/vm/banner grader/rubric $(wildcard grader/tests/*.bats grader/tests/*.bash)
 INITRAMFS := $(SUB_B)/initramfs.cpio
-$(INITRAMFS): $(KERNEL) $(IMAGES)/.done $(STAGE_BINS) $(SUB_B)/minidock $(SUB_B)/minidock-init $(MINIDOCK_REF) $(PTYRUN) $(SHARD) $(PROBE) $(DOCKER_PROFILE) $(GRADER_FILES) grader/vm/mkinitramfs.sh
+$(INITRAMFS): $(KERNEL) $(IMAGES)/.done $(STAGE_BINS) $(SUB_B)/minidock $(SUB_B)/minidock-init $(MINIDOCK_REF) $(PTYRUN) $(SHARD) $(PROBE) $(VXDUMP) $(DOCKER_PROFILE) $(GRADER_FILES) grader/vm/mkinitramfs.sh
 	@rm -rf $(SUB_B)/vmstage && mkdir -p $(SUB_B)/vmstage/stages/all
 	@for s in $(STAGES); do mkdir -p $(SUB_B)/vmstage/stages/$$s; cp $(SUB_B)/stages/$$s/minidock $(SUB_B)/stages/$$s/minidock-init $(SUB_B)/vmstage/stages/$$s/; done
 	@cp $(SUB_B)/minidock $(SUB_B)/minidock-init $(SUB_B)/vmstage/stages/all/
 	@$(if $(MINIDOCK_REF),cp $(MINIDOCK_REF) $(SUB_B)/vmstage/stages/all/minidock-ref)
 	@cp -r grader/tests grader/rubric grader/vm/runner grader/vm/peer grader/vm/banner $(SUB_B)/vmstage/
-	@mkdir -p $(SUB_B)/vmstage/bin && cp $(PTYRUN) $(SHARD) $(PROBE) $(SUB_B)/vmstage/bin/
+	@mkdir -p $(SUB_B)/vmstage/bin && cp $(PTYRUN) $(SHARD) $(PROBE) $(VXDUMP) $(SUB_B)/vmstage/bin/
 	@cp -r $(IMAGES) $(SUB_B)/vmstage/images && rm -f $(SUB_B)/vmstage/images/.done
 	@cp $(DOCKER_PROFILE) $(SUB_B)/vmstage/images/docker-seccomp-default.json
 	@grader/vm/mkinitramfs.sh $@ $(VM)/kernel $(SUB_B)/vmstage

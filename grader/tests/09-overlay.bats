@@ -158,22 +158,22 @@ reaches() {
 	local a1 b1
 	a1=$(ip_of a1 ov) b1=$(b minidock inspect -f '{{(index .NetworkSettings.Networks "ov").IPAddress}}' b1)
 	[ "$a1" = 10.20.0.2 ] && [ "$b1" = 10.20.0.3 ] || fail "addresses $a1 and $b1, not 10.20.0.2 and .3"
-	# Count the tunnel's datagrams on A's LAN card.
-	nft -f - <<-'END'
-		table inet vxcount {
-			chain in { type filter hook input priority 0; iifname "eth1" udp dport 4789 counter; }
-		}
-	END
+	# What crosses the LAN: A's card sees UDP datagrams to port 4789 carrying the containers' frames.
+	timeout 60 /grader/bin/vxdump eth1 2 >"$BATS_TEST_TMPDIR/wire" 2>&1 &
+	local dump=$!
 	reaches a1 "$b1" || fail "A's container cannot reach B's ($b1)"
 	reaches b1 "$a1" b || fail "B's container cannot reach A's ($a1)"
 	run minidock exec a1 ping -c 1 -W 2 b1
 	[ "$status" -eq 0 ] && [[ "$output" == *"$b1"* ]] || fail "by name: $output"
 	run b minidock exec b1 nslookup a1 127.0.0.11
 	[[ "$output" == *"$a1"* ]] || fail "B's DNS does not know A's container: $output"
-	local packets
-	packets=$(nft list table inet vxcount | grep -o 'packets [0-9]*' | cut -d' ' -f2)
-	nft delete table inet vxcount
-	[ "${packets:-0}" -ge 2 ] || fail "no VXLAN datagram (UDP 4789) came in on eth1: $packets"
+	wait "$dump" || fail "no VXLAN datagram on eth1: $(cat "$BATS_TEST_TMPDIR/wire")"
+	run cat "$BATS_TEST_TMPDIR/wire"
+	[[ "$output" == *"VXLAN "*"VNI 4096"* ]] || fail "not the network's VNI on the wire: $output"
+	[[ "$output" == *"outer IPv4      [20 bytes] $LAN."[12]" -> $LAN."[12]", protocol 17 (UDP)"* ]] ||
+		fail "not between the hosts' addresses: $output"
+	[[ "$output" == *"inner IPv4      [20 bytes] 10.20.0."[23]" -> 10.20.0."[23]", protocol 1 (ICMP)"* ]] ||
+		fail "not the containers' pings inside: $output"
 	# Host A's side of it: the bridge and the tunnel, the FDB and neighbour entries of b1.
 	run ip -d link show vx-4096
 	[[ "$output" == *"master ov-4096"* && "$output" == *"vxlan id 4096 local $LAN.1"* &&
