@@ -167,6 +167,9 @@ reaches() {
 	[ "$status" -eq 0 ] && [[ "$output" == *"$b1"* ]] || fail "by name: $output"
 	run b minidock exec b1 nslookup a1 127.0.0.11
 	[[ "$output" == *"$a1"* ]] || fail "B's DNS does not know A's container: $output"
+	minidock rename a1 web
+	run b minidock exec b1 nslookup web 127.0.0.11
+	[[ "$output" == *"$a1"* ]] || fail "B's DNS does not know A's container by its new name: $output"
 	wait "$dump" || fail "no VXLAN datagram on eth1: $(cat "$BATS_TEST_TMPDIR/wire")"
 	run cat "$BATS_TEST_TMPDIR/wire"
 	[[ "$output" == *"VXLAN "*"VNI 4096"* ]] || fail "not the network's VNI on the wire: $output"

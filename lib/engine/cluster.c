@@ -353,8 +353,9 @@ int ov_detach(struct cluster *c, const json_t *net, const char *id, err_t *err)
 	json_t *ep = json_object_get(endpoints, id);
 	const char *addr = json_str(ep, "IPv4Address");
 	json_int_t lease = json_integer_value(json_object_get(ep, "Lease"));
-	if (lease > 0 && kv_lease_revoke(&c->kv, lease, err) < 0)
-		return -1; /* both keys go with it; a lease of a dead keeper has gone by itself */
+	err_t ignored;
+	if (lease > 0)
+		kv_lease_revoke(&c->kv, lease, &ignored); /* both keys go with it (an expired one, by itself) */
 	if (addr) {
 		snprintf(key, sizeof(key), "/minidock/ipam/%s/%s", json_str(net, "Name"), addr);
 		if (kv_delete(&c->kv, key, false, err) < 0)
@@ -362,4 +363,22 @@ int ov_detach(struct cluster *c, const json_t *net, const char *id, err_t *err)
 	}
 	snprintf(key, sizeof(key), "/minidock/endpoints/%s/%s", json_str(net, "Name"), id);
 	return kv_delete(&c->kv, key, false, err);
+}
+
+int ov_rename(struct cluster *c, const json_t *net, const char *id, const char *name, err_t *err)
+{
+	_cleanup_json_ json_t *endpoints = NULL;
+	char key[200];
+
+	if (ov_endpoints(c, net, &endpoints, err) < 0)
+		return -1;
+	json_t *ep = json_object_get(endpoints, id);
+	if (!ep)
+		return 0; /* not on this network */
+	json_object_set_new(ep, "Name", json_string(name));
+	_cleanup_free_ char *text = json_dumps(ep, JSON_COMPACT | JSON_SORT_KEYS);
+	snprintf(key, sizeof(key), "/minidock/endpoints/%s/%s", json_str(net, "Name"), id);
+	if (!text)
+		return err_msg(err, ENOMEM, "out of memory");
+	return kv_put(&c->kv, key, text, json_integer_value(json_object_get(ep, "Lease")), err);
 }

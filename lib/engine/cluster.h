@@ -66,6 +66,9 @@ int ov_attach(struct cluster *c, const json_t *net, const char *id, const char *
 /* Free container id's address and endpoint on network net (its lease revoked: both go). */
 int ov_detach(struct cluster *c, const json_t *net, const char *id, err_t *err);
 
+/* Container id is now called name: its endpoint on network net says so (for the DNS). */
+int ov_rename(struct cluster *c, const json_t *net, const char *id, const char *name, err_t *err);
+
 /* The endpoints of network net ({ID: endpoint}), checked as ov_net_get(). */
 int ov_endpoints(struct cluster *c, const json_t *net, json_t **out, err_t *err);
 

@@ -821,5 +821,7 @@ int net_rename(const char *root, const char *id, const char *name, err_t *err)
 			changed = true;
 		}
 	}
-	return changed ? store_write(root, store, false, err) : 0;
+	if (changed && store_write(root, store, false, err) < 0)
+		return -1;
+	return ov_rename_endpoints(root, id, name, err); /* and on its cluster's overlay networks */
 }

@@ -178,10 +178,10 @@ static void sleep_ms(long ms)
 		;
 }
 
-/* The keeper of container id's place on network name: a child of the monitor, in the host's
+/* The keeper of a container's place on network name: a child of the monitor, in the host's
  * namespace, that renews the lease every few seconds and keeps the tunnel in step every
  * second, until the lease is revoked (the container has left) or the monitor dies. */
-static int keeper_start(const char *root, const char *name, const char *id, int64_t lease, err_t *err)
+static int keeper_start(const char *root, const char *name, int64_t lease, err_t *err)
 {
 	pid_t pid = fork();
 	if (pid < 0)
@@ -218,7 +218,6 @@ static int keeper_start(const char *root, const char *name, const char *id, int6
 			log_debug("overlay %s: %s", name, e.msg);
 		json_decref(net);
 	}
-	(void)id;
 }
 
 /* No container of this host left on net: its bridge and tunnel go (under the host's lock). */
@@ -247,7 +246,6 @@ int ov_join(struct container *c, const char *name, struct nl *host, struct endpo
 	_cleanup_json_ json_t *net = NULL;
 	struct cluster cl;
 	int64_t lease = 0;
-	struct in_addr subnet;
 	int rc = -1;
 
 	if (ov_find(c->root, name, &net, err) < 0)
@@ -262,12 +260,7 @@ int ov_join(struct container *c, const char *name, struct nl *host, struct endpo
 	device_names(net, ep->bridge, ep->vxlan);
 	ep->vni = (unsigned int)json_integer_value(json_object_get(net, "VNI"));
 	ep->local = cl.advertise;
-	char subnet_text[32];
-	snprintf(subnet_text, sizeof(subnet_text), "%s", json_str(net, "Subnet"));
-	char *slash = strchr(subnet_text, '/');
-	*slash = '\0';
-	ep->prefix = atoi(slash + 1);
-	inet_pton(AF_INET, subnet_text, &subnet);
+	ep->prefix = atoi(strchr(json_str(net, "Subnet"), '/') + 1); /* checked by ov_net_get() */
 	inet_pton(AF_INET, json_str(net, "Gateway"), &ep->gateway);
 	if (kv_lease_grant(&cl.kv, OV_TTL, &lease, err) < 0 ||
 	    ov_attach(&cl, net, c->id, json_str(c->doc, "Name") + 1, lease, &ep->addr, err) < 0)
@@ -276,7 +269,7 @@ int ov_join(struct container *c, const char *name, struct nl *host, struct endpo
 	/* The bridge and tunnel, whole, under the host's lock; the other hosts' containers. */
 	int lock = -1;
 	if (lock_devices(c->root, &lock, err) == 0 && ov_ensure(host, ep, err) == 0 && ov_sync(&cl, net, host, err) == 0 &&
-	    keeper_start(c->root, name, c->id, lease, err) == 0)
+	    keeper_start(c->root, name, lease, err) == 0)
 		rc = 0;
 	if (lock >= 0)
 		close(lock);
@@ -396,4 +389,23 @@ bool ov_dns_lookup(const char *root, const char *net_name, const char *name, str
 	}
 	cluster_close(&cl);
 	return found;
+}
+
+int ov_rename_endpoints(const char *root, const char *id, const char *name, err_t *err)
+{
+	_cleanup_json_ json_t *nets = NULL;
+	struct cluster cl;
+	const char *key;
+	json_t *net;
+
+	if (!ov_configured(root))
+		return 0;
+	if (cluster_open(root, &cl, err) < 0)
+		return -1;
+	int rc = ov_net_list(&cl, &nets, err);
+	json_object_foreach(nets, key, net)
+		if (rc == 0)
+			rc = ov_rename(&cl, net, id, name, err);
+	cluster_close(&cl);
+	return rc;
 }

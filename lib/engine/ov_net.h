@@ -57,6 +57,9 @@ json_t *ov_inspect_json(struct cluster *cl, const json_t *net);
  * and tunnel from this host. */
 int ov_remove_network(const char *root, const char *name, err_t *err);
 
+/* Container id is now called name: its endpoints on the cluster's overlay networks say so. */
+int ov_rename_endpoints(const char *root, const char *id, const char *name, err_t *err);
+
 /* The address of the container called name (or whose ID starts so) on overlay network net_name,
  * for the DNS server. */
 bool ov_dns_lookup(const char *root, const char *net_name, const char *name, struct in_addr *out);

@@ -97,6 +97,10 @@ static void networks_vnis_and_addresses(void)
 	CU_ASSERT_EQUAL_FATAL(ov_endpoints(&c, a, &listed, &err), 0);
 	CU_ASSERT_STRING_EQUAL(json_str(json_object_get(listed, long_id), "MacAddress"), "02:42:0a:00:00:03");
 	json_decref(listed);
+	CU_ASSERT_EQUAL(ov_rename(&c, a, long_id, "db2", &err), 0); /* `rename`: the DNS's name */
+	CU_ASSERT_EQUAL_FATAL(ov_endpoints(&c, a, &listed, &err), 0);
+	CU_ASSERT_STRING_EQUAL(json_str(json_object_get(listed, long_id), "Name"), "db2");
+	json_decref(listed);
 	CU_ASSERT_EQUAL(ov_detach(&c, a, long_id, &err), 0);
 	enum { N = 8 };
 	pid_t kids[N];
