@@ -150,8 +150,30 @@ fail() {
 	run $MD network create --subnet 10.1.0.0/24 --gateway 10.2.0.1 bad
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"invalid gateway"* ]]
-	run $MD network create -d overlay bad
+	run $MD network create -d vxlan bad
 	[ "$status" -eq 125 ]
+	[[ "$output" == *"bridge, macvlan, ipvlan or overlay"* ]]
+	run $MD network create -d overlay --internal bad
+	[ "$status" -eq 125 ]
+	# An overlay network needs a cluster store, named in ROOT/daemon.json, checked to its form.
+	run $MD network create -d overlay bad
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"no cluster store"*"daemon.json"* ]]
+	local config
+	for config in '[1]' '{"cluster-store": 5, "cluster-advertise": "lo"}' \
+		'{"cluster-store": "consul://127.0.0.1:8500", "cluster-advertise": "lo"}' \
+		'{"cluster-store": "etcd://127.0.0.1:1", "cluster-advertise": "no-such-card"}'; do
+		echo "$config" >"$MINIDOCK_ROOT/daemon.json"
+		run $MD network create -d overlay bad
+		[ "$status" -eq 1 ] && [ -n "$output" ] || fail "daemon.json $config: $status $output"
+	done
+	# A store that does not answer: an error, not a hang; the host's own networks still listed.
+	echo '{"cluster-store": "etcd://127.0.0.1:1", "cluster-advertise": "127.0.0.1"}' >"$MINIDOCK_ROOT/daemon.json"
+	run $MD network ls
+	[ "$status" -eq 1 ] && [[ "$output" == *" bridge "* ]] || fail "network ls, store away: $output"
+	run $MD run --rm --network nosuch busybox true
+	[ "$status" -eq 125 ] || fail "run on an unknown network, store away: $status $output"
+	rm "$MINIDOCK_ROOT/daemon.json"
 	run $MD network create 'a/b'
 	[ "$status" -eq 125 ]
 	run $MD network rm bridge
