@@ -41,9 +41,7 @@ static void show_ethernet(const char *label, const unsigned char *f)
 	mac_text(f + 6, src);
 	unsigned type = (unsigned)(f[12] << 8 | f[13]);
 	printf("%-15s [14 bytes] %s -> %s, type 0x%04x%s\n", label, src, dst, type,
-	       type == ETH_P_IP	   ? " (IPv4)"
-	       : type == ETH_P_ARP ? " (ARP)"
-				   : "");
+	       type == ETH_P_IP ? " (IPv4)" : type == ETH_P_ARP ? " (ARP)" : "");
 }
 
 /* IPv4 header at p (len bytes left): returns its length, or 0. */
@@ -68,9 +66,8 @@ int main(int argc, char **argv)
 	}
 	long count = argc == 3 ? strtol(argv[2], NULL, 10) : 1;
 	int fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
-	struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL)};
-	if (fd < 0 || !(sll.sll_ifindex = (int)if_nametoindex(argv[1])) ||
-	    bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
+	if (fd < 0 || !(sll.sll_ifindex = (int)if_nametoindex(argv[1])) || bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
 		perror(argv[1]);
 		return 1;
 	}
@@ -89,15 +86,13 @@ int main(int argc, char **argv)
 		printf("--- %zd bytes on %s\n", n, argv[1]);
 		show_ethernet("outer Ethernet", f);
 		show_ipv4("outer IPv4", f + 14, (size_t)n - 14);
-		printf("%-15s [8 bytes] port %u -> %u, %u bytes\n", "outer UDP", sport, dport,
-		       (unsigned)(udp[4] << 8 | udp[5]));
-		printf("%-15s [8 bytes] flags 0x%02x%s, VNI %u\n", "VXLAN", vx[0],
-		       vx[0] & 0x08 ? " (VNI valid)" : "", (unsigned)(vx[4] << 16 | vx[5] << 8 | vx[6]));
+		printf("%-15s [8 bytes] port %u -> %u, %u bytes\n", "outer UDP", sport, dport, (unsigned)(udp[4] << 8 | udp[5]));
+		printf("%-15s [8 bytes] flags 0x%02x%s, VNI %u\n", "VXLAN", vx[0], vx[0] & 0x08 ? " (VNI valid)" : "",
+		       (unsigned)(vx[4] << 16 | vx[5] << 8 | vx[6]));
 		show_ethernet("inner Ethernet", inner);
 		if (inner[12] == 0x08 && inner[13] == 0x00)
 			show_ipv4("inner IPv4", inner + 14, (size_t)(f + n - inner - 14));
-		printf("%-15s (the container's frame, %zd bytes, is the UDP datagram's data)\n", "",
-		       (ssize_t)(f + n - inner));
+		printf("%-15s (the container's frame, %zd bytes, is the UDP datagram's data)\n", "", (ssize_t)(f + n - inner));
 		count--;
 	}
 	return 0;

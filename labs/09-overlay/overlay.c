@@ -43,8 +43,8 @@ int ov_plug(struct nl *host, struct nl *here, int host_ns, const struct endpoint
 	return lab_todo(err, 9, __func__);
 }
 
-int ov_peer(struct nl *nl, const char *vxlan, const char *mac, struct in_addr addr, struct in_addr host,
-	    bool add, err_t *err)
+int ov_peer(struct nl *nl, const char *vxlan, const char *mac, struct in_addr addr, struct in_addr host, bool add,
+	    err_t *err)
 {
 	/* TODO(lab 9): write this (see course.md, chapter 9). */
 	return lab_todo(err, 9, __func__);

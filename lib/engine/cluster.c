@@ -33,9 +33,7 @@ static int advertise_address(const char *text, struct in_addr *out, err_t *err)
 			found = true;
 		}
 	freeifaddrs(all);
-	return found ? 0
-		     : err_msg(err, EINVAL,
-			       "cluster-advertise %s: no interface with an IPv4 address by that name", text);
+	return found ? 0 : err_msg(err, EINVAL, "cluster-advertise %s: no interface with an IPv4 address by that name", text);
 }
 
 int cluster_open(const char *root, struct cluster *c, err_t *err)
@@ -46,15 +44,13 @@ int cluster_open(const char *root, struct cluster *c, err_t *err)
 	snprintf(path, sizeof(path), "%s/daemon.json", root);
 	if (json_read_file(path, 64 * 1024, &config, err) < 0) {
 		if (err->code == ENOENT)
-			return err_msg(
-			    err, ENOENT,
-			    "no cluster store: an overlay network needs one, in %s: "
-			    "{\"cluster-store\": \"etcd://HOST:2379\", \"cluster-advertise\": \"IFACE\"}",
-			    path);
+			return err_msg(err, ENOENT,
+				       "no cluster store: an overlay network needs one, in %s: "
+				       "{\"cluster-store\": \"etcd://HOST:2379\", \"cluster-advertise\": \"IFACE\"}",
+				       path);
 		return -1;
 	}
-	const char *store = json_str(config, "cluster-store"),
-		   *advertise = json_str(config, "cluster-advertise");
+	const char *store = json_str(config, "cluster-store"), *advertise = json_str(config, "cluster-advertise");
 	int rc = -1;
 	if (!store || !advertise)
 		err_msg(err, EINVAL, "%s: cluster-store and cluster-advertise must both be strings", path);
@@ -96,10 +92,8 @@ static uint32_t mask_of(int prefix)
 /* A network name as `network create` takes it, so that it can be a key's last part. */
 static bool is_name(const char *name)
 {
-	return name && *name && strlen(name) <= 60 && name[0] != '.' && !strchr(name, '/') &&
-	       !strchr(name, ':') &&
-	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") ==
-		   strlen(name);
+	return name && *name && strlen(name) <= 60 && name[0] != '.' && !strchr(name, '/') && !strchr(name, ':') &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == strlen(name);
 }
 
 /* A container's ID, as a key's last part (the store's own tests use short ones). */
@@ -116,14 +110,11 @@ static json_t *network_of(const char *name, const char *text)
 	struct in_addr addr, gw;
 	int prefix;
 	json_int_t vni = json_integer_value(json_object_get(net, "VNI"));
-	if (!json_is_object(net) || !json_is_string(json_object_get(net, "Id")) ||
-	    strcmp(json_str(net, "Name") ? json_str(net, "Name") : "", name) != 0 ||
+	if (!json_is_object(net) || !json_is_string(json_object_get(net, "Id")) || strcmp(json_str(net, "Name") ? json_str(net, "Name") : "", name) != 0 ||
 	    strcmp(json_str(net, "Driver") ? json_str(net, "Driver") : "", "overlay") != 0 ||
-	    !parse_cidr(json_str(net, "Subnet"), &addr, &prefix) ||
-	    inet_pton(AF_INET, json_str(net, "Gateway") ? json_str(net, "Gateway") : "", &gw) != 1 ||
-	    (gw.s_addr & mask_of(prefix)) != (addr.s_addr & mask_of(prefix)) ||
-	    !json_is_integer(json_object_get(net, "VNI")) || vni < OV_VNI_FIRST || vni > OV_VNI_LAST ||
-	    !json_is_boolean(json_object_get(net, "Attachable"))) {
+	    !parse_cidr(json_str(net, "Subnet"), &addr, &prefix) || inet_pton(AF_INET, json_str(net, "Gateway") ? json_str(net, "Gateway") : "", &gw) != 1 ||
+	    (gw.s_addr & mask_of(prefix)) != (addr.s_addr & mask_of(prefix)) || !json_is_integer(json_object_get(net, "VNI")) ||
+	    vni < OV_VNI_FIRST || vni > OV_VNI_LAST || !json_is_boolean(json_object_get(net, "Attachable"))) {
 		json_decref(net);
 		return NULL;
 	}
@@ -151,8 +142,7 @@ int ov_net_list(struct cluster *c, json_t **out, err_t *err)
 	if (kv_list(&c->kv, NETWORKS, &all, err) < 0)
 		return -1;
 	*out = json_object();
-	json_object_foreach(all, key, value)
-	{
+	json_object_foreach(all, key, value) {
 		const char *name = key + strlen(NETWORKS);
 		json_t *net = is_name(name) ? network_of(name, json_string_value(value)) : NULL;
 		if (net)
@@ -168,12 +158,11 @@ int ov_net_list(struct cluster *c, json_t **out, err_t *err)
 static int free_subnet(const json_t *nets, struct in_addr *out, err_t *err)
 {
 	for (uint32_t n = 0; n < 65536; n++) {
-		struct in_addr candidate = {htonl(0x0a000000U | n << 8)};
+		struct in_addr candidate = { htonl(0x0a000000U | n << 8) };
 		bool taken = false;
 		const char *name;
 		json_t *net;
-		json_object_foreach((json_t *)nets, name, net)
-		{
+		json_object_foreach((json_t *)nets, name, net) {
 			struct in_addr addr;
 			int prefix;
 			if (parse_cidr(json_str(net, "Subnet"), &addr, &prefix)) {
@@ -189,8 +178,8 @@ static int free_subnet(const json_t *nets, struct in_addr *out, err_t *err)
 	return err_msg(err, ENOSPC, "could not find an available, non-overlapping IPv4 address pool");
 }
 
-int ov_net_create(struct cluster *c, const char *name, const char *subnet, const char *gateway,
-		  bool attachable, json_t **out, err_t *err)
+int ov_net_create(struct cluster *c, const char *name, const char *subnet, const char *gateway, bool attachable,
+		  json_t **out, err_t *err)
 {
 	_cleanup_json_ json_t *nets = NULL;
 	struct in_addr addr, gw;
@@ -205,16 +194,14 @@ int ov_net_create(struct cluster *c, const char *name, const char *subnet, const
 		return err_msg(err, EEXIST, "network with name %s already exists", name);
 	if (subnet) {
 		if (!parse_cidr(subnet, &addr, &prefix))
-			return err_msg(err, EINVAL, "invalid subnet %s: give A.B.C.D/N, N from 8 to 30",
-				       subnet);
+			return err_msg(err, EINVAL, "invalid subnet %s: give A.B.C.D/N, N from 8 to 30", subnet);
 		addr.s_addr &= mask_of(prefix);
 	} else if (free_subnet(nets, &addr, err) < 0) {
 		return -1;
 	}
 	if (gateway) {
 		if (inet_pton(AF_INET, gateway, &gw) != 1 || (gw.s_addr & mask_of(prefix)) != addr.s_addr)
-			return err_msg(err, EINVAL, "invalid gateway %s: not an address of the subnet",
-				       gateway);
+			return err_msg(err, EINVAL, "invalid gateway %s: not an address of the subnet", gateway);
 	} else {
 		gw.s_addr = htonl(ntohl(addr.s_addr) + 1);
 	}
@@ -238,9 +225,8 @@ int ov_net_create(struct cluster *c, const char *name, const char *subnet, const
 		if (err->code != EEXIST)
 			return -1;
 	}
-	json_t *net =
-	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:b}", "Name", name, "Id", id, "Driver", "overlay",
-		      "Subnet", subnet_text, "Gateway", gateway_text, "VNI", vni, "Attachable", attachable);
+	json_t *net = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:b}", "Name", name, "Id", id, "Driver", "overlay",
+				"Subnet", subnet_text, "Gateway", gateway_text, "VNI", vni, "Attachable", attachable);
 	_cleanup_free_ char *text = json_dumps(net, JSON_COMPACT | JSON_SORT_KEYS);
 	char vni_key[64];
 	snprintf(vni_key, sizeof(vni_key), "%s", key);
@@ -252,8 +238,7 @@ int ov_net_create(struct cluster *c, const char *name, const char *subnet, const
 		json_decref(net);
 		if (!text)
 			return err_msg(err, ENOMEM, "out of memory");
-		return err->code == EEXIST ? err_msg(err, EEXIST, "network with name %s already exists", name)
-					   : -1;
+		return err->code == EEXIST ? err_msg(err, EEXIST, "network with name %s already exists", name) : -1;
 	}
 	*out = net;
 	return 0;
@@ -267,8 +252,7 @@ int ov_net_remove(struct cluster *c, const char *name, err_t *err)
 	if (ov_net_get(c, name, &net, err) < 0 || ov_endpoints(c, net, &endpoints, err) < 0)
 		return -1;
 	if (json_object_size(endpoints) > 0)
-		return err_msg(err, EBUSY,
-			       "error while removing network: network %s id %s has active endpoints", name,
+		return err_msg(err, EBUSY, "error while removing network: network %s id %s has active endpoints", name,
 			       json_str(net, "Id"));
 	snprintf(key, sizeof(key), NETWORKS "%s", name);
 	if (kv_delete(&c->kv, key, false, err) < 0)
@@ -277,8 +261,7 @@ int ov_net_remove(struct cluster *c, const char *name, err_t *err)
 	kv_delete(&c->kv, key, true, err);
 	snprintf(key, sizeof(key), "/minidock/endpoints/%s/", name);
 	kv_delete(&c->kv, key, true, err);
-	snprintf(key, sizeof(key), "/minidock/vni/%lld",
-		 (long long)json_integer_value(json_object_get(net, "VNI")));
+	snprintf(key, sizeof(key), "/minidock/vni/%lld", (long long)json_integer_value(json_object_get(net, "VNI")));
 	return kv_delete(&c->kv, key, false, err);
 }
 
@@ -303,7 +286,7 @@ int ov_attach(struct cluster *c, const json_t *net, const char *id, const char *
 	/* Docker's rule, the lowest free address; "free" is decided by the store, key by key. */
 	uint32_t base = ntohl(subnet.s_addr), size = 1U << (32 - prefix);
 	for (uint32_t host = 1; host < size - 1; host++) {
-		struct in_addr candidate = {htonl(base + host)};
+		struct in_addr candidate = { htonl(base + host) };
 		if (candidate.s_addr == gw.s_addr)
 			continue;
 		inet_ntop(AF_INET, &candidate, addr_text, sizeof(addr_text));
@@ -313,10 +296,9 @@ int ov_attach(struct cluster *c, const json_t *net, const char *id, const char *
 			inet_ntop(AF_INET, &c->advertise, host_text, sizeof(host_text));
 			gethostname(host_name, sizeof(host_name) - 1);
 			ov_mac(candidate, mac);
-			_cleanup_json_ json_t *ep =
-			    json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "Name", name, "IPv4Address",
-				      addr_text, "MacAddress", mac, "Host", host_text, "HostName",
-				      *host_name ? host_name : host_text, "Lease", (json_int_t)lease);
+			_cleanup_json_ json_t *ep = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "Name", name, "IPv4Address",
+							      addr_text, "MacAddress", mac, "Host", host_text, "HostName",
+							      *host_name ? host_name : host_text, "Lease", (json_int_t)lease);
 			_cleanup_free_ char *text = json_dumps(ep, JSON_COMPACT | JSON_SORT_KEYS);
 			char ep_key[200];
 			snprintf(ep_key, sizeof(ep_key), "/minidock/endpoints/%s/%s", net_name, id);
@@ -344,17 +326,13 @@ int ov_endpoints(struct cluster *c, const json_t *net, json_t **out, err_t *err)
 	if (kv_list(&c->kv, prefix, &all, err) < 0)
 		return -1;
 	*out = json_object();
-	json_object_foreach(all, key, value)
-	{
+	json_object_foreach(all, key, value) {
 		json_t *ep = json_loads(json_string_value(value), 0, NULL);
 		struct in_addr a;
 		char mac[18] = "";
-		if (json_is_object(ep) && json_is_string(json_object_get(ep, "Name")) &&
-		    json_is_integer(json_object_get(ep, "Lease")) &&
-		    inet_pton(AF_INET, json_str(ep, "IPv4Address") ? json_str(ep, "IPv4Address") : "", &a) ==
-			1 &&
-		    (ov_mac(a, mac),
-		     strcmp(mac, json_str(ep, "MacAddress") ? json_str(ep, "MacAddress") : "") == 0) &&
+		if (json_is_object(ep) && json_is_string(json_object_get(ep, "Name")) && json_is_integer(json_object_get(ep, "Lease")) &&
+		    inet_pton(AF_INET, json_str(ep, "IPv4Address") ? json_str(ep, "IPv4Address") : "", &a) == 1 &&
+		    (ov_mac(a, mac), strcmp(mac, json_str(ep, "MacAddress") ? json_str(ep, "MacAddress") : "") == 0) &&
 		    inet_pton(AF_INET, json_str(ep, "Host") ? json_str(ep, "Host") : "", &a) == 1 &&
 		    is_id(key + strlen(prefix)))
 			json_object_set_new(*out, key + strlen(prefix), ep);
@@ -377,8 +355,7 @@ int ov_detach(struct cluster *c, const json_t *net, const char *id, err_t *err)
 	json_int_t lease = json_integer_value(json_object_get(ep, "Lease"));
 	err_t ignored;
 	if (lease > 0)
-		kv_lease_revoke(&c->kv, lease,
-				&ignored); /* both keys go with it (an expired one, by itself) */
+		kv_lease_revoke(&c->kv, lease, &ignored); /* both keys go with it (an expired one, by itself) */
 	if (addr) {
 		snprintf(key, sizeof(key), "/minidock/ipam/%s/%s", json_str(net, "Name"), addr);
 		if (kv_delete(&c->kv, key, false, err) < 0)

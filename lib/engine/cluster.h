@@ -29,7 +29,7 @@
 #include "kvstore.h"
 
 #define OV_VNI_FIRST 4096
-#define OV_VNI_LAST  16777215
+#define OV_VNI_LAST 16777215
 
 struct cluster {
 	struct kv kv;
@@ -44,8 +44,8 @@ void cluster_close(struct cluster *c);
 /* Make overlay network name on subnet (NULL: the first free /24 of 10.0.0.0/8, Docker's
  * overlay pool) with gateway (NULL: its first address), and the lowest free VNI. *out: the
  * network (a new reference). */
-int ov_net_create(struct cluster *c, const char *name, const char *subnet, const char *gateway,
-		  bool attachable, json_t **out, err_t *err);
+int ov_net_create(struct cluster *c, const char *name, const char *subnet, const char *gateway, bool attachable,
+		  json_t **out, err_t *err);
 
 /* Network name (ENOENT), or every overlay network ({NAME: network}), checked to their exact
  * form (a damaged entry is left out of the list, and an error for ov_net_get()). */

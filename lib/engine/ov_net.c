@@ -74,8 +74,9 @@ static bool host_has(const struct cluster *cl, const json_t *endpoints)
 	json_t *ep;
 
 	inet_ntop(AF_INET, &cl->advertise, self, sizeof(self));
-	json_object_foreach((json_t *)endpoints, id,
-			    ep) if (strcmp(json_str(ep, "Host"), self) == 0) return true;
+	json_object_foreach((json_t *)endpoints, id, ep)
+		if (strcmp(json_str(ep, "Host"), self) == 0)
+			return true;
 	return false;
 }
 
@@ -100,7 +101,7 @@ static int fdb_cb(const struct nlmsghdr *msg, void *data)
 {
 	struct fdb_walk *walk = data;
 	const struct ndmsg *ndm = mnl_nlmsg_get_payload(msg);
-	const struct nlattr *tb[NDA_MAX + 1] = {0};
+	const struct nlattr *tb[NDA_MAX + 1] = { 0 };
 
 	if ((unsigned int)ndm->ndm_ifindex != walk->link)
 		return MNL_CB_OK;
@@ -119,7 +120,7 @@ static int fdb_cb(const struct nlmsghdr *msg, void *data)
 int ov_sync(struct cluster *cl, const json_t *net, struct nl *nl, err_t *err)
 {
 	_cleanup_json_ json_t *endpoints = NULL, *want = json_object();
-	struct fdb_walk walk = {.have = json_object()};
+	struct fdb_walk walk = { .have = json_object() };
 	char bridge[IFNAMSIZ], vxlan[IFNAMSIZ], self[INET_ADDRSTRLEN];
 	const char *key;
 	json_t *ep, *value;
@@ -137,8 +138,7 @@ int ov_sync(struct cluster *cl, const json_t *net, struct nl *nl, err_t *err)
 	if (nl_dump(nl, msg, fdb_cb, &walk, "bridge fdb show", err) < 0)
 		goto out;
 	/* The other hosts' containers: each behind its host. */
-	json_object_foreach(endpoints, key, ep)
-	{
+	json_object_foreach(endpoints, key, ep) {
 		const char *host = json_str(ep, "Host"), *mac = json_str(ep, "MacAddress");
 		if (strcmp(host, self) == 0)
 			continue;
@@ -153,12 +153,10 @@ int ov_sync(struct cluster *cl, const json_t *net, struct nl *nl, err_t *err)
 			goto out;
 	}
 	/* And none that has left: its address is the MAC's last four bytes. */
-	json_object_foreach(walk.have, key, value)
-	{
+	json_object_foreach(walk.have, key, value) {
 		struct in_addr addr, at;
 		unsigned char m[6];
-		if (json_object_get(want, key) || sscanf(key, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &m[0], &m[1],
-							 &m[2], &m[3], &m[4], &m[5]) != 6)
+		if (json_object_get(want, key) || sscanf(key, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5]) != 6)
 			continue;
 		memcpy(&addr, m + 2, 4);
 		inet_pton(AF_INET, json_string_value(value), &at);
@@ -175,7 +173,7 @@ out:
 
 static void sleep_ms(long ms)
 {
-	struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
+	struct timespec t = { ms / 1000, (ms % 1000) * 1000000L };
 	while (nanosleep(&t, &t) < 0 && errno == EINTR)
 		;
 }
@@ -209,7 +207,7 @@ static int keeper_start(const char *root, const char *name, int64_t lease, err_t
 			log_debug("overlay %s: %s", name, e.msg);
 			if (e.code == ENOENT)
 				_exit(0); /* revoked: the container has left */
-			continue;	  /* the store is away: try again */
+			continue;     /* the store is away: try again */
 		}
 		json_t *net;
 		if (ov_net_get(&cl, name, &net, &e) < 0) {
@@ -253,9 +251,7 @@ int ov_join(struct container *c, const char *name, struct nl *host, struct endpo
 	if (ov_find(c->root, name, &net, err) < 0)
 		return -1;
 	if (!json_is_true(json_object_get(net, "Attachable")))
-		return err_msg(err, EPERM,
-			       "Could not attach to network %s: network %s not manually attachable", name,
-			       name);
+		return err_msg(err, EPERM, "Could not attach to network %s: network %s not manually attachable", name, name);
 	if (cluster_open(c->root, &cl, err) < 0)
 		return -1;
 	memset(ep, 0, sizeof(*ep));
@@ -272,8 +268,8 @@ int ov_join(struct container *c, const char *name, struct nl *host, struct endpo
 	ov_mac(ep->addr, ep->mac);
 	/* The bridge and tunnel, whole, under the host's lock; the other hosts' containers. */
 	int lock = -1;
-	if (lock_devices(c->root, &lock, err) == 0 && ov_ensure(host, ep, err) == 0 &&
-	    ov_sync(&cl, net, host, err) == 0 && keeper_start(c->root, name, lease, err) == 0)
+	if (lock_devices(c->root, &lock, err) == 0 && ov_ensure(host, ep, err) == 0 && ov_sync(&cl, net, host, err) == 0 &&
+	    keeper_start(c->root, name, lease, err) == 0)
 		rc = 0;
 	if (lock >= 0)
 		close(lock);
@@ -344,11 +340,9 @@ json_t *ov_inspect_json(struct cluster *cl, const json_t *net)
 
 	snprintf(vni, sizeof(vni), "%lld", (long long)json_integer_value(json_object_get(net, "VNI")));
 	json_object_del(shown, "VNI");
-	json_object_set_new(shown, "IPAM",
-			    json_pack("{s:s, s:[{s:s, s:s}]}", "Driver", "default", "Config", "Subnet",
-				      json_str(net, "Subnet"), "Gateway", json_str(net, "Gateway")));
-	json_object_set_new(shown, "Options",
-			    json_pack("{s:s}", "com.docker.network.driver.overlay.vxlanid_list", vni));
+	json_object_set_new(shown, "IPAM", json_pack("{s:s, s:[{s:s, s:s}]}", "Driver", "default", "Config", "Subnet",
+						     json_str(net, "Subnet"), "Gateway", json_str(net, "Gateway")));
+	json_object_set_new(shown, "Options", json_pack("{s:s}", "com.docker.network.driver.overlay.vxlanid_list", vni));
 	json_object_set_new(shown, "Scope", json_string("global"));
 	json_object_set_new(shown, "Internal", json_false());
 	json_t *containers = json_object(), *peers = json_array(), *seen = json_object();
@@ -357,23 +351,17 @@ json_t *ov_inspect_json(struct cluster *cl, const json_t *net)
 	inet_ntop(AF_INET, &cl->advertise, self, sizeof(self));
 	const char *id;
 	json_t *ep;
-	json_object_foreach(endpoints, id, ep)
-	{
+	json_object_foreach(endpoints, id, ep) {
 		const char *host = json_str(ep, "Host");
 		char addr[40];
-		snprintf(addr, sizeof(addr), "%s/%s", json_str(ep, "IPv4Address"),
-			 strchr(json_str(net, "Subnet"), '/') + 1);
+		snprintf(addr, sizeof(addr), "%s/%s", json_str(ep, "IPv4Address"), strchr(json_str(net, "Subnet"), '/') + 1);
 		if (strcmp(host, self) == 0) /* as Docker: the containers of this host only */
-			json_object_set_new(containers, id,
-					    json_pack("{s:s, s:s, s:s}", "Name", json_str(ep, "Name"),
-						      "MacAddress", json_str(ep, "MacAddress"), "IPv4Address",
-						      addr));
+			json_object_set_new(containers, id, json_pack("{s:s, s:s, s:s}", "Name", json_str(ep, "Name"),
+								      "MacAddress", json_str(ep, "MacAddress"), "IPv4Address", addr));
 		if (!json_object_get(seen, host)) {
 			json_object_set_new(seen, host, json_true());
-			json_array_append_new(
-			    peers, json_pack("{s:s, s:s}", "Name",
-					     json_str(ep, "HostName") ? json_str(ep, "HostName") : host, "IP",
-					     host));
+			json_array_append_new(peers, json_pack("{s:s, s:s}", "Name", json_str(ep, "HostName") ? json_str(ep, "HostName") : host,
+							       "IP", host));
 		}
 	}
 	json_decref(endpoints);
@@ -395,10 +383,9 @@ bool ov_dns_lookup(const char *root, const char *net_name, const char *name, str
 	if (ov_endpoints(&cl, net, &endpoints, &err) == 0) {
 		const char *id;
 		json_t *ep;
-		json_object_foreach(endpoints, id,
-				    ep) if (!found && (strcasecmp(json_str(ep, "Name"), name) == 0 ||
-						       strncmp(id, name, 12) == 0)) found =
-		    inet_pton(AF_INET, json_str(ep, "IPv4Address"), out) == 1;
+		json_object_foreach(endpoints, id, ep)
+			if (!found && (strcasecmp(json_str(ep, "Name"), name) == 0 || strncmp(id, name, 12) == 0))
+				found = inet_pton(AF_INET, json_str(ep, "IPv4Address"), out) == 1;
 	}
 	cluster_close(&cl);
 	return found;
@@ -416,7 +403,9 @@ int ov_rename_endpoints(const char *root, const char *id, const char *name, err_
 	if (cluster_open(root, &cl, err) < 0)
 		return -1;
 	int rc = ov_net_list(&cl, &nets, err);
-	json_object_foreach(nets, key, net) if (rc == 0) rc = ov_rename(&cl, net, id, name, err);
+	json_object_foreach(nets, key, net)
+		if (rc == 0)
+			rc = ov_rename(&cl, net, id, name, err);
 	cluster_close(&cl);
 	return rc;
 }

@@ -49,8 +49,8 @@ static struct nlmsghdr *new_link(struct nl *nl, const char *name)
 static int parse_mac(const char *text, unsigned char mac[6], err_t *err)
 {
 	char end;
-	if (sscanf(text, "%2hhx:%2hhx:%2hhx:%2hhx:%2hhx:%2hhx%c", &mac[0], &mac[1], &mac[2], &mac[3], &mac[4],
-		   &mac[5], &end) != 6)
+	if (sscanf(text, "%2hhx:%2hhx:%2hhx:%2hhx:%2hhx:%2hhx%c", &mac[0], &mac[1], &mac[2], &mac[3], &mac[4], &mac[5],
+		   &end) != 6)
 		return err_msg(err, EINVAL, "%s: not a MAC address", text);
 	return 0;
 }
@@ -63,8 +63,7 @@ static struct nlmsghdr *new_neigh(struct nl *nl, int type, int flags, unsigned c
 	ndm->ndm_family = family;
 	ndm->ndm_ifindex = (int)link;
 	ndm->ndm_state = NUD_PERMANENT;
-	ndm->ndm_flags =
-	    family == AF_BRIDGE ? NTF_SELF : 0; /* the vxlan device's own table, not a bridge's */
+	ndm->ndm_flags = family == AF_BRIDGE ? NTF_SELF : 0; /* the vxlan device's own table, not a bridge's */
 	return msg;
 }
 /* SOLUTION END */
@@ -83,8 +82,7 @@ int ov_ensure(struct nl *nl, const struct endpoint *ep, err_t *err)
 		mnl_attr_put_strz(msg, IFLA_INFO_KIND, "bridge");
 		mnl_attr_nest_end(msg, info);
 		snprintf(what, sizeof(what), "ip link add %s mtu %d up type bridge", ep->bridge, OV_MTU);
-		if (nl_talk(nl, msg, what, err) < 0 &&
-		    err->code != EEXIST) /* EEXIST: another container, just now */
+		if (nl_talk(nl, msg, what, err) < 0 && err->code != EEXIST) /* EEXIST: another container, just now */
 			return -1;
 	}
 	unsigned int bridge = nl_ifindex(nl, ep->bridge, err);
@@ -103,8 +101,7 @@ int ov_ensure(struct nl *nl, const struct endpoint *ep, err_t *err)
 	mnl_attr_nest_end(msg, data);
 	mnl_attr_nest_end(msg, info);
 	inet_ntop(AF_INET, &ep->local, local, sizeof(local));
-	snprintf(what, sizeof(what),
-		 "ip link add %s mtu %d master %s up type vxlan id %u local %s dstport %d nolearning proxy",
+	snprintf(what, sizeof(what), "ip link add %s mtu %d master %s up type vxlan id %u local %s dstport %d nolearning proxy",
 		 ep->vxlan, OV_MTU, ep->bridge, ep->vni, local, OV_PORT);
 	if (nl_talk(nl, msg, what, err) < 0 && err->code != EEXIST)
 		return -1;
@@ -130,8 +127,8 @@ int ov_plug(struct nl *host, struct nl *here, int host_ns, const struct endpoint
 	/* SOLUTION END: return lab_todo(err, 9, __func__); */
 }
 
-int ov_peer(struct nl *nl, const char *vxlan, const char *mac, struct in_addr addr, struct in_addr host,
-	    bool add, err_t *err)
+int ov_peer(struct nl *nl, const char *vxlan, const char *mac, struct in_addr addr, struct in_addr host, bool add,
+	    err_t *err)
 {
 	/* SOLUTION BEGIN */
 	char what[160], addr_text[INET_ADDRSTRLEN], host_text[INET_ADDRSTRLEN];
@@ -152,8 +149,7 @@ int ov_peer(struct nl *nl, const char *vxlan, const char *mac, struct in_addr ad
 	if (add)
 		mnl_attr_put(msg, NDA_DST, sizeof(host), &host);
 	if (add)
-		snprintf(what, sizeof(what), "bridge fdb replace %s dev %s dst %s self permanent", mac, vxlan,
-			 host_text);
+		snprintf(what, sizeof(what), "bridge fdb replace %s dev %s dst %s self permanent", mac, vxlan, host_text);
 	else
 		snprintf(what, sizeof(what), "bridge fdb del %s dev %s self", mac, vxlan);
 	if (nl_talk(nl, msg, what, err) < 0 && (add || err->code != ENOENT))
@@ -165,8 +161,7 @@ int ov_peer(struct nl *nl, const char *vxlan, const char *mac, struct in_addr ad
 	if (add)
 		mnl_attr_put(msg, NDA_LLADDR, sizeof(lladdr), lladdr);
 	if (add)
-		snprintf(what, sizeof(what), "ip neigh replace %s lladdr %s dev %s nud permanent", addr_text,
-			 mac, vxlan);
+		snprintf(what, sizeof(what), "ip neigh replace %s lladdr %s dev %s nud permanent", addr_text, mac, vxlan);
 	else
 		snprintf(what, sizeof(what), "ip neigh del %s dev %s", addr_text, vxlan);
 	if (nl_talk(nl, msg, what, err) < 0 && (add || err->code != ENOENT))
@@ -178,7 +173,7 @@ int ov_peer(struct nl *nl, const char *vxlan, const char *mac, struct in_addr ad
 int ov_remove(struct nl *nl, const char *bridge, const char *vxlan, err_t *err)
 {
 	/* SOLUTION BEGIN */
-	const char *const names[] = {vxlan, bridge};
+	const char *const names[] = { vxlan, bridge };
 
 	for (size_t i = 0; i < 2; i++) {
 		char what[64];

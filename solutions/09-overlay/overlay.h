@@ -30,7 +30,7 @@
 /* VXLAN's port (IANA's), and what its headers (outer IPv4 20, UDP 8, VXLAN 8, inner Ethernet
  * 14: 50 bytes) leave of a 1500-byte underlay for the containers' packets. */
 #define OV_PORT 4789
-#define OV_MTU	1450
+#define OV_MTU 1450
 
 /*
  * Make sure this host has the network's bridge and tunnel, up: when there is no ep->bridge yet,
@@ -60,8 +60,8 @@ int ov_plug(struct nl *host, struct nl *here, int host_ns, const struct endpoint
  * already gone is no error). mac is "02:42:0a:00:01:02", addr the container's address, host
  * the address of the host it is on.
  */
-int ov_peer(struct nl *nl, const char *vxlan, const char *mac, struct in_addr addr, struct in_addr host,
-	    bool add, err_t *err);
+int ov_peer(struct nl *nl, const char *vxlan, const char *mac, struct in_addr addr, struct in_addr host, bool add,
+	    err_t *err);
 
 /* Remove the network's bridge and vxlan device from this host (`ip link del`), the last of
  * its containers here being gone; ones already gone are no error. */

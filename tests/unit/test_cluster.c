@@ -49,9 +49,9 @@ static void config_is_checked(void)
 	CU_ASSERT_EQUAL(cluster_open(root, &c, &err), -1);
 	CU_ASSERT_EQUAL(err.code, ENOENT);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "cluster-store"));
-	const char *bad[] = {"[]", "{\"cluster-store\": 1, \"cluster-advertise\": \"lo\"}",
-			     "{\"cluster-store\": \"etcd://h:1\", \"cluster-advertise\": \"nosuchif0\"}",
-			     "{\"cluster-store\": \"ftp://h:1\", \"cluster-advertise\": \"127.0.0.1\"}"};
+	const char *bad[] = { "[]", "{\"cluster-store\": 1, \"cluster-advertise\": \"lo\"}",
+			      "{\"cluster-store\": \"etcd://h:1\", \"cluster-advertise\": \"nosuchif0\"}",
+			      "{\"cluster-store\": \"ftp://h:1\", \"cluster-advertise\": \"127.0.0.1\"}" };
 	char path[600];
 	snprintf(path, sizeof(path), "%s/daemon.json", root);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -111,9 +111,9 @@ static void networks_vnis_and_addresses(void)
 			char id[16];
 			snprintf(id, sizeof(id), "k%d", i);
 			_exit(cluster_open(root, &mine, &err) == 0 &&
-				      ov_attach(&mine, a, id, id, 0, &addr, &err) == 0
-				  ? 0
-				  : 1);
+					      ov_attach(&mine, a, id, id, 0, &addr, &err) == 0
+				      ? 0
+				      : 1);
 		}
 	}
 	int fine = 0;
@@ -130,7 +130,7 @@ static void networks_vnis_and_addresses(void)
 	const char *id;
 	json_t *ep;
 	json_object_foreach(eps, id, ep)
-	    json_object_set(seen, json_string_value(json_object_get(ep, "IPv4Address")), ep);
+		json_object_set(seen, json_string_value(json_object_get(ep, "IPv4Address")), ep);
 	CU_ASSERT_EQUAL(json_object_size(seen), N + 1); /* all different */
 	json_decref(seen);
 	json_decref(eps);
@@ -167,10 +167,9 @@ static void networks_vnis_and_addresses(void)
 }
 
 static const struct unit_test tests[] = {
-    {"daemon.json is read and checked; no store says how to name one", config_is_checked},
-    {"overlay networks, VNIs and addresses in etcd: unique across processes, freed, leased",
-     networks_vnis_and_addresses},
-    {NULL, NULL},
+	{ "daemon.json is read and checked; no store says how to name one", config_is_checked },
+	{ "overlay networks, VNIs and addresses in etcd: unique across processes, freed, leased", networks_vnis_and_addresses },
+	{ NULL, NULL },
 };
 
-const struct unit_suite suite_cluster = {"cluster", tests};
+const struct unit_suite suite_cluster = { "cluster", tests };
