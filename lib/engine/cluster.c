@@ -15,6 +15,7 @@
 #include "cleanup.h"
 #include "fsutil.h"
 #include "json.h"
+#include "network.h"
 
 #define NETWORKS "/minidock/networks/"
 
@@ -67,28 +68,6 @@ void cluster_close(struct cluster *c)
 
 /* --- checking what the store says ------------------------------------------------------------ */
 
-static bool parse_cidr(const char *text, struct in_addr *addr, int *prefix)
-{
-	char buf[32];
-	char *slash, *end;
-	if (!text || strlen(text) >= sizeof(buf))
-		return false;
-	snprintf(buf, sizeof(buf), "%s", text);
-	if (!(slash = strchr(buf, '/')))
-		return false;
-	*slash = '\0';
-	long n = strtol(slash + 1, &end, 10);
-	if (*end || end == slash + 1 || n < 8 || n > 30 || inet_pton(AF_INET, buf, addr) != 1)
-		return false;
-	*prefix = (int)n;
-	return true;
-}
-
-static uint32_t mask_of(int prefix)
-{
-	return htonl(prefix ? ~0U << (32 - prefix) : 0);
-}
-
 /* A network name as `network create` takes it, so that it can be a key's last part. */
 static bool is_name(const char *name)
 {
@@ -112,8 +91,8 @@ static json_t *network_of(const char *name, const char *text)
 	json_int_t vni = json_integer_value(json_object_get(net, "VNI"));
 	if (!json_is_object(net) || !json_is_string(json_object_get(net, "Id")) || strcmp(json_str(net, "Name") ? json_str(net, "Name") : "", name) != 0 ||
 	    strcmp(json_str(net, "Driver") ? json_str(net, "Driver") : "", "overlay") != 0 ||
-	    !parse_cidr(json_str(net, "Subnet"), &addr, &prefix) || inet_pton(AF_INET, json_str(net, "Gateway") ? json_str(net, "Gateway") : "", &gw) != 1 ||
-	    (gw.s_addr & mask_of(prefix)) != (addr.s_addr & mask_of(prefix)) || !json_is_integer(json_object_get(net, "VNI")) ||
+	    !net_parse_cidr(json_str(net, "Subnet"), &addr, &prefix) || inet_pton(AF_INET, json_str(net, "Gateway") ? json_str(net, "Gateway") : "", &gw) != 1 ||
+	    (gw.s_addr & net_mask(prefix)) != (addr.s_addr & net_mask(prefix)) || !json_is_integer(json_object_get(net, "VNI")) ||
 	    vni < OV_VNI_FIRST || vni > OV_VNI_LAST || !json_is_boolean(json_object_get(net, "Attachable"))) {
 		json_decref(net);
 		return NULL;
@@ -165,8 +144,8 @@ static int free_subnet(const json_t *nets, struct in_addr *out, err_t *err)
 		json_object_foreach((json_t *)nets, name, net) {
 			struct in_addr addr;
 			int prefix;
-			if (parse_cidr(json_str(net, "Subnet"), &addr, &prefix)) {
-				uint32_t mask = mask_of(prefix < 24 ? prefix : 24);
+			if (net_parse_cidr(json_str(net, "Subnet"), &addr, &prefix)) {
+				uint32_t mask = net_mask(prefix < 24 ? prefix : 24);
 				taken = taken || (addr.s_addr & mask) == (candidate.s_addr & mask);
 			}
 		}
@@ -193,14 +172,14 @@ int ov_net_create(struct cluster *c, const char *name, const char *subnet, const
 	if (json_object_get(nets, name))
 		return err_msg(err, EEXIST, "network with name %s already exists", name);
 	if (subnet) {
-		if (!parse_cidr(subnet, &addr, &prefix))
+		if (!net_parse_cidr(subnet, &addr, &prefix))
 			return err_msg(err, EINVAL, "invalid subnet %s: give A.B.C.D/N, N from 8 to 30", subnet);
-		addr.s_addr &= mask_of(prefix);
+		addr.s_addr &= net_mask(prefix);
 	} else if (free_subnet(nets, &addr, err) < 0) {
 		return -1;
 	}
 	if (gateway) {
-		if (inet_pton(AF_INET, gateway, &gw) != 1 || (gw.s_addr & mask_of(prefix)) != addr.s_addr)
+		if (inet_pton(AF_INET, gateway, &gw) != 1 || (gw.s_addr & net_mask(prefix)) != addr.s_addr)
 			return err_msg(err, EINVAL, "invalid gateway %s: not an address of the subnet", gateway);
 	} else {
 		gw.s_addr = htonl(ntohl(addr.s_addr) + 1);
@@ -281,7 +260,7 @@ int ov_attach(struct cluster *c, const json_t *net, const char *id, const char *
 	char key[160], addr_text[32];
 	const char *net_name = json_str(net, "Name");
 
-	parse_cidr(json_str(net, "Subnet"), &subnet, &prefix);
+	net_parse_cidr(json_str(net, "Subnet"), &subnet, &prefix);
 	inet_pton(AF_INET, json_str(net, "Gateway"), &gw);
 	/* Docker's rule, the lowest free address; "free" is decided by the store, key by key. */
 	uint32_t base = ntohl(subnet.s_addr), size = 1U << (32 - prefix);

@@ -35,12 +35,13 @@
 
 /* --- addresses ------------------------------------------------------------------------------- */
 
-/* "A.B.C.D/N" into *addr and *prefix. */
-static bool parse_cidr(const char *text, struct in_addr *addr, int *prefix)
+bool net_parse_cidr(const char *text, struct in_addr *addr, int *prefix)
 {
 	char copy[64];
 	char *slash, *end;
 
+	if (!text || strlen(text) >= sizeof(copy))
+		return false;
 	snprintf(copy, sizeof(copy), "%s", text);
 	slash = strchr(copy, '/');
 	if (!slash)
@@ -53,7 +54,7 @@ static bool parse_cidr(const char *text, struct in_addr *addr, int *prefix)
 	return true;
 }
 
-static uint32_t mask_of(int prefix)
+uint32_t net_mask(int prefix)
 {
 	return prefix == 0 ? 0 : htonl(~0U << (32 - prefix));
 }
@@ -61,7 +62,7 @@ static uint32_t mask_of(int prefix)
 int ipam_first_free(struct in_addr subnet, int prefix, struct in_addr gateway, const struct in_addr *used,
 		    size_t n_used, struct in_addr *out, err_t *err)
 {
-	uint32_t base = ntohl(subnet.s_addr) & ntohl(mask_of(prefix));
+	uint32_t base = ntohl(subnet.s_addr) & ntohl(net_mask(prefix));
 	uint32_t size = 1U << (32 - prefix);
 
 	/* Docker's rule: the lowest free address, so the first container of a network is .2. The
@@ -136,7 +137,7 @@ static bool host_overlaps(struct in_addr addr, int prefix, unsigned int skip)
 	const struct nl_route *routes = host_routes(&n);
 
 	for (size_t i = 0; i < n; i++) {
-		uint32_t mask = mask_of(prefix < routes[i].prefix ? prefix : routes[i].prefix);
+		uint32_t mask = net_mask(prefix < routes[i].prefix ? prefix : routes[i].prefix);
 		if ((skip == 0 || routes[i].ifindex != skip) && (addr.s_addr & mask) == (routes[i].dst.s_addr & mask))
 			return true;
 	}
@@ -331,9 +332,9 @@ static bool overlaps(const json_t *store, struct in_addr addr, int prefix)
 	json_object_foreach((json_t *)store, key, value) {
 		struct in_addr other;
 		int other_prefix;
-		if (!parse_cidr(json_str(value, "Subnet"), &other, &other_prefix))
+		if (!net_parse_cidr(json_str(value, "Subnet"), &other, &other_prefix))
 			continue;
-		uint32_t mask = mask_of(prefix < other_prefix ? prefix : other_prefix);
+		uint32_t mask = net_mask(prefix < other_prefix ? prefix : other_prefix);
 		if ((addr.s_addr & mask) == (other.s_addr & mask))
 			return true;
 	}
@@ -365,9 +366,9 @@ int net_create(const char *root, const struct net_spec *spec, json_t **out_net, 
 	if (json_object_get(store, spec->name))
 		return err_msg(err, EEXIST, "network with name %s already exists", spec->name);
 	if (spec->subnet) {
-		if (!parse_cidr(spec->subnet, &addr, &prefix))
+		if (!net_parse_cidr(spec->subnet, &addr, &prefix))
 			return err_msg(err, EINVAL, "invalid subnet %s: give A.B.C.D/N, N from 8 to 30", spec->subnet);
-		addr.s_addr &= mask_of(prefix);
+		addr.s_addr &= net_mask(prefix);
 		if (overlaps(store, addr, prefix))
 			return err_msg(err, EINVAL, "invalid pool request: Pool overlaps with other one on this address space");
 	} else {
@@ -376,13 +377,13 @@ int net_create(const char *root, const struct net_spec *spec, json_t **out_net, 
 			return err_msg(err, ENOSPC, "could not find an available, non-overlapping IPv4 address pool");
 	}
 	if (spec->gateway) {
-		if (inet_pton(AF_INET, spec->gateway, &gw) != 1 || (gw.s_addr & mask_of(prefix)) != addr.s_addr)
+		if (inet_pton(AF_INET, spec->gateway, &gw) != 1 || (gw.s_addr & net_mask(prefix)) != addr.s_addr)
 			return err_msg(err, EINVAL, "invalid gateway %s: not an address of the subnet", spec->gateway);
 	} else {
 		gw.s_addr = htonl(ntohl(addr.s_addr) + 1); /* the subnet's first address */
 	}
-	if (spec->ip_range && (!parse_cidr(spec->ip_range, &range, &range_prefix) || range_prefix < prefix ||
-			       (range.s_addr & mask_of(prefix)) != addr.s_addr))
+	if (spec->ip_range && (!net_parse_cidr(spec->ip_range, &range, &range_prefix) || range_prefix < prefix ||
+			       (range.s_addr & net_mask(prefix)) != addr.s_addr))
 		return err_msg(err, EINVAL, "invalid --ip-range %s: give a part of the subnet, A.B.C.D/N", spec->ip_range);
 	/* Two networks on one card would hand out its LAN's addresses twice. (An internal one has
 	 * a dummy parent of its own, whatever -o parent says.) */
@@ -507,12 +508,9 @@ static int claim_default_bridge(const char *root, err_t *err)
 
 	if (fs_mkdir_p(OWNER_DIR, 0755, err) < 0)
 		return -1;
-	_cleanup_close_ int fd = open(OWNER_FILE, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return err_sys(err, "open %s", OWNER_FILE);
-	while (flock(fd, LOCK_EX) < 0)
-		if (errno != EINTR)
-			return err_sys(err, "lock %s", OWNER_FILE);
+	_cleanup_close_ int fd = -1;
+	if (lock_path(OWNER_FILE, 0644, &fd, err) < 0)
+		return -1;
 	ssize_t n = pread(fd, owner, sizeof(owner) - 1, 0);
 	owner[n > 0 ? n : 0] = '\0';
 	if (owner[0] && strcmp(owner, root) != 0 && default_in_use(owner))
@@ -536,8 +534,8 @@ static int wanted_address(const json_t *net, const char *ip, struct in_addr subn
 	const char *name = json_str(net, "Name");
 	if (strcmp(name, NET_DEFAULT) == 0)
 		return err_msg(err, EINVAL, "user specified IP address is supported on user defined networks only");
-	if (inet_pton(AF_INET, ip, out) != 1 || (out->s_addr & mask_of(prefix)) != subnet.s_addr ||
-	    out->s_addr == subnet.s_addr || out->s_addr == (subnet.s_addr | ~mask_of(prefix)))
+	if (inet_pton(AF_INET, ip, out) != 1 || (out->s_addr & net_mask(prefix)) != subnet.s_addr ||
+	    out->s_addr == subnet.s_addr || out->s_addr == (subnet.s_addr | ~net_mask(prefix)))
 		return err_msg(err, EINVAL, "no configured subnet of network %s contains the IP address %s", name, ip);
 	for (size_t i = 0; i < n_used; i++)
 		if (used[i].s_addr == out->s_addr)
@@ -573,7 +571,7 @@ int net_attach(const char *root, const char *ref, const char *id, const char *na
 				  strcmp(driver, "macvlan") == 0 ? "macvlan_mode" : "ipvlan_mode"));
 	}
 	out->internal = json_is_true(json_object_get(net, "Internal"));
-	if (!parse_cidr(json_str(net, "Subnet"), &subnet, &out->prefix) ||
+	if (!net_parse_cidr(json_str(net, "Subnet"), &subnet, &out->prefix) ||
 	    inet_pton(AF_INET, json_str(net, "Gateway"), &out->gateway) != 1)
 		return err_msg(err, EINVAL, "network %s: bad subnet or gateway", ref);
 
@@ -611,9 +609,9 @@ int net_attach(const char *root, const char *ref, const char *id, const char *na
 		struct in_addr from = subnet;
 		int from_prefix = out->prefix;
 		const char *range = json_str(net, "IPRange");
-		if (range && !parse_cidr(range, &from, &from_prefix))
+		if (range && !net_parse_cidr(range, &from, &from_prefix))
 			return err_msg(err, EINVAL, "network %s: bad IPRange %s", ref, range);
-		from.s_addr &= mask_of(from_prefix);
+		from.s_addr &= net_mask(from_prefix);
 		if (ipam_first_free(from, from_prefix, out->gateway, used, i, &addr, err) < 0)
 			return err_wrap(err, "network %s", ref);
 	}

@@ -31,6 +31,7 @@
 #include <jansson.h>
 #include <netinet/in.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "err.h"
 #include "netlink.h"
@@ -66,6 +67,12 @@ struct port_map {
 	int host_port;
 	int container_port;
 };
+
+/* "A.B.C.D/N" (N from 8 to 30) into *addr and *prefix; false for anything else. */
+bool net_parse_cidr(const char *text, struct in_addr *addr, int *prefix);
+
+/* The netmask of a prefix length, in network byte order. */
+uint32_t net_mask(int prefix);
 
 /* ROOT/networks.json (with the built-in bridge, host and none made on first use). */
 int net_store_read(const char *root, json_t **out, err_t *err);

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -19,6 +18,7 @@
 
 #include "cleanup.h"
 #include "json.h"
+#include "lock.h"
 #include "log.h"
 #include "overlay.h"
 
@@ -56,14 +56,7 @@ static int lock_devices(const char *root, int *out_fd, err_t *err)
 {
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/overlay.lock", root);
-	_cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return err_sys(err, "open %s", path);
-	while (flock(fd, LOCK_EX) < 0)
-		if (errno != EINTR)
-			return err_sys(err, "lock %s", path);
-	*out_fd = take_fd(&fd);
-	return 0;
+	return lock_path(path, 0600, out_fd, err);
 }
 
 /* Is a container of this host (its advertised address) among endpoints? */

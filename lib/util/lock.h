@@ -9,10 +9,16 @@
 #ifndef MINIDOCK_LOCK_H
 #define MINIDOCK_LOCK_H
 
+#include <sys/types.h>
+
 #include "err.h"
 
 /* Take the exclusive lock of the state directory root (created if missing) and return its
  * file descriptor in *out_fd; closing it releases the lock. Blocks while another holds it. */
 int lock_state(const char *root, int *out_fd, err_t *err);
+
+/* The same on any file path (made with mode if missing): a lock of its own, such as the
+ * overlay networks' devices of a host (ov_net.c). */
+int lock_path(const char *path, mode_t mode, int *out_fd, err_t *err);
 
 #endif
