@@ -24,6 +24,7 @@
 #include "lifecycle.h"
 #include "lock.h"
 #include "network.h"
+#include "ov_net.h"
 
 static int stop_main(int argc, char **argv, const struct cli_ctx *ctx);
 static int kill_main(int argc, char **argv, const struct cli_ctx *ctx);
@@ -453,7 +454,8 @@ static int rename_main(int argc, char **argv, const struct cli_ctx *ctx)
 	if (ctr_load(ctx->root, argv[1], &c, &err) < 0)
 		return cli_fail(&err), EXIT_ARGS_ERROR;
 	int status = 0;
-	if (ctr_rename(&c, argv[2], &err) < 0 || net_rename(c.root, c.id, argv[2], &err) < 0)
+	if (ctr_rename(&c, argv[2], &err) < 0 || net_rename(c.root, c.id, argv[2], &err) < 0 ||
+	    ov_rename_endpoints(c.root, c.id, argv[2], &err) < 0)
 		status = (cli_fail(&err), EXIT_ARGS_ERROR);
 	ctr_release(&c);
 	return status;

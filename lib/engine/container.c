@@ -34,6 +34,7 @@
 #include "lock.h"
 #include "log.h"
 #include "network.h"
+#include "ov_net.h"
 #include "timefmt.h"
 #include "volume.h"
 #include "volumes.h"
@@ -329,6 +330,7 @@ static int make_true(struct container *c, err_t *err)
 	/* What the dead monitor could not undo (its address, its ports), once the lock is free. */
 	close(take_fd(&lock));
 	ctr_net_down(c->root, before);
+	ov_leave_all(c->root, before);
 	bool oom;
 	ctr_cgroup_remove(c->id, &oom);
 	return rc;
@@ -762,6 +764,7 @@ int ctr_record_start_error(struct container *c, const err_t *start_err, err_t *e
 	bool oom;
 	ctr_cgroup_remove(c->id, &oom);
 	ctr_net_down(c->root, c->doc);
+	ov_leave_all(c->root, c->doc);
 	return update(c, change_start_error, start_err, err);
 }
 
@@ -787,6 +790,7 @@ int ctr_record_exit(struct container *c, int status, err_t *err)
 	/* The network first (the doc as it is now, with its NetworkSettings), outside the lock. */
 	if (read_doc(c, &doc, err) == 0) {
 		ctr_net_down(c->root, doc);
+		ov_leave_all(c->root, doc);
 		json_decref(doc);
 	}
 	return update(c, change_exited, &info, err);

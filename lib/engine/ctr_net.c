@@ -252,7 +252,7 @@ int ctr_net_up(struct container *c, err_t *err)
 			err_msg(err, EINVAL, "--ip: minidock's overlay networks hand out their addresses themselves");
 			goto lab7;
 		}
-		if (ov_join(c, mode, &host, &ep, err) < 0)
+		if (ov_join(c->root, c->id, json_str(c->doc, "Name") + 1, mode, &host, &ep, err) < 0)
 			goto lab7;
 		overlay = true;
 	}

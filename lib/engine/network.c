@@ -31,7 +31,6 @@
 #include "log.h"
 #include "macvlan.h"
 #include "netlink.h"
-#include "ov_net.h"
 
 /* --- addresses ------------------------------------------------------------------------------- */
 
@@ -779,13 +778,6 @@ void ctr_net_down(const char *root, json_t *doc)
 	}
 	if (id && net_detach_all(root, id, &err) < 0)
 		log_debug("free the addresses of %.12s: %s", id, err.msg);
-	/* The networks this host's store does not have are its cluster's overlay networks (lab 9). */
-	_cleanup_json_ json_t *store = NULL;
-	if (!id || !json_object_size(networks) || !ov_configured(root) || net_store_read(root, &store, &err) < 0)
-		return;
-	json_object_foreach(networks, name, net)
-		if (!json_object_get(store, name))
-			ov_leave(root, name, id);
 }
 
 json_t *net_inspect_json(const json_t *net)
@@ -819,7 +811,5 @@ int net_rename(const char *root, const char *id, const char *name, err_t *err)
 			changed = true;
 		}
 	}
-	if (changed && store_write(root, store, false, err) < 0)
-		return -1;
-	return ov_rename_endpoints(root, id, name, err); /* and on its cluster's overlay networks */
+	return changed ? store_write(root, store, false, err) : 0;
 }

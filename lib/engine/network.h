@@ -147,7 +147,8 @@ int port_free(const char *proto, err_t *err);
 void net_keep_host_ns(int fd);
 
 /* Undo what of container doc's network outlives its namespace (ctr_net.h sets it up): its
- * addresses on every network, its published ports. doc is its container.json. */
+ * addresses on every network of this host, its published ports. doc is its container.json.
+ * (Its place on an overlay network is the cluster's: ov_leave_all(), ov_net.h.) */
 void ctr_net_down(const char *root, json_t *doc);
 
 #endif

@@ -234,18 +234,19 @@ static void drop_if_unused(const char *root, struct cluster *cl, const json_t *n
 	log_debug("overlay network %s, its devices: %s", json_str(net, "Name"), err.msg);
 }
 
-int ov_join(struct container *c, const char *name, struct nl *host, struct endpoint *ep, err_t *err)
+int ov_join(const char *root, const char *id, const char *ctr_name, const char *name, struct nl *host,
+	    struct endpoint *ep, err_t *err)
 {
 	_cleanup_json_ json_t *net = NULL;
 	struct cluster cl;
 	int64_t lease = 0;
 	int rc = -1;
 
-	if (ov_find(c->root, name, &net, err) < 0)
+	if (ov_find(root, name, &net, err) < 0)
 		return -1;
 	if (!json_is_true(json_object_get(net, "Attachable")))
 		return err_msg(err, EPERM, "Could not attach to network %s: network %s not manually attachable", name, name);
-	if (cluster_open(c->root, &cl, err) < 0)
+	if (cluster_open(root, &cl, err) < 0)
 		return -1;
 	memset(ep, 0, sizeof(*ep));
 	snprintf(ep->network, sizeof(ep->network), "%s", name);
@@ -256,20 +257,20 @@ int ov_join(struct container *c, const char *name, struct nl *host, struct endpo
 	ep->prefix = atoi(strchr(json_str(net, "Subnet"), '/') + 1); /* checked by ov_net_get() */
 	inet_pton(AF_INET, json_str(net, "Gateway"), &ep->gateway);
 	if (kv_lease_grant(&cl.kv, OV_TTL, &lease, err) < 0 ||
-	    ov_attach(&cl, net, c->id, json_str(c->doc, "Name") + 1, lease, &ep->addr, err) < 0)
+	    ov_attach(&cl, net, id, ctr_name, lease, &ep->addr, err) < 0)
 		goto out;
 	ov_mac(ep->addr, ep->mac);
 	/* The bridge and tunnel, whole, under the host's lock; the other hosts' containers. */
 	int lock = -1;
-	if (lock_devices(c->root, &lock, err) == 0 && ov_ensure(host, ep, err) == 0 && ov_sync(&cl, net, host, err) == 0 &&
-	    keeper_start(c->root, name, lease, err) == 0)
+	if (lock_devices(root, &lock, err) == 0 && ov_ensure(host, ep, err) == 0 && ov_sync(&cl, net, host, err) == 0 &&
+	    keeper_start(root, name, lease, err) == 0)
 		rc = 0;
 	if (lock >= 0)
 		close(lock);
 	if (rc < 0) {
 		err_t ignored;
-		ov_detach(&cl, net, c->id, &ignored);
-		drop_if_unused(c->root, &cl, net);
+		ov_detach(&cl, net, id, &ignored);
+		drop_if_unused(root, &cl, net);
 	}
 out:
 	if (rc < 0 && lease) {
@@ -298,6 +299,20 @@ void ov_leave(const char *root, const char *name, const char *id)
 		log_debug("leave overlay network %s: %s", name, err.msg);
 	drop_if_unused(root, &cl, net);
 	cluster_close(&cl);
+}
+
+void ov_leave_all(const char *root, const json_t *doc)
+{
+	_cleanup_json_ json_t *store = NULL;
+	json_t *networks = json_object_get(json_object_get(doc, "NetworkSettings"), "Networks"), *net;
+	const char *id = json_str(doc, "Id"), *name;
+	err_t err;
+
+	if (!id || !json_object_size(networks) || !ov_configured(root) || net_store_read(root, &store, &err) < 0)
+		return;
+	json_object_foreach(networks, name, net)
+		if (!json_object_get(store, name))
+			ov_leave(root, name, id);
 }
 
 int ov_remove_network(const char *root, const char *name, err_t *err)

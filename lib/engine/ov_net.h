@@ -21,7 +21,6 @@
 #include <stdint.h>
 
 #include "cluster.h"
-#include "container.h"
 #include "err.h"
 #include "netlink.h"
 #include "network.h"
@@ -35,15 +34,20 @@ bool ov_configured(const char *root);
  * such network, or no cluster. */
 int ov_find(const char *root, const char *name, json_t **out, err_t *err);
 
-/* Container c's place on overlay network name, from its monitor in the host's namespace (host
- * is a netlink socket there): its address, held by a lease; this host's bridge and tunnel; the
- * other hosts' containers known to it; and the keeper. ep is filled for ov_plug(). EPERM for
- * a network made without --attachable (as Docker's). */
-int ov_join(struct container *c, const char *name, struct nl *host, struct endpoint *ep, err_t *err);
+/* Container id's (called ctr_name) place on overlay network name, from its monitor in the
+ * host's namespace (host is a netlink socket there): its address, held by a lease; this host's
+ * bridge and tunnel; the other hosts' containers known to it; and the keeper. ep is filled for
+ * ov_plug(). EPERM for a network made without --attachable (as Docker's). */
+int ov_join(const char *root, const char *id, const char *ctr_name, const char *name, struct nl *host,
+	    struct endpoint *ep, err_t *err);
 
 /* Container id has left overlay network name: its address and endpoint leave the store, and
  * the network's bridge and tunnel this host, if no container of this host is left on it. */
 void ov_leave(const char *root, const char *name, const char *id);
+
+/* Container doc (its container.json) has ended: it leaves every overlay network it was on (the
+ * networks of its NetworkSettings that this host's store does not have). */
+void ov_leave_all(const char *root, const json_t *doc);
 
 /* Bring the tunnel of net on this host in step with the store: an FDB and a neighbour entry
  * (lab 9's ov_peer()) for each container of another host, none for any other. */
