@@ -358,10 +358,6 @@ static bool dns_lookup(const char *root, const char *self, const char *name, str
 	return false;
 }
 
-/*
- * Answer one DNS query (RFC 1035) in place: an A question about a container's name gets its
- * address; anything else "no such name". Returns the answer's length, or 0 to ignore it.
- */
 /* The DNS server's descriptors: its socket, and the host's and its own network namespaces. */
 enum { DNS_SOCKET = 3, DNS_HOST_NS, DNS_OWN_NS };
 
@@ -377,6 +373,10 @@ static bool overlay_lookup(const char *root, const char *overlay, const char *na
 	return found;
 }
 
+/*
+ * Answer one DNS query (RFC 1035) in place: an A question about a container's name gets its
+ * address; anything else "no such name". Returns the answer's length, or 0 to ignore it.
+ */
 static size_t dns_answer(const char *root, const char *self, const char *overlay, unsigned char *msg, size_t len,
 			 size_t cap)
 {
