@@ -327,7 +327,7 @@ int sec_profile_parse(const char *text, struct sec_profile *out, err_t *err)
 		return err_sys(err, "seccomp profile");
 	own->rules = calloc(json_array_size(syscalls) + 1, sizeof(struct sec_rule));
 	own->names = calloc(n_names + 1, sizeof(char *));
-	own->doc = doc;
+	own->doc = json_incref(doc); /* the names point into it; the local reference goes on return */
 	out->owned = own;
 	if (!own->rules || !own->names) {
 		sec_profile_free(out);
@@ -344,7 +344,6 @@ int sec_profile_parse(const char *text, struct sec_profile *out, err_t *err)
 			out->n_rules++;
 	}
 	out->rules = own->rules;
-	doc = NULL; /* kept: the names point into it */
 	return 0;
 }
 
