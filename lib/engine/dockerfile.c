@@ -1,0 +1,302 @@
+/* dockerfile.c - see dockerfile.h. */
+#include "dockerfile.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* The instructions, and the flags each takes. */
+static const struct {
+	const char *cmd;
+	const char *flags[5];
+} known[] = {
+	{ "from", { "platform" } },
+	{ "run", { "network" } },
+	{ "cmd", { NULL } },
+	{ "label", { NULL } },
+	{ "maintainer", { NULL } },
+	{ "expose", { NULL } },
+	{ "env", { NULL } },
+	{ "add", { "chown", "chmod" } },
+	{ "copy", { "from", "chown", "chmod" } },
+	{ "entrypoint", { NULL } },
+	{ "volume", { NULL } },
+	{ "user", { NULL } },
+	{ "workdir", { NULL } },
+	{ "arg", { NULL } },
+	{ "onbuild", { NULL } },
+	{ "stopsignal", { NULL } },
+	{ "healthcheck", { "interval", "timeout", "start-period", "retries" } },
+	{ "shell", { NULL } },
+};
+
+/* The instructions whose arguments may be a JSON array (the exec form). */
+static bool takes_json(const char *cmd)
+{
+	static const char *const json_cmds[] = { "run", "cmd", "entrypoint", "shell", "copy", "add", "volume" };
+	for (size_t i = 0; i < sizeof(json_cmds) / sizeof(json_cmds[0]); i++)
+		if (strcmp(cmd, json_cmds[i]) == 0)
+			return true;
+	return false;
+}
+
+static int find_cmd(const char *cmd)
+{
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strcmp(known[i].cmd, cmd) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* A growing string. */
+struct buf {
+	char *text;
+	size_t len, cap;
+};
+
+static bool buf_add(struct buf *b, const char *text, size_t len)
+{
+	if (b->len + len + 1 > b->cap) {
+		size_t cap = (b->len + len + 1) * 2;
+		char *grown = realloc(b->text, cap);
+		if (!grown)
+			return false;
+		b->text = grown;
+		b->cap = cap;
+	}
+	memcpy(b->text + b->len, text, len);
+	b->len += len;
+	b->text[b->len] = '\0';
+	return true;
+}
+
+static void free_strv(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Does line (len bytes) end with the escape character, less trailing blanks? Its length
+ * without them in *keep. */
+static bool continues(const char *line, size_t len, char escape, size_t *keep)
+{
+	while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t'))
+		len--;
+	if (len == 0 || line[len - 1] != escape)
+		return false;
+	*keep = len - 1;
+	return true;
+}
+
+/* A parser directive line ("# escape=`"): its key into key, its value into value. */
+static bool directive(const char *line, size_t len, char key[16], char value[64])
+{
+	size_t i = 0;
+	while (i < len && isblank((unsigned char)line[i]))
+		i++;
+	if (i >= len || line[i++] != '#')
+		return false;
+	while (i < len && isblank((unsigned char)line[i]))
+		i++;
+	size_t k = 0;
+	while (i < len && (isalnum((unsigned char)line[i]) || line[i] == '_') && k < 15)
+		key[k++] = (char)tolower((unsigned char)line[i++]);
+	key[k] = '\0';
+	while (i < len && isblank((unsigned char)line[i]))
+		i++;
+	if (k == 0 || i >= len || line[i++] != '=')
+		return false;
+	while (i < len && isblank((unsigned char)line[i]))
+		i++;
+	size_t end = len;
+	while (end > i && isblank((unsigned char)line[end - 1]))
+		end--;
+	snprintf(value, 64, "%.*s", (int)(end - i), line + i);
+	return strcmp(key, "escape") == 0 || strcmp(key, "syntax") == 0;
+}
+
+/* One logical line (continuations joined), starting on line number: into an instruction. */
+static int add_instr(struct dockerfile *df, const char *text, int line, err_t *err)
+{
+	const char *p = text;
+	while (isspace((unsigned char)*p))
+		p++;
+	size_t kw = strcspn(p, " \t");
+	char cmd[16];
+	if (kw >= sizeof(cmd))
+		return err_msg(err, EINVAL, "Dockerfile line %d: unknown instruction: %.*s", line, (int)(kw > 40 ? 40 : kw), p);
+	for (size_t i = 0; i < kw; i++)
+		cmd[i] = (char)tolower((unsigned char)p[i]);
+	cmd[kw] = '\0';
+	int which = find_cmd(cmd);
+	if (which < 0)
+		return err_msg(err, EINVAL, "Dockerfile line %d: unknown instruction: %.*s", line, (int)kw, p);
+	p += kw;
+
+	/* --name=value flags, up to the first other word ("--" alone ends them). */
+	size_t n_flags = 0;
+	char **flags = calloc(1, sizeof(char *));
+	if (!flags)
+		return err_msg(err, ENOMEM, "out of memory");
+	for (;;) {
+		while (isblank((unsigned char)*p))
+			p++;
+		if (strncmp(p, "--", 2) != 0)
+			break;
+		size_t w = strcspn(p, " \t");
+		if (w == 2) { /* "--": the end of the flags */
+			p += 2;
+			break;
+		}
+		size_t name_len = strcspn(p + 2, "= \t");
+		bool allowed = false;
+		for (size_t i = 0; i < 5 && known[which].flags[i]; i++)
+			allowed = allowed || (strlen(known[which].flags[i]) == name_len &&
+					      strncmp(known[which].flags[i], p + 2, name_len) == 0);
+		if (!allowed) {
+			free_strv(flags);
+			return err_msg(err, EINVAL, "Dockerfile line %d: %s: unknown flag: %.*s", line, cmd,
+				       (int)(name_len > 40 ? 40 : name_len), p + 2);
+		}
+		char **grown = realloc(flags, (n_flags + 2) * sizeof(char *));
+		if (!grown || !(grown[n_flags] = strndup(p, w))) {
+			free_strv(grown ? grown : flags);
+			return err_msg(err, ENOMEM, "out of memory");
+		}
+		flags = grown;
+		flags[++n_flags] = NULL;
+		p += w;
+	}
+	while (isspace((unsigned char)*p))
+		p++;
+	size_t end = strlen(p);
+	while (end > 0 && isspace((unsigned char)p[end - 1]))
+		end--;
+	if (end == 0) {
+		free_strv(flags);
+		for (size_t i = 0; cmd[i]; i++)
+			cmd[i] = (char)toupper((unsigned char)cmd[i]);
+		return err_msg(err, EINVAL, "Dockerfile line %d: %s requires at least one argument", line, cmd);
+	}
+
+	struct df_instr in = { .line = line, .flags = flags };
+	in.cmd = strdup(cmd);
+	in.args = strndup(p, end);
+	/* The exec form: a JSON array of strings, nothing else. */
+	if (takes_json(cmd) && in.args && in.args[0] == '[') {
+		json_t *array = json_loads(in.args, JSON_DECODE_ANY, NULL);
+		bool strings = json_is_array(array);
+		for (size_t i = 0; strings && i < json_array_size(array); i++)
+			strings = json_is_string(json_array_get(array, i));
+		if (strings && (in.json = calloc(json_array_size(array) + 1, sizeof(char *))))
+			for (size_t i = 0; i < json_array_size(array); i++)
+				in.json[i] = strdup(json_string_value(json_array_get(array, i)));
+		json_decref(array);
+	}
+	struct df_instr *grown = realloc(df->instr, (df->n + 1) * sizeof(*grown));
+	if (!in.cmd || !in.args || !grown) {
+		free(in.cmd);
+		free(in.args);
+		free_strv(in.json);
+		free_strv(flags);
+		if (grown)
+			df->instr = grown;
+		return err_msg(err, ENOMEM, "out of memory");
+	}
+	df->instr = grown;
+	df->instr[df->n++] = in;
+	return 0;
+}
+
+int df_parse(const char *text, size_t len, struct dockerfile *out, err_t *err)
+{
+	struct dockerfile df = { .escape = '\\' };
+	struct buf logical = { 0 };
+	bool directives = true, escape_seen = false, syntax_seen = false;
+	int line = 0, start = 0;
+
+	if (memchr(text, '\0', len))
+		return err_msg(err, EINVAL, "the Dockerfile has a NUL byte: not a text file");
+	for (size_t at = 0; at < len;) {
+		const char *nl = memchr(text + at, '\n', len - at);
+		size_t line_len = nl ? (size_t)(nl - (text + at)) : len - at;
+		const char *l = text + at;
+		at += line_len + (nl ? 1 : 0);
+		line++;
+		if (line_len > 0 && l[line_len - 1] == '\r')
+			line_len--;
+
+		char key[16], value[64];
+		if (directives && directive(l, line_len, key, value)) {
+			bool *seen = strcmp(key, "escape") == 0 ? &escape_seen : &syntax_seen;
+			if (*seen) {
+				df_free(&df);
+				return err_msg(err, EINVAL, "Dockerfile line %d: only one %s parser directive can be used", line, key);
+			}
+			*seen = true;
+			if (strcmp(key, "escape") == 0) {
+				if (strcmp(value, "\\") != 0 && strcmp(value, "`") != 0) {
+					df_free(&df);
+					return err_msg(err, EINVAL, "Dockerfile line %d: invalid escape '%s': must be ` or \\", line, value);
+				}
+				df.escape = value[0];
+			}
+			continue;
+		}
+		directives = false;
+
+		size_t skip = 0;
+		while (skip < line_len && isblank((unsigned char)l[skip]))
+			skip++;
+		if (skip == line_len || l[skip] == '#')
+			continue; /* blank, or a comment: even inside a continued instruction */
+		if (logical.len == 0)
+			start = line;
+		size_t keep;
+		bool more = continues(l, line_len, df.escape, &keep);
+		if (!buf_add(&logical, l, more ? keep : line_len)) {
+			free(logical.text);
+			df_free(&df);
+			return err_msg(err, ENOMEM, "out of memory");
+		}
+		if (more)
+			continue;
+		int rc = add_instr(&df, logical.text, start, err);
+		logical.len = 0;
+		if (rc < 0) {
+			free(logical.text);
+			df_free(&df);
+			return -1;
+		}
+	}
+	/* A last line that continued into the end of the file. */
+	if (logical.len > 0 && add_instr(&df, logical.text, start, err) < 0) {
+		free(logical.text);
+		df_free(&df);
+		return -1;
+	}
+	free(logical.text);
+	if (df.n == 0)
+		return err_msg(err, EINVAL, "the Dockerfile has no instructions");
+	*out = df;
+	return 0;
+}
+
+void df_free(struct dockerfile *df)
+{
+	for (size_t i = 0; i < df->n; i++) {
+		free(df->instr[i].cmd);
+		free(df->instr[i].args);
+		free_strv(df->instr[i].json);
+		free_strv(df->instr[i].flags);
+	}
+	free(df->instr);
+	df->instr = NULL;
+	df->n = 0;
+}

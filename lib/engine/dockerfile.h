@@ -1,0 +1,43 @@
+/*
+ * dockerfile.h - a Dockerfile, read into its instructions (lab 11's `build` runs them).
+ *
+ * The format, as Docker's builder reads it:
+ *	- parser directives first: `# escape=` (the line continuation character, \ or `) and
+ *	  `# syntax=` (noted, not used), only before any comment, blank line or instruction;
+ *	- a line ending in the escape character continues on the next; comment lines (#) inside
+ *	  a continued instruction are dropped, blank ones too;
+ *	- an instruction is a keyword, any case (FROM, RUN, COPY, ...), then its arguments; RUN,
+ *	  CMD, ENTRYPOINT, SHELL, COPY, ADD and VOLUME take a JSON array of strings (the exec form)
+ *	  or plain text (the shell form); `--name=value` flags come first (COPY --from=, --chown=,
+ *	  --chmod=; ADD --chown=, --chmod=; FROM --platform=; RUN --network=).
+ * Variables ($VAR, ${VAR:-word}) are left as written: they are expanded while building, with
+ * the build's ARG and ENV values at that step.
+ */
+#ifndef MINIDOCK_DOCKERFILE_H
+#define MINIDOCK_DOCKERFILE_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+struct df_instr {
+	char *cmd;   /* the keyword, in lower case: "from", "run", ... */
+	char *args;  /* the arguments after the flags, continuations joined (a space each) */
+	char **json; /* exec form: the array's strings, NULL-terminated; NULL for the shell form */
+	char **flags; /* "--from=build", ..., NULL-terminated (never NULL) */
+	int line;    /* the line the instruction starts on (from 1) */
+};
+
+struct dockerfile {
+	struct df_instr *instr;
+	size_t n;
+	char escape; /* '\\' or '`' */
+};
+
+/* Read Dockerfile text (len bytes; NUL bytes are refused) into *out. EINVAL with Docker's
+ * words and the line for what is not one: an unknown instruction, one without its arguments,
+ * a flag it does not take, a bad directive, a file with no instruction. */
+int df_parse(const char *text, size_t len, struct dockerfile *out, err_t *err);
+void df_free(struct dockerfile *df);
+
+#endif

@@ -1,0 +1,114 @@
+/* test_dockerfile.c - a Dockerfile read as Docker's builder reads it: directives, continuations,
+ * comments, the exec and shell forms, flags, and the errors, each with its line. */
+#include <string.h>
+
+#include "dockerfile.h"
+#include "unit.h"
+
+static int parse(const char *text, struct dockerfile *df, err_t *err)
+{
+	return df_parse(text, strlen(text), df, err);
+}
+
+static void instructions_and_forms(void)
+{
+	struct dockerfile df;
+	err_t err;
+	const char *text = "FROM busybox AS build\n"
+			   "# a comment\n"
+			   "\n"
+			   "run echo one \\\n"
+			   "    two\n"
+			   "CMD [\"sh\", \"-c\", \"echo hi\"]\n"
+			   "ENTRYPOINT [\"not\", 1]\n"
+			   "COPY --from=build --chown=1:1 /a /b\n"
+			   "ENV A=1 B=\"two words\"\n";
+
+	CU_ASSERT_EQUAL_FATAL(parse(text, &df, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(df.n, 6);
+	CU_ASSERT_STRING_EQUAL(df.instr[0].cmd, "from");
+	CU_ASSERT_STRING_EQUAL(df.instr[0].args, "busybox AS build");
+	CU_ASSERT_EQUAL(df.instr[0].line, 1);
+	/* A keyword in any case; a continuation joined as written, at the line it began. */
+	CU_ASSERT_STRING_EQUAL(df.instr[1].cmd, "run");
+	CU_ASSERT_STRING_EQUAL(df.instr[1].args, "echo one     two");
+	CU_ASSERT_EQUAL(df.instr[1].line, 4);
+	CU_ASSERT_PTR_NULL(df.instr[1].json); /* the shell form */
+	/* The exec form: a JSON array of strings; anything else is the shell form. */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(df.instr[2].json);
+	CU_ASSERT_STRING_EQUAL(df.instr[2].json[2], "echo hi");
+	CU_ASSERT_PTR_NULL(df.instr[2].json[3]);
+	CU_ASSERT_PTR_NULL(df.instr[3].json);
+	CU_ASSERT_STRING_EQUAL(df.instr[3].args, "[\"not\", 1]");
+	/* Flags first, then the arguments. */
+	CU_ASSERT_STRING_EQUAL(df.instr[4].flags[0], "--from=build");
+	CU_ASSERT_STRING_EQUAL(df.instr[4].flags[1], "--chown=1:1");
+	CU_ASSERT_PTR_NULL(df.instr[4].flags[2]);
+	CU_ASSERT_STRING_EQUAL(df.instr[4].args, "/a /b");
+	CU_ASSERT_PTR_NULL(df.instr[5].flags[0]);
+	CU_ASSERT_EQUAL(df.escape, '\\');
+	df_free(&df);
+}
+
+static void directives_and_comments(void)
+{
+	struct dockerfile df;
+	err_t err;
+
+	/* escape=` : the backtick continues lines, and a backslash is a plain character (Windows paths). */
+	const char *text = "# escape=`\n"
+			   "# syntax=docker/dockerfile:1\n"
+			   "FROM scratch\n"
+			   "COPY a\\b `\n"
+			   "# dropped, even here\n"
+			   "  c\\d\n";
+	CU_ASSERT_EQUAL_FATAL(parse(text, &df, &err), 0);
+	CU_ASSERT_EQUAL(df.escape, '`');
+	CU_ASSERT_EQUAL_FATAL(df.n, 2);
+	CU_ASSERT_STRING_EQUAL(df.instr[1].args, "a\\b   c\\d");
+	df_free(&df);
+
+	/* After the first comment or instruction, "# escape=" is a comment like any other. */
+	CU_ASSERT_EQUAL_FATAL(parse("# hello\n# escape=`\nFROM scratch\nRUN a \\\n b\r\n", &df, &err), 0);
+	CU_ASSERT_EQUAL(df.escape, '\\');
+	CU_ASSERT_STRING_EQUAL(df.instr[1].args, "a  b"); /* \r\n line ends too */
+	df_free(&df);
+
+	/* A continuation into the end of the file still ends its instruction. */
+	CU_ASSERT_EQUAL_FATAL(parse("FROM scratch\nCMD a \\", &df, &err), 0);
+	CU_ASSERT_STRING_EQUAL(df.instr[1].args, "a");
+	df_free(&df);
+}
+
+static void errors_name_the_line(void)
+{
+	struct dockerfile df;
+	err_t err;
+	static const struct {
+		const char *text, *said;
+	} bad[] = {
+		{ "FROM scratch\nFOO bar\n", "line 2: unknown instruction: FOO" },
+		{ "FROM scratch\n\nRUN\n", "line 3: RUN requires at least one argument" },
+		{ "FROM scratch\nCOPY --form=x a b\n", "line 2: copy: unknown flag: form" },
+		{ "FROM scratch\nCMD --help\n", "line 2: cmd: unknown flag: help" },
+		{ "# escape=x\nFROM scratch\n", "line 1: invalid escape 'x'" },
+		{ "# escape=`\n# escape=\\\nFROM scratch\n", "line 2: only one escape parser directive" },
+		{ "# only a comment\n\n", "no instructions" },
+		{ "", "no instructions" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CU_ASSERT_EQUAL(parse(bad[i].text, &df, &err), -1);
+		CU_ASSERT_EQUAL(err.code, EINVAL);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, bad[i].said));
+	}
+	/* A NUL byte: not a text file. */
+	CU_ASSERT_EQUAL(df_parse("FROM a\0b\n", 9, &df, &err), -1);
+}
+
+static const struct unit_test tests[] = {
+	{ "Dockerfile: instructions, continuations, the exec and shell forms, flags", instructions_and_forms },
+	{ "Dockerfile: parser directives only at the top; comments dropped inside continuations", directives_and_comments },
+	{ "Dockerfile: errors say what and on which line", errors_name_the_line },
+	{ NULL, NULL },
+};
+const struct unit_suite suite_dockerfile = { "dockerfile", tests };
