@@ -300,3 +300,187 @@ void df_free(struct dockerfile *df)
 	df->instr = NULL;
 	df->n = 0;
 }
+
+void df_strv_free(char **v)
+{
+	free_strv(v);
+}
+
+/* --- words and variables ----------------------------------------------------------------------- */
+
+int df_words(const char *text, char escape, char ***out, err_t *err)
+{
+	char **words = calloc(1, sizeof(char *));
+	size_t n = 0;
+	const char *p = text;
+
+	if (!words)
+		return err_msg(err, ENOMEM, "out of memory");
+	for (;;) {
+		while (isspace((unsigned char)*p))
+			p++;
+		if (!*p)
+			break;
+		const char *start = p;
+		char quote = 0;
+		while (*p && (quote || !isspace((unsigned char)*p))) {
+			if (*p == escape && quote != '\'' && p[1]) {
+				p += 2; /* the escaped character, whatever it is, stays in the word */
+				continue;
+			}
+			if (!quote && (*p == '\'' || *p == '"'))
+				quote = *p;
+			else if (quote && *p == quote)
+				quote = 0;
+			p++;
+		}
+		if (quote) {
+			free_strv(words);
+			return err_msg(err, EINVAL, "unexpected end of statement while looking for matching %c", quote);
+		}
+		char **grown = realloc(words, (n + 2) * sizeof(char *));
+		if (!grown || !(grown[n] = strndup(start, (size_t)(p - start)))) {
+			free_strv(grown ? grown : words);
+			return err_msg(err, ENOMEM, "out of memory");
+		}
+		words = grown;
+		words[++n] = NULL;
+	}
+	*out = words;
+	return 0;
+}
+
+/* The value of variable name (len bytes) in vars, or NULL when unset. */
+static const char *var_value(const json_t *vars, const char *name, size_t len)
+{
+	char key[256];
+	if (len >= sizeof(key))
+		return NULL;
+	memcpy(key, name, len);
+	key[len] = '\0';
+	return json_string_value(json_object_get(vars, key));
+}
+
+static bool name_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '_';
+}
+
+/* $NAME or ${...} at *p (just after the $): its expansion added to b, *p moved past it. */
+static int expand_var(const char **p, char escape, const json_t *vars, struct buf *b, err_t *err)
+{
+	const char *s = *p;
+	if (*s != '{') {
+		size_t len = 0;
+		while (name_char(s[len]))
+			len++;
+		if (len == 0) /* a lone $ stays */
+			return buf_add(b, "$", 1) ? 0 : err_msg(err, ENOMEM, "out of memory");
+		const char *value = var_value(vars, s, len);
+		*p = s + len;
+		return !value || buf_add(b, value, strlen(value)) ? 0 : err_msg(err, ENOMEM, "out of memory");
+	}
+	s++;
+	size_t len = 0;
+	while (name_char(s[len]))
+		len++;
+	if (len == 0)
+		return err_msg(err, EINVAL, "bad substitution: a variable name is missing after ${");
+	const char *name = s, *value = var_value(vars, name, len);
+	s += len;
+	if (*s == '}') {
+		*p = s + 1;
+		return !value || buf_add(b, value, strlen(value)) ? 0 : err_msg(err, ENOMEM, "out of memory");
+	}
+	bool colon = *s == ':';
+	if (colon)
+		s++;
+	char op = *s++;
+	if (op != '-' && op != '+' && op != '?')
+		return err_msg(err, EINVAL, "bad substitution: unsupported modifier (%c) in ${%.*s}", op ? op : ' ', (int)len,
+			       name);
+	/* The word, up to the matching }: itself expanded, escapes and nested ${} allowed. */
+	const char *word = s;
+	int depth = 1;
+	while (*s && depth > 0) {
+		if (*s == escape && s[1])
+			s++;
+		else if (*s == '{')
+			depth++;
+		else if (*s == '}')
+			depth--;
+		if (depth > 0)
+			s++;
+	}
+	if (*s != '}')
+		return err_msg(err, EINVAL, "bad substitution: no } for ${%.*s", (int)len, name);
+	char *word_text = strndup(word, (size_t)(s - word));
+	*p = s + 1;
+	if (!word_text)
+		return err_msg(err, ENOMEM, "out of memory");
+	bool set = value != NULL, full = set && (!colon || *value);
+	int rc = 0;
+	char *expanded = NULL;
+	if ((op == '-' && !full) || (op == '+' && full) || (op == '?' && !full))
+		rc = df_expand(word_text, escape, vars, &expanded, err);
+	if (rc == 0 && op == '?' && !full)
+		rc = err_msg(err, EINVAL, "%.*s: %s", (int)len, name, *expanded ? expanded : "is not allowed to be unset");
+	else if (rc == 0 && expanded)
+		rc = buf_add(b, expanded, strlen(expanded)) ? 0 : err_msg(err, ENOMEM, "out of memory");
+	else if (rc == 0 && (op == '-' || op == '?') && full)
+		rc = buf_add(b, value, strlen(value)) ? 0 : err_msg(err, ENOMEM, "out of memory");
+	free(word_text);
+	free(expanded);
+	return rc;
+}
+
+int df_expand(const char *word, char escape, const json_t *vars, char **out, err_t *err)
+{
+	struct buf b = { 0 };
+	const char *p = word;
+	char quote = 0;
+
+	if (!buf_add(&b, "", 0))
+		return err_msg(err, ENOMEM, "out of memory");
+	while (*p) {
+		char c = *p;
+		int rc = 0;
+		if (quote == '\'') { /* single quotes: as written */
+			if (c == '\'')
+				quote = 0;
+			else
+				rc = buf_add(&b, p, 1) ? 0 : -1;
+			p++;
+		} else if (c == escape && p[1]) {
+			/* Outside quotes the escape keeps the next character; inside "...", only for
+			 * ", $ and itself (as the shell). */
+			if (quote == '"' && p[1] != '"' && p[1] != '$' && p[1] != escape)
+				rc = buf_add(&b, p, 2) ? 0 : -1;
+			else
+				rc = buf_add(&b, p + 1, 1) ? 0 : -1;
+			p += 2;
+		} else if (c == '$') {
+			p++;
+			if (expand_var(&p, escape, vars, &b, err) < 0) {
+				free(b.text);
+				return -1;
+			}
+		} else if (c == '"' || (c == '\'' && !quote)) {
+			quote = quote == c ? 0 : c;
+			p++;
+		} else {
+			rc = buf_add(&b, p, 1) ? 0 : -1;
+			p++;
+		}
+		if (rc < 0) {
+			free(b.text);
+			return err_msg(err, ENOMEM, "out of memory");
+		}
+	}
+	if (quote) {
+		free(b.text);
+		return err_msg(err, EINVAL, "unexpected end of statement while looking for matching %c", quote);
+	}
+	*out = b.text;
+	return 0;
+}

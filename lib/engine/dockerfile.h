@@ -16,6 +16,7 @@
 #ifndef MINIDOCK_DOCKERFILE_H
 #define MINIDOCK_DOCKERFILE_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 #include "err.h"
@@ -39,5 +40,20 @@ struct dockerfile {
  * a flag it does not take, a bad directive, a file with no instruction. */
 int df_parse(const char *text, size_t len, struct dockerfile *out, err_t *err);
 void df_free(struct dockerfile *df);
+
+/* The words of an instruction's arguments (ENV a=1 b="two words"), split at blanks outside
+ * quotes and escapes, which are kept for df_expand(): a NULL-terminated array (malloc'd).
+ * EINVAL for an unterminated quote. */
+int df_words(const char *text, char escape, char ***out, err_t *err);
+
+/* One word as the build sees it (Docker's shell-like rules): quotes removed ('...' as written,
+ * "..." with variables), escape+character as the character, and $NAME, ${NAME},
+ * ${NAME:-word} (word if NAME is unset or empty), ${NAME-word} (if unset), ${NAME:+word} (word
+ * if NAME is set and not empty), ${NAME+word} (if set), ${NAME:?message} and ${NAME?message}
+ * (an error) replaced from vars ({NAME: value}; unset names are empty). *out is malloc'd. */
+int df_expand(const char *word, char escape, const json_t *vars, char **out, err_t *err);
+
+/* Free a NULL-terminated array of strings. */
+void df_strv_free(char **v);
 
 #endif

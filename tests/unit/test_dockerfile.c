@@ -1,5 +1,7 @@
 /* test_dockerfile.c - a Dockerfile read as Docker's builder reads it: directives, continuations,
  * comments, the exec and shell forms, flags, and the errors, each with its line. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dockerfile.h"
@@ -105,10 +107,77 @@ static void errors_name_the_line(void)
 	CU_ASSERT_EQUAL(df_parse("FROM a\0b\n", 9, &df, &err), -1);
 }
 
+/* word expanded with A=1, EMPTY="" and SP="a b" (B is unset), or NULL on an error. */
+static char *expand(const char *word, char escape)
+{
+	json_t *vars = json_pack("{s:s, s:s, s:s}", "A", "1", "EMPTY", "", "SP", "a b");
+	char *out = NULL;
+	err_t err;
+	if (df_expand(word, escape, vars, &out, &err) < 0)
+		out = NULL;
+	json_decref(vars);
+	return out;
+}
+
+static void words_and_variables(void)
+{
+	static const struct {
+		const char *word, *want;
+	} cases[] = {
+		{ "$A", "1" },
+		{ "${A}x", "1x" },
+		{ "x$B.y", "x.y" }, /* unset: empty */
+		{ "'$A'", "$A" },   /* single quotes: as written */
+		{ "\"$A $SP\"", "1 a b" },
+		{ "\\$A", "$A" }, /* escaped $ */
+		{ "\"a\\\"b\\c\"", "a\"b\\c" }, /* inside "...": \" is ", \c stays \c */
+		{ "${B:-def}", "def" },
+		{ "${EMPTY:-def}", "def" },
+		{ "${EMPTY-def}", "" },
+		{ "${A:-def}", "1" },
+		{ "${A:+alt}", "alt" },
+		{ "${EMPTY:+alt}", "" },
+		{ "${EMPTY+alt}", "alt" },
+		{ "${B:-${A}0}", "10" }, /* nested */
+		{ "${A:?must be set}", "1" },
+		{ "a$", "a$" },
+		{ "pre${A}post", "pre1post" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *got = expand(cases[i].word, '\\');
+		CU_ASSERT_PTR_NOT_NULL(got);
+		if (got && strcmp(got, cases[i].want) != 0)
+			fprintf(stderr, "expand %s: got [%s], want [%s]\n", cases[i].word, got, cases[i].want);
+		CU_ASSERT(got && strcmp(got, cases[i].want) == 0);
+		free(got);
+	}
+	/* The backtick as the escape: a backslash is a plain character. */
+	char *got = expand("C:\\dir`$A", '`');
+	CU_ASSERT(got && strcmp(got, "C:\\dir$A") == 0);
+	free(got);
+	/* Errors: ${B:?...}, an unclosed quote or brace, a modifier Docker has not. */
+	static const char *const bad[] = { "${B:?must be set}", "\"open", "${A", "${A/x/y}", "${}" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CU_ASSERT_PTR_NULL(expand(bad[i], '\\'));
+
+	/* Words: split at blanks outside quotes; quotes and escapes kept for df_expand(). */
+	char **words;
+	err_t err;
+	CU_ASSERT_EQUAL_FATAL(df_words("a=1  b=\"two words\" c='x y' d=e\\ f", '\\', &words, &err), 0);
+	CU_ASSERT_STRING_EQUAL(words[0], "a=1");
+	CU_ASSERT_STRING_EQUAL(words[1], "b=\"two words\"");
+	CU_ASSERT_STRING_EQUAL(words[2], "c='x y'");
+	CU_ASSERT_STRING_EQUAL(words[3], "d=e\\ f");
+	CU_ASSERT_PTR_NULL(words[4]);
+	df_strv_free(words);
+	CU_ASSERT_EQUAL(df_words("a=\"open", '\\', &words, &err), -1);
+}
+
 static const struct unit_test tests[] = {
 	{ "Dockerfile: instructions, continuations, the exec and shell forms, flags", instructions_and_forms },
 	{ "Dockerfile: parser directives only at the top; comments dropped inside continuations", directives_and_comments },
 	{ "Dockerfile: errors say what and on which line", errors_name_the_line },
+	{ "Dockerfile: words, quotes, escapes and ${VAR} forms, as the builder expands them", words_and_variables },
 	{ NULL, NULL },
 };
 const struct unit_suite suite_dockerfile = { "dockerfile", tests };
