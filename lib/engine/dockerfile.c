@@ -1,4 +1,5 @@
 /* dockerfile.c - see dockerfile.h. */
+#define _GNU_SOURCE
 #include "dockerfile.h"
 
 #include <ctype.h>
@@ -483,4 +484,206 @@ int df_expand(const char *word, char escape, const json_t *vars, char **out, err
 	}
 	*out = b.text;
 	return 0;
+}
+
+/* --- .dockerignore ----------------------------------------------------------------------------- */
+
+/* A [class] at p (just after the [) against c: 1 in it, 0 not, -1 a bad class; *end past the ]. */
+static int class_match(const char *p, char c, const char **end)
+{
+	bool negate = *p == '!' || *p == '^', in = false;
+	if (negate)
+		p++;
+	if (*p == ']')
+		return -1; /* Go: an empty class is an error */
+	while (*p && *p != ']') {
+		char lo = *p == '\\' && p[1] ? *++p : *p;
+		char hi = lo;
+		p++;
+		if (*p == '-' && p[1] && p[1] != ']') {
+			hi = p[1] == '\\' && p[2] ? p[2] : p[1];
+			p += p[1] == '\\' ? 3 : 2;
+		}
+		if (lo <= c && c <= hi)
+			in = true;
+	}
+	if (*p != ']')
+		return -1;
+	*end = p + 1;
+	return in != negate;
+}
+
+bool di_match(const char *p, const char *s)
+{
+	for (;;) {
+		if (p[0] == '*' && p[1] == '*') {
+			p += 2;
+			if (*p == '\0')
+				return true; /* ** at the end: everything below */
+			if (*p == '/') { /* ** and a slash: zero or more whole directories */
+				p++;
+				for (const char *t = s;; t++) {
+					if ((t == s || t[-1] == '/') && di_match(p, t))
+						return true;
+					if (!*t)
+						return false;
+				}
+			}
+			for (const char *t = s;; t++) { /* **x: anything, across directories */
+				if (di_match(p, t))
+					return true;
+				if (!*t)
+					return false;
+			}
+		}
+		switch (*p) {
+		case '\0':
+			return *s == '\0';
+		case '*':
+			for (const char *t = s;; t++) {
+				if (di_match(p + 1, t))
+					return true;
+				if (!*t || *t == '/')
+					return false;
+			}
+		case '?':
+			if (!*s || *s == '/')
+				return false;
+			p++, s++;
+			break;
+		case '[': {
+			const char *end;
+			if (!*s || *s == '/' || class_match(p + 1, *s, &end) != 1)
+				return false;
+			p = end, s++;
+			break;
+		}
+		case '\\': /* the escaped character is a literal one */
+			if (p[1])
+				p++;
+			/* fall through */
+		default:
+			if (*p != *s)
+				return false;
+			p++, s++;
+		}
+	}
+}
+
+/* Is pattern usable (its classes well formed)? */
+static bool pattern_ok(const char *p)
+{
+	for (; *p; p++) {
+		if (*p == '\\' && p[1]) {
+			p++;
+		} else if (*p == '[') {
+			const char *end;
+			if (class_match(p + 1, 'a', &end) < 0)
+				return false;
+			p = end - 1;
+		}
+	}
+	return true;
+}
+
+/* Clean a path as Go's filepath.Clean, in place, and drop a leading /: "./a//b/../c/" is "a/c". */
+static void clean_path(char *path)
+{
+	char *parts[256];
+	size_t n = 0;
+	char *save, *part;
+	for (part = strtok_r(path, "/", &save); part; part = strtok_r(NULL, "/", &save)) {
+		if (strcmp(part, ".") == 0)
+			continue;
+		if (strcmp(part, "..") == 0) {
+			if (n > 0)
+				n--;
+			continue;
+		}
+		if (n < sizeof(parts) / sizeof(parts[0]))
+			parts[n++] = part;
+	}
+	char cleaned[4096] = "";
+	for (size_t i = 0; i < n; i++)
+		snprintf(cleaned + strlen(cleaned), sizeof(cleaned) - strlen(cleaned), "%s%s", i ? "/" : "", parts[i]);
+	strcpy(path, cleaned);
+}
+
+int di_parse(const char *text, size_t len, struct dockerignore *out, err_t *err)
+{
+	size_t n = 0;
+	char **patterns = calloc(1, sizeof(char *));
+
+	if (!patterns)
+		return err_msg(err, ENOMEM, "out of memory");
+	for (size_t at = 0, line = 1; at < len; line++) {
+		const char *nl = memchr(text + at, '\n', len - at);
+		size_t l = nl ? (size_t)(nl - (text + at)) : len - at;
+		char buf[4096];
+		snprintf(buf, sizeof(buf), "%.*s", (int)(l < sizeof(buf) ? l : sizeof(buf) - 1), text + at);
+		at += l + (nl ? 1 : 0);
+		char *p = buf, *end = buf + strlen(buf);
+		while (isspace((unsigned char)*p))
+			p++;
+		while (end > p && isspace((unsigned char)end[-1]))
+			*--end = '\0';
+		if (!*p || *p == '#')
+			continue;
+		bool negate = *p == '!';
+		if (negate)
+			p++;
+		while (isspace((unsigned char)*p))
+			p++;
+		clean_path(p);
+		if (!*p)
+			continue; /* "/" or ".": nothing to leave out (Docker ignores it too) */
+		if (!pattern_ok(p)) {
+			free_strv(patterns);
+			return err_msg(err, EINVAL, ".dockerignore line %zu: bad pattern %s: syntax error in pattern", line, p);
+		}
+		char **grown = realloc(patterns, (n + 2) * sizeof(char *));
+		if (!grown || asprintf(&grown[n], "%s%s", negate ? "!" : "", p) < 0) {
+			free_strv(grown ? grown : patterns);
+			return err_msg(err, ENOMEM, "out of memory");
+		}
+		patterns = grown;
+		patterns[++n] = NULL;
+	}
+	out->patterns = patterns;
+	return 0;
+}
+
+void di_free(struct dockerignore *di)
+{
+	free_strv(di->patterns);
+	di->patterns = NULL;
+}
+
+bool di_excluded(const struct dockerignore *di, const char *path)
+{
+	bool excluded = false;
+	char prefix[4096];
+
+	for (size_t i = 0; di->patterns && di->patterns[i]; i++) {
+		const char *pattern = di->patterns[i];
+		bool negate = *pattern == '!';
+		if (negate)
+			pattern++;
+		/* The path itself, or one of its parent directories ("a", "a/b" of "a/b/c"). */
+		bool matched = false;
+		for (const char *slash = path; !matched; slash = strchr(slash, '/') + 1) {
+			const char *cut = strchr(slash, '/');
+			size_t len = cut ? (size_t)(cut - path) : strlen(path);
+			if (len >= sizeof(prefix))
+				break;
+			memcpy(prefix, path, len);
+			prefix[len] = '\0';
+			matched = di_match(pattern, prefix);
+			if (!cut)
+				break;
+		}
+		if (matched)
+			excluded = !negate;
+	}
+	return excluded;
 }

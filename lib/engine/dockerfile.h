@@ -17,6 +17,7 @@
 #define MINIDOCK_DOCKERFILE_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "err.h"
@@ -52,6 +53,28 @@ int df_words(const char *text, char escape, char ***out, err_t *err);
  * if NAME is set and not empty), ${NAME+word} (if set), ${NAME:?message} and ${NAME?message}
  * (an error) replaced from vars ({NAME: value}; unset names are empty). *out is malloc'd. */
 int df_expand(const char *word, char escape, const json_t *vars, char **out, err_t *err);
+
+/*
+ * .dockerignore: which files of the build context are left out. One pattern a line (blank
+ * lines and # comments skipped, blanks around it trimmed, a leading / and ./ dropped, . and ..
+ * cleaned away), in Go's filepath.Match syntax (* and ? never cross a /, [a-z] and [!a-z]
+ * classes, \ escapes) plus ** for any number of directories; a pattern that matches a directory
+ * leaves out all of it; !PATTERN takes back what an earlier one left out. The last pattern that
+ * matches a path (or one of its parent directories) decides.
+ */
+struct dockerignore {
+	char **patterns; /* cleaned, with the ! kept in front: NULL-terminated */
+};
+
+/* Read .dockerignore text; EINVAL for a pattern that cannot match (a bad [class]). */
+int di_parse(const char *text, size_t len, struct dockerignore *out, err_t *err);
+void di_free(struct dockerignore *di);
+
+/* Is path (relative to the context, with / separators, no leading /) left out? */
+bool di_excluded(const struct dockerignore *di, const char *path);
+
+/* Does Go-style glob pattern (with **) match all of path? */
+bool di_match(const char *pattern, const char *path);
 
 /* Free a NULL-terminated array of strings. */
 void df_strv_free(char **v);

@@ -173,11 +173,58 @@ static void words_and_variables(void)
 	CU_ASSERT_EQUAL(df_words("a=\"open", '\\', &words, &err), -1);
 }
 
+static void dockerignore_rules(void)
+{
+	/* Go's filepath.Match, plus **. */
+	CU_ASSERT_TRUE(di_match("*.md", "README.md"));
+	CU_ASSERT_FALSE(di_match("*.md", "docs/README.md")); /* * never crosses a / */
+	CU_ASSERT_TRUE(di_match("**/*.md", "docs/a/README.md"));
+	CU_ASSERT_TRUE(di_match("**/*.md", "README.md")); /* **: zero directories too */
+	CU_ASSERT_TRUE(di_match("docs/**", "docs/a/b"));
+	CU_ASSERT_TRUE(di_match("a/**/z", "a/z"));
+	CU_ASSERT_TRUE(di_match("a/**/z", "a/b/c/z"));
+	CU_ASSERT_FALSE(di_match("a/**/z", "a/bz"));
+	CU_ASSERT_TRUE(di_match("file?.txt", "file1.txt"));
+	CU_ASSERT_FALSE(di_match("a?b", "a/b"));
+	CU_ASSERT_TRUE(di_match("[a-c]x", "bx"));
+	CU_ASSERT_FALSE(di_match("[!a-c]x", "bx"));
+	CU_ASSERT_TRUE(di_match("\\*x", "*x"));
+	CU_ASSERT_FALSE(di_match("\\*x", "ax"));
+
+	struct dockerignore di;
+	err_t err;
+	const char *text = "# build output\n"
+			   "  /build/  \n"
+			   "*.log\n"
+			   "!keep.log\n"
+			   "./docs/../secrets\n"
+			   "\n"
+			   "node_modules\n"
+			   "!node_modules/ours\n";
+	CU_ASSERT_EQUAL_FATAL(di_parse(text, strlen(text), &di, &err), 0);
+	CU_ASSERT_STRING_EQUAL(di.patterns[0], "build");    /* trimmed, leading and trailing / gone */
+	CU_ASSERT_STRING_EQUAL(di.patterns[3], "secrets");  /* cleaned as a path */
+	CU_ASSERT_TRUE(di_excluded(&di, "build"));
+	CU_ASSERT_TRUE(di_excluded(&di, "build/out/a.o"));  /* a directory: all of it */
+	CU_ASSERT_FALSE(di_excluded(&di, "src/build.c"));
+	CU_ASSERT_TRUE(di_excluded(&di, "x.log"));
+	CU_ASSERT_FALSE(di_excluded(&di, "keep.log"));      /* taken back by a later ! */
+	CU_ASSERT_FALSE(di_excluded(&di, "logs/x.log"));    /* *.log is the top directory's only */
+	CU_ASSERT_TRUE(di_excluded(&di, "secrets"));
+	CU_ASSERT_TRUE(di_excluded(&di, "node_modules/theirs/index.js"));
+	CU_ASSERT_FALSE(di_excluded(&di, "node_modules/ours/index.js"));
+	CU_ASSERT_FALSE(di_excluded(&di, "Dockerfile"));
+	di_free(&di);
+	CU_ASSERT_EQUAL(di_parse("[]x\n", 4, &di, &err), -1); /* Go: a bad pattern */
+	CU_ASSERT_EQUAL(di_parse("[a-\n", 4, &di, &err), -1);
+}
+
 static const struct unit_test tests[] = {
 	{ "Dockerfile: instructions, continuations, the exec and shell forms, flags", instructions_and_forms },
 	{ "Dockerfile: parser directives only at the top; comments dropped inside continuations", directives_and_comments },
 	{ "Dockerfile: errors say what and on which line", errors_name_the_line },
 	{ "Dockerfile: words, quotes, escapes and ${VAR} forms, as the builder expands them", words_and_variables },
+	{ ".dockerignore: Go's globs with **, directories whole, ! takes back, the last match decides", dockerignore_rules },
 	{ NULL, NULL },
 };
 const struct unit_suite suite_dockerfile = { "dockerfile", tests };
