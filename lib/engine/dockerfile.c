@@ -687,3 +687,368 @@ bool di_excluded(const struct dockerignore *di, const char *path)
 	}
 	return excluded;
 }
+
+/* --- the image's configuration ----------------------------------------------------------------- */
+
+/* The words of args, each expanded: a NULL-terminated array. */
+static int expanded_words(const char *args, char escape, const json_t *vars, char ***out, err_t *err)
+{
+	char **words;
+	if (df_words(args, escape, &words, err) < 0)
+		return -1;
+	for (size_t i = 0; words[i]; i++) {
+		char *x;
+		if (df_expand(words[i], escape, vars, &x, err) < 0) {
+			free_strv(words);
+			return -1;
+		}
+		free(words[i]);
+		words[i] = x;
+	}
+	*out = words;
+	return 0;
+}
+
+/* K=V pairs (ENV, LABEL) into *out ({K: V}), in order; the legacy form "K V..." too. */
+static int key_values(const struct df_instr *in, char escape, const json_t *vars, json_t **out, err_t *err)
+{
+	char **words;
+	if (df_words(in->args, escape, &words, err) < 0)
+		return -1;
+	json_t *pairs = json_object();
+	int rc = 0;
+	if (!strchr(words[0], '=')) {
+		/* ENV NAME value with spaces: the rest of the line is the value. */
+		const char *rest = in->args + strlen(words[0]);
+		while (isspace((unsigned char)*rest))
+			rest++;
+		char *key = NULL, *value = NULL;
+		if (!*rest)
+			rc = err_msg(err, EINVAL, "Dockerfile line %d: %s names can not be blank... %s needs a value", in->line,
+				     in->cmd, words[0]);
+		else if (df_expand(words[0], escape, vars, &key, err) == 0 && df_expand(rest, escape, vars, &value, err) == 0)
+			json_object_set_new(pairs, key, json_string(value));
+		else
+			rc = -1;
+		free(key);
+		free(value);
+	} else {
+		for (size_t i = 0; rc == 0 && words[i]; i++) {
+			char *eq = strchr(words[i], '=');
+			if (!eq || eq == words[i]) {
+				rc = err_msg(err, EINVAL, "Dockerfile line %d: syntax error: can't find = in \"%s\": give name=value",
+					     in->line, words[i]);
+				break;
+			}
+			*eq = '\0';
+			char *key = NULL, *value = NULL;
+			if (df_expand(words[i], escape, vars, &key, err) == 0 && df_expand(eq + 1, escape, vars, &value, err) == 0) {
+				if (!*key)
+					rc = err_msg(err, EINVAL, "Dockerfile line %d: %s names can not be blank", in->line, in->cmd);
+				else
+					json_object_set_new(pairs, key, json_string(value));
+			} else {
+				rc = -1;
+			}
+			free(key);
+			free(value);
+		}
+	}
+	free_strv(words);
+	if (rc < 0) {
+		json_decref(pairs);
+		return -1;
+	}
+	*out = pairs;
+	return 0;
+}
+
+/* CMD, ENTRYPOINT, HEALTHCHECK CMD: the exec form as it is, the shell form through the shell. */
+static json_t *command_of(const json_t *config, char **json, const char *args)
+{
+	json_t *out = json_array();
+	if (json) {
+		for (size_t i = 0; json[i]; i++)
+			json_array_append_new(out, json_string(json[i]));
+		return out;
+	}
+	const json_t *shell = json_object_get(config, "Shell");
+	if (json_array_size(shell) > 0) {
+		json_array_extend(out, (json_t *)shell);
+	} else { /* Docker's default shell */
+		json_array_append_new(out, json_string("/bin/sh"));
+		json_array_append_new(out, json_string("-c"));
+	}
+	json_array_append_new(out, json_string(args));
+	return out;
+}
+
+/* A Go duration ("30s", "1m30s", "500ms", "1.5h") in nanoseconds, or -1. */
+static long long go_duration(const char *text)
+{
+	static const struct {
+		const char *unit;
+		double ns;
+	} units[] = { { "ns", 1 }, { "us", 1e3 }, { "µs", 1e3 }, { "ms", 1e6 }, { "s", 1e9 }, { "m", 60e9 }, { "h", 3600e9 } };
+	double total = 0;
+	const char *p = text;
+	if (!*p)
+		return -1;
+	if (strcmp(p, "0") == 0)
+		return 0;
+	while (*p) {
+		char *end;
+		double n = strtod(p, &end);
+		if (end == p || n < 0)
+			return -1;
+		p = end;
+		size_t best = 0, which = 0;
+		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+			size_t len = strlen(units[i].unit);
+			/* the longest unit that fits: "ms" before "m" */
+			if (strncmp(p, units[i].unit, len) == 0 && len > best)
+				best = len, which = i;
+		}
+		if (!best)
+			return -1;
+		total += n * units[which].ns;
+		p += best;
+	}
+	return total > 9.2e18 ? -1 : (long long)total;
+}
+
+/* Set "K=V" in env (an array of "K=V"), in K's place if it is there. */
+static void env_set(json_t *env, const char *key, const char *value)
+{
+	char *entry;
+	if (asprintf(&entry, "%s=%s", key, value) < 0)
+		return;
+	size_t klen = strlen(key), i;
+	json_t *item;
+	json_array_foreach(env, i, item) {
+		const char *text = json_string_value(item);
+		if (text && strncmp(text, key, klen) == 0 && text[klen] == '=') {
+			json_array_set_new(env, i, json_string(entry));
+			free(entry);
+			return;
+		}
+	}
+	json_array_append_new(env, json_string(entry));
+	free(entry);
+}
+
+/* json[] as a new array of strings. */
+static json_t *strv_json(char **v)
+{
+	json_t *out = json_array();
+	for (size_t i = 0; v && v[i]; i++)
+		json_array_append_new(out, json_string(v[i]));
+	return out;
+}
+
+/* The object config[key], made when missing. */
+static json_t *object_in(json_t *config, const char *key)
+{
+	json_t *obj = json_object_get(config, key);
+	if (!json_is_object(obj)) {
+		obj = json_object();
+		json_object_set_new(config, key, obj);
+	}
+	return obj;
+}
+
+int df_apply(json_t *config, const struct df_instr *in, char escape, json_t *vars, const json_t *build_args,
+	     bool *cmd_from_base, char **author, err_t *err)
+{
+	const char *cmd = in->cmd;
+	char **words = NULL;
+	json_t *pairs = NULL;
+	int rc = 0;
+
+	if (strcmp(cmd, "env") == 0 || strcmp(cmd, "label") == 0) {
+		if (key_values(in, escape, vars, &pairs, err) < 0)
+			return -1;
+		const char *key;
+		json_t *value;
+		bool env = strcmp(cmd, "env") == 0;
+		json_t *target = env ? json_object_get(config, "Env") : object_in(config, "Labels");
+		if (env && !json_is_array(target)) {
+			target = json_array();
+			json_object_set_new(config, "Env", target);
+		}
+		json_object_foreach(pairs, key, value) {
+			if (env) {
+				env_set(target, key, json_string_value(value));
+				json_object_set(vars, key, value); /* the next steps see it */
+			} else {
+				json_object_set(target, key, value);
+			}
+		}
+	} else if (strcmp(cmd, "workdir") == 0) {
+		char *dir;
+		if (df_expand(in->args, escape, vars, &dir, err) < 0)
+			return -1;
+		const char *before = json_string_value(json_object_get(config, "WorkingDir"));
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/%s", dir[0] == '/' ? "" : (before && *before ? before : ""), dir);
+		free(dir);
+		clean_path(path);
+		char absolute[4097];
+		snprintf(absolute, sizeof(absolute), "/%s", path);
+		json_object_set_new(config, "WorkingDir", json_string(absolute));
+	} else if (strcmp(cmd, "user") == 0 || strcmp(cmd, "stopsignal") == 0) {
+		char *value;
+		if (df_expand(in->args, escape, vars, &value, err) < 0)
+			return -1;
+		json_object_set_new(config, strcmp(cmd, "user") == 0 ? "User" : "StopSignal", json_string(value));
+		free(value);
+	} else if (strcmp(cmd, "cmd") == 0) {
+		json_object_set_new(config, "Cmd", command_of(config, in->json, in->args));
+		*cmd_from_base = false;
+	} else if (strcmp(cmd, "entrypoint") == 0) {
+		json_object_set_new(config, "Entrypoint", command_of(config, in->json, in->args));
+		if (*cmd_from_base) { /* Docker's rule: the base image's CMD was for its own ENTRYPOINT */
+			json_object_set_new(config, "Cmd", json_null());
+			*cmd_from_base = false;
+		}
+	} else if (strcmp(cmd, "shell") == 0) {
+		if (!in->json || !in->json[0])
+			return err_msg(err, EINVAL, "Dockerfile line %d: SHELL requires the arguments to be in JSON form",
+				       in->line);
+		json_object_set_new(config, "Shell", strv_json(in->json));
+	} else if (strcmp(cmd, "expose") == 0 || strcmp(cmd, "volume") == 0) {
+		bool expose = strcmp(cmd, "expose") == 0;
+		if (!expose && in->json)
+			words = calloc(1, sizeof(char *)); /* filled below from the exec form */
+		else if (expanded_words(in->args, escape, vars, &words, err) < 0)
+			return -1;
+		json_t *set = object_in(config, expose ? "ExposedPorts" : "Volumes");
+		char **items = !expose && in->json ? in->json : words;
+		for (size_t i = 0; rc == 0 && items && items[i]; i++) {
+			if (!expose) {
+				if (!*items[i])
+					rc = err_msg(err, EINVAL, "Dockerfile line %d: VOLUME specified can not be an empty string",
+						     in->line);
+				else
+					json_object_set_new(set, items[i], json_object());
+				continue;
+			}
+			/* PORT, PORT/PROTO or FIRST-LAST[/PROTO] */
+			char proto[8] = "tcp";
+			unsigned lo = 0, hi = 0;
+			char tail[16] = "";
+			int got = sscanf(items[i], "%u-%u%15s", &lo, &hi, tail);
+			if (got < 2) {
+				got = sscanf(items[i], "%u%15s", &lo, tail);
+				hi = lo;
+				if (got < 1)
+					lo = 0;
+			}
+			if (tail[0] == '/' && strlen(tail) < sizeof(proto) + 1)
+				snprintf(proto, sizeof(proto), "%s", tail + 1);
+			bool proto_ok = strcmp(proto, "tcp") == 0 || strcmp(proto, "udp") == 0 || strcmp(proto, "sctp") == 0;
+			if (lo == 0 || hi < lo || hi > 65535 || (tail[0] && tail[0] != '/') || !proto_ok) {
+				rc = err_msg(err, EINVAL, "Dockerfile line %d: invalid containerPort: %s", in->line, items[i]);
+				break;
+			}
+			for (unsigned port = lo; port <= hi; port++) {
+				char key[32];
+				snprintf(key, sizeof(key), "%u/%s", port, proto);
+				json_object_set_new(set, key, json_object());
+			}
+		}
+	} else if (strcmp(cmd, "healthcheck") == 0) {
+		json_t *check = json_object();
+		for (size_t i = 0; rc == 0 && in->flags[i]; i++) {
+			const char *flag = in->flags[i] + 2, *eq = strchr(flag, '=');
+			if (!eq) {
+				rc = err_msg(err, EINVAL, "Dockerfile line %d: --%s needs a value", in->line, flag);
+				break;
+			}
+			if (strncmp(flag, "retries=", 8) == 0) {
+				char *end;
+				long n = strtol(eq + 1, &end, 10);
+				if (*end || end == eq + 1 || n < 0 || n > 1000000)
+					rc = err_msg(err, EINVAL, "Dockerfile line %d: --retries: %s is not a number", in->line, eq + 1);
+				else
+					json_object_set_new(check, "Retries", json_integer(n));
+				continue;
+			}
+			long long ns = go_duration(eq + 1);
+			const char *key = strncmp(flag, "interval=", 9) == 0 ? "Interval"
+					  : strncmp(flag, "timeout=", 8) == 0 ? "Timeout"
+									      : "StartPeriod";
+			if (ns < 0)
+				rc = err_msg(err, EINVAL, "Dockerfile line %d: --%.*s: %s is not a duration", in->line,
+					     (int)(eq - flag), flag, eq + 1);
+			else
+				json_object_set_new(check, key, json_integer(ns));
+		}
+		const char *a = in->args;
+		size_t kw = strcspn(a, " \t");
+		if (rc == 0 && kw == 4 && strncasecmp(a, "none", 4) == 0 && !a[4]) {
+			json_object_set_new(check, "Test", json_pack("[s]", "NONE"));
+		} else if (rc == 0 && kw == 3 && strncasecmp(a, "cmd", 3) == 0 && a[3]) {
+			const char *rest = a + 3;
+			while (isspace((unsigned char)*rest))
+				rest++;
+			json_t *array = rest[0] == '[' ? json_loads(rest, JSON_DECODE_ANY, NULL) : NULL;
+			bool strings = json_is_array(array) && json_array_size(array) > 0;
+			for (size_t i = 0; strings && i < json_array_size(array); i++)
+				strings = json_is_string(json_array_get(array, i));
+			json_t *test = strings ? json_pack("[s]", "CMD") : json_pack("[s, s]", "CMD-SHELL", rest);
+			if (strings)
+				json_array_extend(test, array);
+			json_decref(array);
+			json_object_set_new(check, "Test", test);
+		} else if (rc == 0) {
+			rc = err_msg(err, EINVAL, "Dockerfile line %d: HEALTHCHECK: give CMD COMMAND or NONE", in->line);
+		}
+		if (rc == 0)
+			json_object_set(config, "Healthcheck", check);
+		json_decref(check);
+	} else if (strcmp(cmd, "arg") == 0) {
+		if (df_words(in->args, escape, &words, err) < 0)
+			return -1;
+		for (size_t i = 0; rc == 0 && words[i]; i++) {
+			char *eq = strchr(words[i], '=');
+			if (eq)
+				*eq = '\0';
+			if (!*words[i] || strspn(words[i], "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") !=
+						  strlen(words[i])) {
+				rc = err_msg(err, EINVAL, "Dockerfile line %d: ARG: invalid name \"%s\"", in->line, words[i]);
+				break;
+			}
+			const char *given = json_string_value(json_object_get(build_args, words[i]));
+			char *value = NULL;
+			if (given)
+				json_object_set_new(vars, words[i], json_string(given));
+			else if (eq && df_expand(eq + 1, escape, vars, &value, err) == 0)
+				json_object_set_new(vars, words[i], json_string(value));
+			else if (eq)
+				rc = -1;
+			free(value);
+		}
+	} else if (strcmp(cmd, "onbuild") == 0) {
+		size_t kw = strcspn(in->args, " \t");
+		if ((kw == 7 && strncasecmp(in->args, "onbuild", 7) == 0) || (kw == 4 && strncasecmp(in->args, "from", 4) == 0) ||
+		    (kw == 10 && strncasecmp(in->args, "maintainer", 10) == 0))
+			return err_msg(err, EINVAL, "Dockerfile line %d: %.*s isn't allowed as an ONBUILD trigger", in->line,
+				       (int)kw, in->args);
+		json_t *triggers = json_object_get(config, "OnBuild");
+		if (!json_is_array(triggers)) {
+			triggers = json_array();
+			json_object_set_new(config, "OnBuild", triggers);
+		}
+		json_array_append_new(triggers, json_string(in->args));
+	} else if (strcmp(cmd, "maintainer") == 0) {
+		free(*author);
+		*author = strdup(in->args);
+	} else {
+		return err_msg(err, EINVAL, "Dockerfile line %d: %s is the build's own step, not a configuration change",
+			       in->line, cmd);
+	}
+	free_strv(words);
+	json_decref(pairs);
+	return rc;
+}

@@ -76,6 +76,22 @@ bool di_excluded(const struct dockerignore *di, const char *path);
 /* Does Go-style glob pattern (with **) match all of path? */
 bool di_match(const char *pattern, const char *path);
 
+/*
+ * What an instruction that changes only the image's configuration does to it (the OCI image
+ * config's "config" object, Docker's names: Env, Cmd, Entrypoint, WorkingDir, User,
+ * ExposedPorts, Volumes, Labels, StopSignal, Shell, Healthcheck, OnBuild), with vars the
+ * build's variables at that step ({NAME: value}: ARGs and ENVs so far; ENV and ARG add to it):
+ *	ENV K=V... (or ENV K V)   LABEL K=V...   WORKDIR DIR (relative: to the one before)
+ *	USER U[:G]   CMD   ENTRYPOINT (which drops a CMD the base image had)   EXPOSE PORT[/PROTO]...
+ *	VOLUME   STOPSIGNAL   SHELL (exec form only)   HEALTHCHECK [--interval= ...] CMD ... | NONE
+ *	ARG NAME[=DEFAULT] (a build variable, not in the image; build_args override the default)
+ *	ONBUILD INSTRUCTION (kept as written)   MAINTAINER (the image's author, into *author)
+ * FROM, RUN, COPY and ADD are the build's own work: EINVAL here. *cmd_from_base tells whether
+ * config's Cmd came from the base image (ENTRYPOINT drops it then); it is cleared by CMD.
+ */
+int df_apply(json_t *config, const struct df_instr *in, char escape, json_t *vars, const json_t *build_args,
+	     bool *cmd_from_base, char **author, err_t *err);
+
 /* Free a NULL-terminated array of strings. */
 void df_strv_free(char **v);
 

@@ -219,12 +219,110 @@ static void dockerignore_rules(void)
 	CU_ASSERT_EQUAL(di_parse("[a-\n", 4, &di, &err), -1);
 }
 
+/* Apply every instruction of text to config, with build_args; the error's text, or NULL. */
+static const char *apply_all(const char *text, json_t *config, json_t *vars, const json_t *build_args, bool *from_base,
+			     char **author)
+{
+	static err_t err;
+	struct dockerfile df;
+	if (parse(text, &df, &err) < 0)
+		return err.msg;
+	const char *failed = NULL;
+	for (size_t i = 0; i < df.n && !failed; i++)
+		if (df_apply(config, &df.instr[i], df.escape, vars, build_args, from_base, author, &err) < 0)
+			failed = err.msg;
+	df_free(&df);
+	return failed;
+}
+
+static void configuration_steps(void)
+{
+	json_t *config = json_pack("{s:[s], s:[s], s:s}", "Env", "PATH=/bin", "Cmd", "sh", "WorkingDir", "/");
+	json_t *vars = json_pack("{s:s}", "PATH", "/bin");
+	json_t *build_args = json_pack("{s:s}", "VERSION", "2.0");
+	bool from_base = true;
+	char *author = NULL;
+	const char *text = "ARG VERSION=1.0\n"
+			   "ARG UNSET\n"
+			   "ENV APP=/app PATH=$PATH:/app/bin\n"
+			   "ENV LEGACY hello world\n"
+			   "LABEL version=\"$VERSION\" \"com.example.name\"=\"my app\"\n"
+			   "WORKDIR $APP\n"
+			   "WORKDIR sub/../src\n"
+			   "USER 1000:1000\n"
+			   "EXPOSE 80 53/udp 8000-8001\n"
+			   "VOLUME [\"/data\"]\n"
+			   "VOLUME /logs /cache\n"
+			   "STOPSIGNAL SIGINT\n"
+			   "ENTRYPOINT [\"/app/bin/run\"]\n"
+			   "SHELL [\"/bin/bash\", \"-eu\", \"-c\"]\n"
+			   "HEALTHCHECK --interval=30s --timeout=1m30s --retries=3 CMD curl -f http://localhost/ || exit 1\n"
+			   "ONBUILD COPY . /src\n"
+			   "MAINTAINER someone@example.org\n";
+
+	const char *failed = apply_all(text, config, vars, build_args, &from_base, &author);
+	CU_ASSERT_PTR_NULL_FATAL(failed);
+	json_t *env = json_object_get(config, "Env");
+	CU_ASSERT_EQUAL(json_array_size(env), 3);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_array_get(env, 0)), "PATH=/bin:/app/bin"); /* in its place */
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_array_get(env, 1)), "APP=/app");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_array_get(env, 2)), "LEGACY=hello world");
+	/* --build-arg beats the default; ARG is a build variable, not in the image. */
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_object_get(config, "Labels"), "version")), "2.0");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_object_get(config, "Labels"), "com.example.name")),
+			       "my app");
+	CU_ASSERT_PTR_NULL(json_object_get(vars, "UNSET"));
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(config, "WorkingDir")), "/app/src");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(config, "User")), "1000:1000");
+	json_t *ports = json_object_get(config, "ExposedPorts");
+	CU_ASSERT_EQUAL(json_object_size(ports), 4);
+	CU_ASSERT_PTR_NOT_NULL(json_object_get(ports, "80/tcp"));
+	CU_ASSERT_PTR_NOT_NULL(json_object_get(ports, "53/udp"));
+	CU_ASSERT_PTR_NOT_NULL(json_object_get(ports, "8001/tcp"));
+	CU_ASSERT_EQUAL(json_object_size(json_object_get(config, "Volumes")), 3);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(config, "StopSignal")), "SIGINT");
+	/* ENTRYPOINT drops the base image's CMD. */
+	CU_ASSERT_TRUE(json_is_null(json_object_get(config, "Cmd")));
+	CU_ASSERT_FALSE(from_base);
+	json_t *check = json_object_get(config, "Healthcheck");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_array_get(json_object_get(check, "Test"), 0)), "CMD-SHELL");
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(check, "Interval")), 30000000000LL);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(check, "Timeout")), 90000000000LL);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(check, "Retries")), 3);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_array_get(json_object_get(config, "OnBuild"), 0)), "COPY . /src");
+	CU_ASSERT_STRING_EQUAL(author, "someone@example.org");
+
+	/* CMD's shell form goes through SHELL; CMD after ENTRYPOINT stays. */
+	CU_ASSERT_PTR_NULL(apply_all("CMD echo $HOME\n", config, vars, build_args, &from_base, &author));
+	json_t *cmd = json_object_get(config, "Cmd");
+	CU_ASSERT_EQUAL(json_array_size(cmd), 4);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_array_get(cmd, 0)), "/bin/bash");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_array_get(cmd, 3)), "echo $HOME"); /* not expanded at build */
+
+	/* Refused, each naming its line. */
+	static const char *const bad[] = { "SHELL /bin/sh -c\n", "EXPOSE 70000\n", "EXPOSE 80/icmp\n", "ENV =x\n",
+					   "ENV a=1 b\n", "HEALTHCHECK --interval=soon CMD true\n", "HEALTHCHECK true\n",
+					   "ONBUILD FROM x\n", "RUN true\n", "ARG 1-x\n", "VOLUME [\"\"]\n" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *said = apply_all(bad[i], config, vars, build_args, &from_base, &author);
+		CU_ASSERT_PTR_NOT_NULL(said);
+		if (!said)
+			fprintf(stderr, "accepted: %s", bad[i]);
+	}
+	free(author);
+	json_decref(config);
+	json_decref(vars);
+	json_decref(build_args);
+}
+
 static const struct unit_test tests[] = {
 	{ "Dockerfile: instructions, continuations, the exec and shell forms, flags", instructions_and_forms },
 	{ "Dockerfile: parser directives only at the top; comments dropped inside continuations", directives_and_comments },
 	{ "Dockerfile: errors say what and on which line", errors_name_the_line },
 	{ "Dockerfile: words, quotes, escapes and ${VAR} forms, as the builder expands them", words_and_variables },
 	{ ".dockerignore: Go's globs with **, directories whole, ! takes back, the last match decides", dockerignore_rules },
+	{ "Dockerfile: ENV, ARG, LABEL, WORKDIR, USER, EXPOSE, VOLUME, CMD, ENTRYPOINT, SHELL, HEALTHCHECK... in the config",
+	  configuration_steps },
 	{ NULL, NULL },
 };
 const struct unit_suite suite_dockerfile = { "dockerfile", tests };
