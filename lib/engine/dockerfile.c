@@ -858,7 +858,7 @@ static json_t *object_in(json_t *config, const char *key)
 }
 
 int df_apply(json_t *config, const struct df_instr *in, char escape, json_t *vars, const json_t *build_args,
-	     bool *cmd_from_base, char **author, err_t *err)
+	     const json_t *globals, bool *cmd_from_base, char **author, err_t *err)
 {
 	const char *cmd = in->cmd;
 	char **words = NULL;
@@ -1020,9 +1020,12 @@ int df_apply(json_t *config, const struct df_instr *in, char escape, json_t *var
 				break;
 			}
 			const char *given = json_string_value(json_object_get(build_args, words[i]));
+			const char *global = json_string_value(json_object_get(globals, words[i]));
 			char *value = NULL;
 			if (given)
 				json_object_set_new(vars, words[i], json_string(given));
+			else if (!eq && global) /* ARG NAME: the value declared before FROM */
+				json_object_set_new(vars, words[i], json_string(global));
 			else if (eq && df_expand(eq + 1, escape, vars, &value, err) == 0)
 				json_object_set_new(vars, words[i], json_string(value));
 			else if (eq)
@@ -1051,4 +1054,114 @@ int df_apply(json_t *config, const struct df_instr *in, char escape, json_t *var
 	free_strv(words);
 	json_decref(pairs);
 	return rc;
+}
+
+/* --- stages ------------------------------------------------------------------------------------- */
+
+void df_stages_free(struct df_stage *stages, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(stages[i].base);
+		free(stages[i].name);
+	}
+	free(stages);
+}
+
+int df_stages(const struct dockerfile *df, const json_t *build_args, const char *target, struct df_stage **out,
+	      size_t *out_n, json_t **globals, err_t *err)
+{
+	struct df_stage *stages = NULL;
+	size_t n = 0, i = 0;
+	json_t *vars = json_object();
+	bool dummy = false;
+	char *no_author = NULL;
+	char **words = NULL;
+
+	/* The global ARGs: before the first FROM, nothing else. */
+	for (; i < df->n && strcmp(df->instr[i].cmd, "from") != 0; i++) {
+		if (strcmp(df->instr[i].cmd, "arg") != 0) {
+			err_msg(err, EINVAL, "Dockerfile line %d: no build stage yet: only ARG may come before FROM",
+				df->instr[i].line);
+			goto fail;
+		}
+		if (df_apply(NULL, &df->instr[i], df->escape, vars, build_args, NULL, &dummy, &no_author, err) < 0)
+			goto fail;
+	}
+	if (i == df->n) {
+		err_msg(err, EINVAL, "the Dockerfile has no FROM: a build starts from an image (or scratch)");
+		goto fail;
+	}
+	for (; i < df->n; i++) {
+		const struct df_instr *in = &df->instr[i];
+		if (strcmp(in->cmd, "from") != 0) {
+			stages[n - 1].end = i + 1;
+			continue;
+		}
+		/* FROM [--platform=...] IMAGE [AS NAME] */
+		if (expanded_words(in->args, df->escape, vars, &words, err) < 0)
+			goto fail;
+		size_t count = 0;
+		while (words[count])
+			count++;
+		if (!(count == 1 || (count == 3 && strcasecmp(words[1], "as") == 0)) || !*words[0]) {
+			err_msg(err, EINVAL, "Dockerfile line %d: FROM requires either one or three arguments (IMAGE [AS NAME])",
+				in->line);
+			goto fail;
+		}
+		struct df_stage *grown = realloc(stages, (n + 1) * sizeof(*grown));
+		if (!grown) {
+			err_msg(err, ENOMEM, "out of memory");
+			goto fail;
+		}
+		stages = grown;
+		struct df_stage *st = &stages[n++];
+		*st = (struct df_stage){ .base = strdup(words[0]), .base_stage = -1, .first = i + 1, .end = i + 1 };
+		if (count == 3) {
+			char *name = words[2];
+			for (char *c = name; *c; c++)
+				*c = (char)tolower((unsigned char)*c);
+			if (!isalpha((unsigned char)name[0]) ||
+			    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-_.") != strlen(name)) {
+				err_msg(err, EINVAL, "Dockerfile line %d: invalid name for build stage: \"%s\", name can't start with a number or contain symbols",
+					in->line, name);
+				goto fail;
+			}
+			for (size_t k = 0; k + 1 < n; k++)
+				if (stages[k].name && strcmp(stages[k].name, name) == 0) {
+					err_msg(err, EINVAL, "Dockerfile line %d: duplicate name %s", in->line, name);
+					goto fail;
+				}
+			st->name = strdup(name);
+		}
+		/* An earlier stage, by name (any case), as the base. */
+		for (size_t k = 0; k + 1 < n; k++)
+			if (stages[k].name && strcasecmp(stages[k].name, st->base) == 0)
+				st->base_stage = (int)k;
+		free_strv(words);
+		words = NULL;
+	}
+	if (target) {
+		size_t keep = n;
+		for (size_t k = 0; k < n; k++)
+			if (stages[k].name && strcasecmp(stages[k].name, target) == 0)
+				keep = k + 1;
+		if (keep == n && !(stages[n - 1].name && strcasecmp(stages[n - 1].name, target) == 0)) {
+			err_msg(err, EINVAL, "target stage %s could not be found", target);
+			goto fail;
+		}
+		for (size_t k = keep; k < n; k++) {
+			free(stages[k].base);
+			free(stages[k].name);
+		}
+		n = keep;
+	}
+	*out = stages;
+	*out_n = n;
+	*globals = vars;
+	return 0;
+fail:
+	free_strv(words);
+	df_stages_free(stages, n);
+	json_decref(vars);
+	return -1;
 }

@@ -84,13 +84,31 @@ bool di_match(const char *pattern, const char *path);
  *	ENV K=V... (or ENV K V)   LABEL K=V...   WORKDIR DIR (relative: to the one before)
  *	USER U[:G]   CMD   ENTRYPOINT (which drops a CMD the base image had)   EXPOSE PORT[/PROTO]...
  *	VOLUME   STOPSIGNAL   SHELL (exec form only)   HEALTHCHECK [--interval= ...] CMD ... | NONE
- *	ARG NAME[=DEFAULT] (a build variable, not in the image; build_args override the default)
+ *	ARG NAME[=DEFAULT] (a build variable, not in the image; build_args override the default,
+ *	                   and a NAME declared before the first FROM gives its value (globals) to
+ *	                   an ARG NAME of the stage that has no default)
  *	ONBUILD INSTRUCTION (kept as written)   MAINTAINER (the image's author, into *author)
  * FROM, RUN, COPY and ADD are the build's own work: EINVAL here. *cmd_from_base tells whether
  * config's Cmd came from the base image (ENTRYPOINT drops it then); it is cleared by CMD.
  */
 int df_apply(json_t *config, const struct df_instr *in, char escape, json_t *vars, const json_t *build_args,
-	     bool *cmd_from_base, char **author, err_t *err);
+	     const json_t *globals, bool *cmd_from_base, char **author, err_t *err);
+
+/* One stage of a (multi-stage) build: FROM BASE [AS NAME] and its instructions. */
+struct df_stage {
+	char *base;    /* the image, expanded with the global ARGs ("scratch" for none) */
+	char *name;    /* NAME in lower case, or NULL */
+	int base_stage; /* the index of an earlier stage BASE names, or -1 for an image */
+	size_t first, end; /* its instructions: df->instr[first..end), FROM excluded */
+};
+
+/* The stages of df up to target (NULL: all; else a stage's name), with the global ARGs (those
+ * before the first FROM, build_args applied) in *globals. EINVAL with the line for an
+ * instruction other than ARG before the first FROM, a bad or taken stage name, a FROM
+ * without an image, an unknown target. */
+int df_stages(const struct dockerfile *df, const json_t *build_args, const char *target, struct df_stage **out,
+	      size_t *out_n, json_t **globals, err_t *err);
+void df_stages_free(struct df_stage *stages, size_t n);
 
 /* Free a NULL-terminated array of strings. */
 void df_strv_free(char **v);

@@ -229,7 +229,7 @@ static const char *apply_all(const char *text, json_t *config, json_t *vars, con
 		return err.msg;
 	const char *failed = NULL;
 	for (size_t i = 0; i < df.n && !failed; i++)
-		if (df_apply(config, &df.instr[i], df.escape, vars, build_args, from_base, author, &err) < 0)
+		if (df_apply(config, &df.instr[i], df.escape, vars, build_args, NULL, from_base, author, &err) < 0)
 			failed = err.msg;
 	df_free(&df);
 	return failed;
@@ -315,6 +315,64 @@ static void configuration_steps(void)
 	json_decref(build_args);
 }
 
+static void stages_and_global_args(void)
+{
+	struct dockerfile df;
+	struct df_stage *st;
+	size_t n;
+	json_t *globals, *build_args = json_pack("{s:s}", "TAG", "1.36");
+	err_t err;
+	const char *text = "ARG TAG=latest\n"
+			   "ARG BASE=busybox\n"
+			   "FROM $BASE:$TAG AS Build\n"
+			   "RUN make\n"
+			   "FROM scratch AS test\n"
+			   "FROM build\n"
+			   "ARG TAG\n"
+			   "COPY --from=build /out /\n";
+
+	CU_ASSERT_EQUAL_FATAL(parse(text, &df, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(df_stages(&df, build_args, NULL, &st, &n, &globals, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(n, 3);
+	CU_ASSERT_STRING_EQUAL(st[0].base, "busybox:1.36"); /* the global ARGs, --build-arg first */
+	CU_ASSERT_STRING_EQUAL(st[0].name, "build");        /* names in lower case */
+	CU_ASSERT_EQUAL(st[0].base_stage, -1);
+	CU_ASSERT_EQUAL(st[0].end - st[0].first, 1);
+	CU_ASSERT_EQUAL(st[1].first, st[1].end); /* a stage with no instruction */
+	CU_ASSERT_EQUAL(st[2].base_stage, 0);    /* FROM an earlier stage */
+	CU_ASSERT_EQUAL(st[2].end - st[2].first, 2);
+	/* Inside a stage, ARG TAG (no default) takes the global value. */
+	json_t *vars = json_object(), *config = json_object(), *no_args = json_object();
+	bool from_base = false;
+	char *author = NULL;
+	CU_ASSERT_EQUAL(df_apply(config, &df.instr[st[2].first], df.escape, vars, no_args, globals, &from_base, &author,
+				 &err), 0);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(vars, "TAG")), "1.36");
+	json_decref(vars);
+	json_decref(config);
+	json_decref(no_args);
+	df_stages_free(st, n);
+	json_decref(globals);
+
+	/* --target: up to that stage; an unknown one is an error. */
+	CU_ASSERT_EQUAL_FATAL(df_stages(&df, build_args, "TEST", &st, &n, &globals, &err), 0);
+	CU_ASSERT_EQUAL(n, 2);
+	df_stages_free(st, n);
+	json_decref(globals);
+	CU_ASSERT_EQUAL(df_stages(&df, build_args, "nope", &st, &n, &globals, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "target stage nope could not be found"));
+	df_free(&df);
+
+	static const char *const bad[] = { "RUN x\nFROM a\n", "ARG A=1\n", "FROM a AS 1x\n", "FROM a AS x\nFROM b AS X\n",
+					   "FROM a b\n", "FROM $NOTHING\n" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CU_ASSERT_EQUAL_FATAL(parse(bad[i], &df, &err), 0);
+		CU_ASSERT_EQUAL(df_stages(&df, build_args, NULL, &st, &n, &globals, &err), -1);
+		df_free(&df);
+	}
+	json_decref(build_args);
+}
+
 static const struct unit_test tests[] = {
 	{ "Dockerfile: instructions, continuations, the exec and shell forms, flags", instructions_and_forms },
 	{ "Dockerfile: parser directives only at the top; comments dropped inside continuations", directives_and_comments },
@@ -323,6 +381,8 @@ static const struct unit_test tests[] = {
 	{ ".dockerignore: Go's globs with **, directories whole, ! takes back, the last match decides", dockerignore_rules },
 	{ "Dockerfile: ENV, ARG, LABEL, WORKDIR, USER, EXPOSE, VOLUME, CMD, ENTRYPOINT, SHELL, HEALTHCHECK... in the config",
 	  configuration_steps },
+	{ "Dockerfile: stages (FROM ... AS, an earlier stage as base, --target) and the ARGs before FROM",
+	  stages_and_global_args },
 	{ NULL, NULL },
 };
 const struct unit_suite suite_dockerfile = { "dockerfile", tests };
