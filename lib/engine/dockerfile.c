@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "path.h"
+
 /* The instructions, and the flags each takes. */
 static const struct {
 	const char *cmd;
@@ -586,29 +588,6 @@ static bool pattern_ok(const char *p)
 	return true;
 }
 
-/* Clean a path as Go's filepath.Clean, in place, and drop a leading /: "./a//b/../c/" is "a/c". */
-static void clean_path(char *path)
-{
-	char *parts[256];
-	size_t n = 0;
-	char *save, *part;
-	for (part = strtok_r(path, "/", &save); part; part = strtok_r(NULL, "/", &save)) {
-		if (strcmp(part, ".") == 0)
-			continue;
-		if (strcmp(part, "..") == 0) {
-			if (n > 0)
-				n--;
-			continue;
-		}
-		if (n < sizeof(parts) / sizeof(parts[0]))
-			parts[n++] = part;
-	}
-	char cleaned[4096] = "";
-	for (size_t i = 0; i < n; i++)
-		snprintf(cleaned + strlen(cleaned), sizeof(cleaned) - strlen(cleaned), "%s%s", i ? "/" : "", parts[i]);
-	strcpy(path, cleaned);
-}
-
 int di_parse(const char *text, size_t len, struct dockerignore *out, err_t *err)
 {
 	size_t n = 0;
@@ -634,9 +613,15 @@ int di_parse(const char *text, size_t len, struct dockerignore *out, err_t *err)
 			p++;
 		while (isspace((unsigned char)*p))
 			p++;
-		clean_path(p);
-		if (!*p)
-			continue; /* "/" or ".": nothing to leave out (Docker ignores it too) */
+		/* Go's filepath.Clean, less one leading / (the context is the root) */
+		char cleaned[4096];
+		if (path_clean(p, cleaned, sizeof(cleaned), err) < 0) {
+			free_strv(patterns);
+			return -1;
+		}
+		p = cleaned[0] == '/' ? cleaned + 1 : cleaned;
+		if (!*p || strcmp(p, ".") == 0)
+			continue; /* "/" or ".": the whole context is not left out */
 		if (!pattern_ok(p)) {
 			free_strv(patterns);
 			return err_msg(err, EINVAL, ".dockerignore line %zu: bad pattern %s: syntax error in pattern", line, p);
@@ -889,12 +874,11 @@ int df_apply(json_t *config, const struct df_instr *in, char escape, json_t *var
 		if (df_expand(in->args, escape, vars, &dir, err) < 0)
 			return -1;
 		const char *before = json_string_value(json_object_get(config, "WorkingDir"));
-		char path[4096];
-		snprintf(path, sizeof(path), "%s/%s", dir[0] == '/' ? "" : (before && *before ? before : ""), dir);
+		char path[4096], absolute[4096];
+		snprintf(path, sizeof(path), "/%s/%s", dir[0] == '/' ? "" : (before && *before ? before : ""), dir);
 		free(dir);
-		clean_path(path);
-		char absolute[4097];
-		snprintf(absolute, sizeof(absolute), "/%s", path);
+		if (path_clean(path, absolute, sizeof(absolute), err) < 0)
+			return -1;
 		json_object_set_new(config, "WorkingDir", json_string(absolute));
 	} else if (strcmp(cmd, "user") == 0 || strcmp(cmd, "stopsignal") == 0) {
 		char *value;
