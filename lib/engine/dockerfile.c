@@ -1149,3 +1149,22 @@ fail:
 	json_decref(vars);
 	return -1;
 }
+
+/* --- COPY's destination ------------------------------------------------------------------------ */
+
+int df_copy_target(const char *workdir, const char *dest, const char *src, bool src_is_dir, bool dest_is_dir,
+		   size_t n_sources, char *out, size_t size, err_t *err)
+{
+	size_t len = strlen(dest);
+	bool as_dir = (len > 0 && dest[len - 1] == '/') || dest_is_dir || (len > 1 && strcmp(dest + len - 2, "/.") == 0) ||
+		      strcmp(dest, ".") == 0;
+	if (n_sources > 1 && !as_dir)
+		return err_msg(err, EINVAL, "When using COPY with more than one source file, the destination must be a "
+					    "directory and end with a /");
+	const char *base = strrchr(src, '/');
+	base = base ? base + 1 : src;
+	char joined[8192];
+	snprintf(joined, sizeof(joined), "/%s/%s/%s", dest[0] == '/' ? "" : (workdir ? workdir : ""), dest,
+		 as_dir && !src_is_dir ? base : "");
+	return path_clean(joined, out, size, err);
+}

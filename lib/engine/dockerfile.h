@@ -110,6 +110,18 @@ int df_stages(const struct dockerfile *df, const json_t *build_args, const char 
 	      size_t *out_n, json_t **globals, err_t *err);
 void df_stages_free(struct df_stage *stages, size_t n);
 
+/*
+ * Where COPY (or ADD) puts source src, as Docker does (dest as written, after expansion):
+ *	- dest is absolute, or relative to workdir;
+ *	- several sources need a dest that ends in / (EINVAL otherwise, with Docker's words);
+ *	- a directory source: its contents go into dest (out is dest);
+ *	- a file source: into dest/NAME when dest ends in / or is a directory of the image
+ *	  (dest_is_dir), else to dest itself.
+ * out: the cleaned absolute path in the image.
+ */
+int df_copy_target(const char *workdir, const char *dest, const char *src, bool src_is_dir, bool dest_is_dir,
+		   size_t n_sources, char *out, size_t size, err_t *err);
+
 /* Free a NULL-terminated array of strings. */
 void df_strv_free(char **v);
 

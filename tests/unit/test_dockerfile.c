@@ -373,6 +373,32 @@ static void stages_and_global_args(void)
 	json_decref(build_args);
 }
 
+static void copy_targets(void)
+{
+	char out[4096];
+	err_t err;
+	/* Docker's rule: a trailing / makes dest a directory (docker-behaviour.md 4.12). */
+	CU_ASSERT_EQUAL(df_copy_target("/", "/abs", "t.txt", false, false, 1, out, sizeof(out), &err), 0);
+	CU_ASSERT_STRING_EQUAL(out, "/abs");
+	CU_ASSERT_EQUAL(df_copy_target("/", "/abs/", "t.txt", false, false, 1, out, sizeof(out), &err), 0);
+	CU_ASSERT_STRING_EQUAL(out, "/abs/t.txt");
+	/* Relative to WORKDIR; a directory of the image; a directory source's contents. */
+	CU_ASSERT_EQUAL(df_copy_target("/app", "conf", "dir/a.conf", false, false, 1, out, sizeof(out), &err), 0);
+	CU_ASSERT_STRING_EQUAL(out, "/app/conf");
+	CU_ASSERT_EQUAL(df_copy_target("/app", ".", "dir/a.conf", false, false, 1, out, sizeof(out), &err), 0);
+	CU_ASSERT_STRING_EQUAL(out, "/app/a.conf");
+	CU_ASSERT_EQUAL(df_copy_target("/", "/etc", "a.conf", false, true, 1, out, sizeof(out), &err), 0);
+	CU_ASSERT_STRING_EQUAL(out, "/etc/a.conf");
+	CU_ASSERT_EQUAL(df_copy_target("/", "/srv/", "site", true, false, 1, out, sizeof(out), &err), 0);
+	CU_ASSERT_STRING_EQUAL(out, "/srv");
+	/* .. never climbs out of the image's root. */
+	CU_ASSERT_EQUAL(df_copy_target("/a", "../../../x", "f", false, false, 1, out, sizeof(out), &err), 0);
+	CU_ASSERT_STRING_EQUAL(out, "/x");
+	/* Several sources need a directory. */
+	CU_ASSERT_EQUAL(df_copy_target("/", "/abs", "a", false, false, 2, out, sizeof(out), &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "must be a directory and end with a /"));
+}
+
 static const struct unit_test tests[] = {
 	{ "Dockerfile: instructions, continuations, the exec and shell forms, flags", instructions_and_forms },
 	{ "Dockerfile: parser directives only at the top; comments dropped inside continuations", directives_and_comments },
@@ -383,6 +409,7 @@ static const struct unit_test tests[] = {
 	  configuration_steps },
 	{ "Dockerfile: stages (FROM ... AS, an earlier stage as base, --target) and the ARGs before FROM",
 	  stages_and_global_args },
+	{ "COPY: the destination as Docker decides it (trailing /, WORKDIR, several sources)", copy_targets },
 	{ NULL, NULL },
 };
 const struct unit_suite suite_dockerfile = { "dockerfile", tests };
