@@ -89,11 +89,27 @@ int cli_parse_limit(const struct command *cmd, int opt, const char *text, struct
  * *name and *max: 0, or a usage error's status. */
 int cli_parse_restart(const struct command *cmd, const char *text, const char **name, long *max);
 
+/* --- what commands share across files -------------------------------------------------------- */
+
+struct build_opts;
+/* build.h's build_run_fn (cmd_run.c): a RUN step's container, made and started as `run` makes
+ * one (--network o->network, the image's Entrypoint dropped, env with -e), attached, not removed. */
+int cli_build_run(const struct build_opts *o, const char *image_id, char *const argv[], char *const env[],
+		  char ctr_id[65], err_t *err);
+
+/* Freeze (paused) or thaw container ref, and write it down (cmd_pause.c). */
+int cli_set_paused(const char *root, const char *ref, bool paused, err_t *err);
+
+/* `image history` and `image save` (cmd_build.c), with argv[0] the subcommand. */
+int cli_image_history(int argc, char **argv, const struct cli_ctx *ctx);
+int cli_image_save(int argc, char **argv, const struct cli_ctx *ctx);
+
 /* The commands (each defined in its cmd_*.c file). */
 extern const struct command cmd_run, cmd_create, cmd_start, cmd_ps, cmd_inspect, cmd_logs, cmd_exec;
 extern const struct command cmd_stop, cmd_kill, cmd_rm, cmd_wait, cmd_restart, cmd_container;
 extern const struct command cmd_image, cmd_network, cmd_port, cmd_system;
 extern const struct command cmd_images, cmd_rmi, cmd_tag, cmd_load, cmd_rename, cmd_top, cmd_cp;
 extern const struct command cmd_pause, cmd_unpause, cmd_update, cmd_stats, cmd_volume;
+extern const struct command cmd_build, cmd_commit, cmd_history, cmd_save;
 
 #endif

@@ -32,10 +32,12 @@ const struct command cmd_image = {
 	.summary = "Manage images",
 	.help = "Commands:\n"
 		"  load -i PATH          load an OCI image layout (directory or tar) or a docker-save archive\n"
-		"  ls [-q]               list images (-q: ids only)\n"
+		"  ls [-a] [-q]          list images (-a: with a build's intermediate ones; -q: ids only)\n"
 		"  inspect IMAGE...      show images as JSON\n"
 		"  rm [-f] IMAGE...      remove images (-f: even while a container uses them)\n"
-		"  tag SOURCE TARGET     give an image another name\n",
+		"  tag SOURCE TARGET     give an image another name\n"
+		"  history IMAGE         show how an image was made, step by step\n"
+		"  save -o FILE IMAGE... write images to a tar archive (docker save's, or --format oci)\n",
 	.run = image_main,
 };
 
@@ -126,11 +128,30 @@ static long long tree_size(const char *path)
 	return total;
 }
 
+/* Is image id (hex) the Parent of another image (a build step made from it)? */
+static bool has_child(const json_t *store, const char *id)
+{
+	const char *other;
+	json_t *image;
+	json_object_foreach(json_object_get(store, "images"), other, image) {
+		const char *parent = json_str(image, "Parent");
+		if (parent && strcmp(parent + 7, id) == 0)
+			return true;
+	}
+	return false;
+}
+
 static int image_ls(int argc, char **argv, const struct cli_ctx *ctx)
 {
-	int quiet = argc == 2 && strcmp(argv[1], "-q") == 0;
-	if (argc > 1 && !quiet)
-		return cli_usage_error(&cmd_image, "ls: usage: minidock image ls [-q]");
+	int quiet = 0, all = 0;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-q") == 0)
+			quiet = 1;
+		else if (strcmp(argv[i], "-a") == 0 || strcmp(argv[i], "--all") == 0)
+			all = 1;
+		else
+			return cli_usage_error(&cmd_image, "ls: usage: minidock image ls [-a] [-q]");
+	}
 	char root[PATH_MAX];
 	_cleanup_close_ int lock = -1;
 	_cleanup_json_ json_t *store = NULL;
@@ -142,6 +163,9 @@ static int image_ls(int argc, char **argv, const struct cli_ctx *ctx)
 	const char *id;
 	json_t *image;
 	json_object_foreach(json_object_get(store, "images"), id, image) {
+		/* A build's intermediate images (untagged, the parent of another) only with -a. */
+		if (!all && json_array_size(json_object_get(image, "RepoTags")) == 0 && has_child(store, id))
+			continue;
 		if (quiet) {
 			printf("%.12s\n", id);
 			continue;
@@ -269,6 +293,8 @@ static void remove_unused(const char *root, const json_t *store, const json_t *i
 		}
 		if (!shared && store_layer_path(root, json_string_value(layer), path, sizeof(path), &ignored) == 0) {
 			fs_remove_tree(path, &ignored);
+			snprintf(path, sizeof(path), "%s/blobs/sha256/%s", root, json_string_value(layer) + 7);
+			unlink(path); /* its tar, for a layer a build made (lib/engine/build.c) */
 			userns_forget_layer(root, json_string_value(layer)); /* its --userns-remap copies */
 		}
 	}
@@ -338,6 +364,25 @@ static int image_rm(int argc, char **argv, const struct cli_ctx *ctx)
 			return cli_fail(&err);
 		}
 		remove_unused(root, store, image, id);
+		/* The build steps it was made of go too, down to the first one with a name or another
+		 * use (Docker's rule for intermediate images). */
+		char parent[DIGEST_HEX_LEN + 1];
+		const char *p = json_str(image, "Parent");
+		snprintf(parent, sizeof(parent), "%s", p ? p + 7 : "");
+		while (*parent) {
+			json_t *up = json_incref(json_object_get(images, parent));
+			if (!up || json_array_size(json_object_get(up, "RepoTags")) > 0 || has_child(store, parent) ||
+			    image_in_use(root, parent)) {
+				json_decref(up);
+				break;
+			}
+			json_object_del(images, parent);
+			printf("Deleted: sha256:%s\n", parent);
+			remove_unused(root, store, up, parent);
+			p = json_str(up, "Parent");
+			snprintf(parent, sizeof(parent), "%s", p ? p + 7 : "");
+			json_decref(up);
+		}
 		json_decref(image);
 	}
 	if (store_write(root, store, &err) < 0)
@@ -396,7 +441,7 @@ static int image_main(int argc, char **argv, const struct cli_ctx *ctx)
 		int (*run)(int, char **, const struct cli_ctx *);
 	} subcommands[] = {
 		{ "load", image_load }, { "ls", image_ls }, { "inspect", image_inspect },
-		{ "rm", image_rm },     { "tag", image_tag },
+		{ "rm", image_rm },     { "tag", image_tag }, { "history", cli_image_history }, { "save", cli_image_save },
 	};
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
 		return argc < 2 ? cli_usage_error(&cmd_image, "requires a command") : cli_help(&cmd_image);

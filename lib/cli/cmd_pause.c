@@ -39,7 +39,7 @@ const struct command cmd_unpause = {
 };
 
 /* Freeze (or thaw) container ref, and write it down. */
-static int set_paused(const char *root, const char *ref, bool paused, err_t *err)
+int cli_set_paused(const char *root, const char *ref, bool paused, err_t *err)
 {
 	struct container c = { .doc = NULL };
 	char path[PATH_MAX];
@@ -86,7 +86,7 @@ static int pause_main(int argc, char **argv, const struct cli_ctx *ctx)
 		return cli_args_error(cmd, "requires at least 1 argument");
 	for (int i = 1; i < argc; i++) {
 		err_t err;
-		if (set_paused(ctx->root, argv[i], cmd == &cmd_pause, &err) < 0) {
+		if (cli_set_paused(ctx->root, argv[i], cmd == &cmd_pause, &err) < 0) {
 			cli_fail(&err);
 			status = EXIT_ARGS_ERROR;
 		} else {

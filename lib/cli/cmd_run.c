@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 #include "attach.h"
+#include "build.h"
 #include "cleanup.h"
 #include "cli.h"
 #include "container.h"
@@ -736,5 +738,59 @@ static int start_main(int argc, char **argv, const struct cli_ctx *ctx)
 		}
 		ctr_release(&c);
 	}
+	return status;
+}
+
+int cli_build_run(const struct build_opts *bo, const char *image_id, char *const argv[], char *const env[],
+		  char ctr_id[65], err_t *err)
+{
+	size_t n_argv = 0, n_env = 0;
+	while (argv[n_argv])
+		n_argv++;
+	while (env && env[n_env])
+		n_env++;
+	/* run --network NET --entrypoint "" [-e K=V]... IMAGE ARGV... */
+	size_t argc = 0;
+	_cleanup_free_ char **args = calloc(6 + 2 * n_env + n_argv + 1, sizeof(char *));
+	if (!args)
+		return err_msg(err, ENOMEM, "RUN");
+	args[argc++] = "run";
+	args[argc++] = "--network";
+	args[argc++] = (char *)bo->network;
+	args[argc++] = "--entrypoint=";
+	for (size_t i = 0; i < n_env; i++) {
+		args[argc++] = "-e";
+		args[argc++] = env[i];
+	}
+	args[argc++] = (char *)image_id;
+	for (size_t i = 0; i < n_argv; i++)
+		args[argc++] = argv[i];
+	struct create_opts o = { 0 };
+	_cleanup_free_ char **lists = opts_lists(&o, (int)argc);
+	struct container c;
+	if (!lists)
+		return err_msg(err, ENOMEM, "RUN");
+	int created = create_container(&cmd_run, (int)argc, args, bo->cli, &o, &c);
+	if (created != 0) /* the reason is printed */
+		return err_msg(err, EINVAL, "RUN: the step's container could not be made");
+	snprintf(ctr_id, 65, "%s", c.id);
+	fprintf(bo->out, " ---> Running in %.12s\n", c.id);
+	fflush(bo->out);
+	/* build -q: the steps' output is not shown */
+	int saved[2] = { -1, -1 };
+	if (bo->quiet) {
+		_cleanup_close_ int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		for (int fd = 1; fd <= 2 && null >= 0; fd++) {
+			saved[fd - 1] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+			dup2(null, fd);
+		}
+	}
+	int status = start_container(&c, true, false, err);
+	for (int fd = 1; fd <= 2; fd++)
+		if (saved[fd - 1] >= 0) {
+			dup2(saved[fd - 1], fd);
+			close(saved[fd - 1]);
+		}
+	ctr_release(&c);
 	return status;
 }

@@ -7,6 +7,9 @@
  *	{"images": {"a99e...": {"RepoTags": ["busybox:latest"], "RepoDigests": ["busybox@sha256:..."],
  *	                        "Layers": ["sha256:<diff id>", ...], "Created": "...", "Size": 2129920}}}
  *
+ * An image a build made also has "Parent" (the image its step started from, "sha256:HEX") and
+ * "BuildKey" (its step's cache key, 64 hex digits): lib/engine/build.c.
+ *
  * One file for the whole index keeps every change a single atomic rename, made under the state
  * lock: a reader always sees a whole store.
  */
@@ -165,6 +168,13 @@ static const char *entry_fault(const char *id, const json_t *entry)
 	const json_t *created = json_object_get(entry, "Created");
 	if (created && !json_is_string(created))
 		return "Created is not a string";
+	/* What a build adds (build.c): the image it started from, and its step's cache key. */
+	const json_t *parent = json_object_get(entry, "Parent");
+	if (parent && !digest_valid(json_string_value(parent)))
+		return "Parent is not a sha256 digest";
+	const json_t *key = json_object_get(entry, "BuildKey");
+	if (key && !digest_hex_valid(json_string_value(key)))
+		return "BuildKey is not 64 hex digits";
 	return NULL;
 }
 
