@@ -188,6 +188,10 @@ static int build_main(int argc, char **argv, const struct cli_ctx *ctx)
 	if (state_root(ctx, root, &err) < 0)
 		return cli_fail(&err);
 	o.root = root;
+	/* -q: only the id; the steps' lines go nowhere */
+	_cleanup_fclose_ FILE *null = o.quiet ? fopen("/dev/null", "w") : NULL;
+	if (null)
+		o.out = null;
 	if (build_image(&o, id, &err) < 0)
 		return cli_fail(&err);
 	return 0;

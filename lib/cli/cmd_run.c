@@ -770,6 +770,7 @@ int cli_build_run(const struct build_opts *bo, const char *image_id, char *const
 	struct container c;
 	if (!lists)
 		return err_msg(err, ENOMEM, "RUN");
+	optind = 0; /* getopt starts again: the build's own flags were parsed with it */
 	int created = create_container(&cmd_run, (int)argc, args, bo->cli, &o, &c);
 	if (created != 0) /* the reason is printed */
 		return err_msg(err, EINVAL, "RUN: the step's container could not be made");

@@ -596,6 +596,24 @@ static int use_image(const struct builder *b, struct image *im, const char *id, 
 	return 0;
 }
 
+/*
+ * What the runtime wrote into a container's upper directory for it (ctr_net.c: /etc/hosts,
+ * /etc/hostname, /etc/resolv.conf) is the container's, not the image's: out of the layer, as
+ * Docker keeps them out of its images (a RUN that edits them loses the edit there too). /etc
+ * itself goes when nothing else is left in it.
+ */
+static void drop_runtime_files(const char *upper)
+{
+	static const char *const files[] = { "etc/hosts", "etc/hostname", "etc/resolv.conf" };
+	_cleanup_close_ int fd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct stat st;
+	for (size_t i = 0; fd >= 0 && i < sizeof(files) / sizeof(files[0]); i++)
+		if (fstatat(fd, files[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+			unlinkat(fd, files[i], 0);
+	if (fd >= 0)
+		unlinkat(fd, "etc", AT_REMOVEDIR); /* fails, as it should, unless empty */
+}
+
 /* The layer of directory upper: its tar in the build's scratch space, its diff_id. */
 static int make_layer(const struct builder *b, const char *upper, char *tar, size_t size, char diff_id[DIGEST_LEN + 1],
 		      err_t *err)
@@ -606,6 +624,14 @@ static int make_layer(const struct builder *b, const char *upper, char *tar, siz
 		return err_sys(err, "%s", tar);
 	if (layer_diff(upper, fd, b->o->epoch, diff_id, err) < 0)
 		return -1;
+	/*
+	 * A step that changed nothing (RUN echo) makes no layer: the history says empty_layer. Its
+	 * tar would be the same 1024 zero bytes as every other such step's, and the store keeps one
+	 * directory per diff_id: the same directory twice in an overlay's lowerdir is refused (ELOOP).
+	 */
+	struct stat st;
+	if (fstat(fd, &st) == 0 && st.st_size == 1024)
+		diff_id[0] = '\0';
 	return fsync(fd) < 0 ? err_sys(err, "%s", tar) : 0;
 }
 
@@ -722,8 +748,9 @@ static int run_step(struct builder *b, struct image *im, const struct df_instr *
 	if (status == 0 && have_ctr) {
 		char upper[PATH_MAX + 8], tar[PATH_MAX], diff_id[DIGEST_LEN + 1];
 		snprintf(upper, sizeof(upper), "%s/upper", c.dir);
+		drop_runtime_files(upper);
 		rc = make_layer(b, upper, tar, sizeof(tar), diff_id, err) < 0 ||
-				     commit_step(b, im, upper, tar, diff_id, created_by, key, err) < 0
+				     commit_step(b, im, upper, tar, *diff_id ? diff_id : NULL, created_by, key, err) < 0
 			     ? -1
 			     : 0;
 	} else if (status > 0) {
@@ -1022,7 +1049,7 @@ static int copy_step(struct builder *b, struct image *im, size_t stage, const st
 	char upper[PATH_MAX + 8], tar[PATH_MAX], diff_id[DIGEST_LEN + 1];
 	snprintf(upper, sizeof(upper), "%s/upper", dst.dir);
 	rc = make_layer(b, upper, tar, sizeof(tar), diff_id, err) < 0 ||
-			     commit_step(b, im, upper, tar, diff_id, created_by, key, err) < 0
+			     commit_step(b, im, upper, tar, *diff_id ? diff_id : NULL, created_by, key, err) < 0
 		     ? -1
 		     : 0;
 out:
@@ -1253,7 +1280,7 @@ int build_image(const struct build_opts *o, char out_id[DIGEST_LEN + 1], err_t *
 		if (build_tag(o->root, out_id, *t, err) < 0)
 			goto out;
 	if (o->quiet) {
-		fprintf(o->out, "%s\n", out_id);
+		printf("%s\n", out_id);
 	} else {
 		fprintf(o->out, "Successfully built %.12s\n", out_id + 7);
 		for (char *const *t = o->tags; t && *t; t++)
@@ -1343,8 +1370,15 @@ int build_commit(const char *root, const char *image_id, const char *upper, cons
 		goto out;
 	}
 	_cleanup_close_ int to = open(copy, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (to < 0 || fs_copy_tree(from, to, NULL, err) < 0 || make_layer(&b, copy, tar, sizeof(tar), diff_id, err) < 0 ||
-	    commit_step(&b, &im, copy, tar, diff_id, created_by, NULL, err) < 0)
+	if (to < 0) {
+		err_sys(err, "%s", copy);
+		goto out;
+	}
+	if (fs_copy_tree(from, to, NULL, err) < 0)
+		goto out;
+	drop_runtime_files(copy);
+	if (make_layer(&b, copy, tar, sizeof(tar), diff_id, err) < 0 ||
+	    commit_step(&b, &im, copy, tar, *diff_id ? diff_id : NULL, created_by, NULL, err) < 0)
 		goto out;
 	snprintf(out_id, DIGEST_LEN + 1, "%s", im.id);
 	rc = ref ? build_tag(root, out_id, ref, err) : 0;
