@@ -22,7 +22,7 @@ bats             the stage tests' framework (TAP)
 cpio             packs the VM's initramfs
 python3          the grader on the host (standard library only)
 crun             the runtime make bench measures minidock against
-umoci            builds a test image with a tool other than minidock's own (lab 3)
+umoci            a tool other than minidock for OCI images: builds a test image (lab 3), reads what image save writes (lab 11)
 libcurl4-openssl-dev  HTTP: the overlay's cluster store, etcd's JSON API (lab 9); loaded only when used
 etcd-server      the overlay's cluster store, etcd 3.4, run in the grader VM (lab 9)
 iperf3           make bench: TCP throughput and latency, host network against bridge (lab 7), across two VMs (lab 8)

@@ -243,6 +243,9 @@ saved_layers() {
 		[ "$(sha256sum "$l" | cut -d' ' -f1)" = "$(basename "$l")" ] || fail "blob $l does not match its name"
 	done
 	grep -q '"io.containerd.image.name":"keep:1"' "$BATS_TEST_TMPDIR/o/index.json"
+	# another tool reads it: umoci checks each digest as it unpacks
+	umoci unpack --image "$BATS_TEST_TMPDIR/o:1" "$BATS_TEST_TMPDIR/bundle" >/dev/null
+	[ "$(cat "$BATS_TEST_TMPDIR/bundle/rootfs/s")" = "saved" ]
 	export MINIDOCK_ROOT=$BATS_TEST_TMPDIR/other
 	minidock image load -i "$BATS_TEST_TMPDIR/d.tar"
 	run minidock run --rm keep:1

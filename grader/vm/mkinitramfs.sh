@@ -50,6 +50,8 @@ curl_lib=$(ldconfig -p | awk '/libcurl\.so\.4 .*x86-64/ {print $NF; exit}')
 [ -n "$curl_lib" ] && mkdir -p "$root$(dirname "$curl_lib")" && cp -L "$curl_lib" "$root$curl_lib" && copy_libs "$curl_lib"
 # etcd, the overlay networks' cluster store (lab 9), when it is installed (a static Go program).
 [ -x /usr/bin/etcd ] && copy_bin /usr/bin/etcd /usr/bin/etcd
+# umoci reads the OCI layouts `image save --format oci` writes, checking every digest (lab 11).
+[ -x /usr/bin/umoci ] && copy_bin /usr/bin/umoci /usr/bin/umoci
 # iperf3, which make bench measures networks with (bench/lan.py), when it is installed.
 [ -x /usr/bin/iperf3 ] && copy_bin /usr/bin/iperf3 /usr/bin/iperf3
 rm -f "$root/bin/ip"

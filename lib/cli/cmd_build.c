@@ -610,14 +610,9 @@ static int save_main(int argc, char **argv, const struct cli_ctx *ctx)
 	err_t ignored;
 	if (state_root(ctx, root, &err) < 0 || lock_state(root, &lock, &err) < 0 || store_read(root, &store, &err) < 0)
 		return cli_fail(&err);
-	snprintf(stage, sizeof(stage), "%s/tmp", root);
-	if (fs_mkdir_p(stage, 0700, &err) < 0)
+	_cleanup_close_ int stage_lock = -1;
+	if (build_tmp_dir(root, "save", stage, sizeof(stage), &stage_lock, &err) < 0)
 		return cli_fail(&err);
-	snprintf(stage, sizeof(stage), "%s/tmp/save-XXXXXX", root);
-	if (!mkdtemp(stage)) {
-		err_sys(&err, "mkdtemp %s", stage);
-		return cli_fail(&err);
-	}
 	char path[PATH_MAX + 32];
 	if (oci) {
 		snprintf(path, sizeof(path), "%s/blobs/sha256", stage);

@@ -12,6 +12,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -418,6 +419,44 @@ static int unpack(struct archive *a, int src_fd, int dir_fd, const char *rel, co
 	if (rc == 0 && r != ARCHIVE_EOF)
 		rc = err_msg(err, EIO, "%s: %s", rel, archive_error_string(a));
 	return rc;
+}
+
+/* --- scratch space ---------------------------------------------------------------------------- */
+
+int build_tmp_dir(const char *root, const char *prefix, char *out, size_t size, int *out_lock, err_t *err)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s/tmp", root);
+	if (fs_mkdir_p(dir, 0700, err) < 0)
+		return -1;
+	/* What a build, commit or save killed on the way left: its directory's lock is free. */
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		char path[PATH_MAX + 300];
+		if (strncmp(de->d_name, "build-", 6) != 0 && strncmp(de->d_name, "commit-", 7) != 0 &&
+		    strncmp(de->d_name, "save-", 5) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		_cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		err_t ignored;
+		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			log_debug("removing %s, left by a build that died", path);
+			fs_remove_tree(path, &ignored);
+		}
+	}
+	if (d)
+		closedir(d);
+	snprintf(out, size, "%s/%s-XXXXXX", dir, prefix);
+	if (!mkdtemp(out))
+		return err_sys(err, "mkdtemp %s", out);
+	*out_lock = open(out, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*out_lock < 0 || flock(*out_lock, LOCK_EX) < 0) {
+		err_sys(err, "lock %s", out);
+		fs_remove_tree(out, &(err_t){ 0 });
+		return -1;
+	}
+	return 0;
 }
 
 /* --- images: committing a step, finding it in the cache -------------------------------------- */
@@ -1234,6 +1273,7 @@ static int build_stages(struct builder *b, char out_id[DIGEST_LEN + 1], err_t *e
 int build_image(const struct build_opts *o, char out_id[DIGEST_LEN + 1], err_t *err)
 {
 	struct builder b = { .o = o, .ctx_fd = -1, .stage_ids = json_array(), .stage_docs = json_array() };
+	_cleanup_close_ int tmp_lock = -1;
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
 	int rc = -1;
@@ -1261,12 +1301,7 @@ int build_image(const struct build_opts *o, char out_id[DIGEST_LEN + 1], err_t *
 		b.n_steps += 1 + (int)(b.stages[s].end - b.stages[s].first);
 
 	/* The build's scratch space, and a mount namespace of its own for the overlays of COPY. */
-	snprintf(b.tmp, sizeof(b.tmp), "%s/tmp", o->root);
-	if (fs_mkdir_p(b.tmp, 0700, err) < 0)
-		goto out;
-	snprintf(b.tmp, sizeof(b.tmp), "%s/tmp/build-XXXXXX", o->root);
-	if (!mkdtemp(b.tmp)) {
-		err_sys(err, "mkdtemp %s", b.tmp);
+	if (build_tmp_dir(o->root, "build", b.tmp, sizeof(b.tmp), &tmp_lock, err) < 0) {
 		b.tmp[0] = '\0';
 		goto out;
 	}
@@ -1345,12 +1380,9 @@ int build_commit(const char *root, const char *image_id, const char *upper, cons
 	int rc = -1;
 	err_t ignored;
 
-	snprintf(b.tmp, sizeof(b.tmp), "%s/tmp", root);
-	if (fs_mkdir_p(b.tmp, 0700, err) < 0)
+	_cleanup_close_ int tmp_lock = -1;
+	if (build_tmp_dir(root, "commit", b.tmp, sizeof(b.tmp), &tmp_lock, err) < 0)
 		return -1;
-	snprintf(b.tmp, sizeof(b.tmp), "%s/tmp/commit-XXXXXX", root);
-	if (!mkdtemp(b.tmp))
-		return err_sys(err, "mkdtemp %s", b.tmp);
 	if (use_image(&b, &im, image_id, err) < 0)
 		goto out;
 	json_decref(im.config);

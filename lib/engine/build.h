@@ -19,6 +19,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "digest.h"
@@ -65,6 +66,11 @@ int build_image(const struct build_opts *o, char out_id[DIGEST_LEN + 1], err_t *
 int build_commit(const char *root, const char *image_id, const char *upper, const json_t *config,
 		 const char *created_by, const char *ref, const char *author, const char *comment,
 		 char out_id[DIGEST_LEN + 1], err_t *err);
+
+/* A new directory ROOT/tmp/PREFIX-XXXXXX (into out) for a build, commit or save, locked (flock
+ * on *out_lock) for as long as it is used; the ones whose lock is free (left by a process that
+ * was killed) are removed first. The caller removes it and closes the lock. */
+int build_tmp_dir(const char *root, const char *prefix, char *out, size_t size, int *out_lock, err_t *err);
 
 /* Give image id the tag ref ("name:tag"), taking it from any other image. Under the lock. */
 int build_tag(const char *root, const char *id, const char *ref, err_t *err);
