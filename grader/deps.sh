@@ -25,6 +25,8 @@ crun             the runtime make bench measures minidock against
 umoci            a tool other than minidock for OCI images: builds a test image (lab 3), reads what image save writes (lab 11)
 libcurl4-openssl-dev  HTTP: the overlay's cluster store, etcd's JSON API (lab 9); loaded only when used
 etcd-server      the overlay's cluster store, etcd 3.4, run in the grader VM (lab 9)
+docker-registry  the CNCF distribution registry 2.8, run in the grader VM: what pull and push talk to (lab 12)
+skopeo           another registry client, to check minidock's pushes and pulls against (lab 12)
 iperf3           make bench: TCP throughput and latency, host network against bridge (lab 7), across two VMs (lab 8)
 "
 names=$(printf '%s\n' "$PACKAGES" | awk 'NF {print $1}')

@@ -70,7 +70,7 @@ refused() {
 	[ "$status" -eq 0 ]
 }
 
-@test "a layer two images share is unpacked once" {
+@test "a layer two images share is unpacked once, its tar kept beside it" {
 	load_ok "$IMAGES/busybox-oci.tar"
 	load_ok "$IMAGES/layers-oci.tar"
 	# busybox has one layer, layers three, the first the same: three directories in all.
@@ -79,6 +79,12 @@ refused() {
 	local first
 	first=$(tar -xOf "$IMAGES/busybox-docker.tar" manifest.json | sed 's/.*"Layers":\["blobs\/sha256\/\([0-9a-f]*\)".*/\1/')
 	[ -d "$MINIDOCK_ROOT/layers/$first" ]
+	# and each layer's tar, whose bytes are its diff id (what save and push send, labs 11-12)
+	local layer
+	for layer in $(ls "$MINIDOCK_ROOT/layers"); do
+		[ "$(sha256sum "$MINIDOCK_ROOT/blobs/sha256/$layer" | cut -d' ' -f1)" = "$layer" ] ||
+			fail "layer $layer: no tar in blobs/sha256, or not its bytes"
+	done
 }
 
 @test "whiteouts and opaque directories hide what lower layers hold" {

@@ -52,6 +52,13 @@ curl_lib=$(ldconfig -p | awk '/libcurl\.so\.4 .*x86-64/ {print $NF; exit}')
 [ -x /usr/bin/etcd ] && copy_bin /usr/bin/etcd /usr/bin/etcd
 # umoci reads the OCI layouts `image save --format oci` writes, checking every digest (lab 11).
 [ -x /usr/bin/umoci ] && copy_bin /usr/bin/umoci /usr/bin/umoci
+# the registry lab 12 pulls from and pushes to, and skopeo, the other client it is checked against.
+[ -x /usr/bin/docker-registry ] && copy_bin /usr/bin/docker-registry /usr/bin/docker-registry
+if [ -x /usr/bin/skopeo ]; then
+	copy_bin /usr/bin/skopeo /usr/bin/skopeo
+	mkdir -p "$root/etc/containers"
+	echo '{"default": [{"type": "insecureAcceptAnything"}]}' >"$root/etc/containers/policy.json"
+fi
 # iperf3, which make bench measures networks with (bench/lan.py), when it is installed.
 [ -x /usr/bin/iperf3 ] && copy_bin /usr/bin/iperf3 /usr/bin/iperf3
 rm -f "$root/bin/ip"

@@ -23,6 +23,7 @@
 #include "json.h"
 #include "layer.h"
 #include "lock.h"
+#include "registry.h"
 #include "store.h"
 #include "tar.h"
 #include "timefmt.h"
@@ -432,9 +433,10 @@ static int history_main(int argc, char **argv, const struct cli_ctx *ctx)
 
 /* --- image save --------------------------------------------------------------------------------- */
 
-/* The bytes of layer diff_id as a file at path: the tar the store keeps (linked), or the layer
- * made again from its directory (a loaded layer: the store keeps it unpacked only), whose
- * digest into made (the same as diff_id only when the same tar comes out). */
+/* The bytes of layer diff_id as a file at path: the tar the store keeps (a built layer, linked),
+ * the blob a pull kept (unpacked), or the layer made again from its directory (a loaded layer:
+ * the store keeps it unpacked only), whose digest into made (the same as diff_id only when the
+ * same tar comes out). */
 static int layer_file(const char *root, const char *diff_id, const char *path, char made[DIGEST_LEN + 1], err_t *err)
 {
 	char blob[PATH_MAX], dir[PATH_MAX];
@@ -448,6 +450,11 @@ static int layer_file(const char *root, const char *diff_id, const char *path, c
 	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return err_sys(err, "%s", path);
+	int pulled = reg_layer_tar(root, diff_id, fd, err); /* a pulled layer: its blob, unpacked */
+	if (pulled != 0) {
+		snprintf(made, DIGEST_LEN + 1, "%s", diff_id);
+		return pulled < 0 ? -1 : 0;
+	}
 	return layer_diff(dir, fd, -1, made, err);
 }
 

@@ -295,6 +295,8 @@ static void remove_unused(const char *root, const json_t *store, const json_t *i
 			fs_remove_tree(path, &ignored);
 			snprintf(path, sizeof(path), "%s/blobs/sha256/%s", root, json_string_value(layer) + 7);
 			unlink(path); /* its tar, for a layer a build made (lib/engine/build.c) */
+			snprintf(path, sizeof(path), "%s/distribution/%s", root, json_string_value(layer) + 7);
+			fs_remove_tree(path, &ignored); /* its blob, for a layer pulled (registry.c) */
 			userns_forget_layer(root, json_string_value(layer)); /* its --userns-remap copies */
 		}
 	}

@@ -35,6 +35,7 @@
 #include "network.h"
 #include "ov_net.h"
 #include "process.h"
+#include "registry.h"
 #include "security.h"
 #include "store.h"
 #include "volume.h"
@@ -544,6 +545,27 @@ static int describe(const struct create_opts *o, const char *root, json_t **out,
 	return 0;
 }
 
+/*
+ * An image that is not in the store is pulled first, as Docker does ("Unable to find image
+ * locally"), when its name names a registry (localhost:5000/app): a name of Docker Hub's
+ * ("busybox") is not, so that nothing leaves the machine unless a user asks (`minidock pull`).
+ */
+static int pull_if_missing(const char *root, const char *ref, err_t *err)
+{
+	_cleanup_json_ json_t *store = NULL;
+	char id[DIGEST_HEX_LEN + 1], full[DIGEST_LEN + 1];
+	struct reg_ref r;
+	if (store_read(root, &store, err) < 0)
+		return -1;
+	if (img_resolve(store, ref, id, err) == 0 || err->code != ENOENT)
+		return 0; /* there, or a fault describe() says */
+	if (reg_parse_ref(ref, &r, err) < 0 || strcmp(r.host, "docker.io") == 0)
+		return 0; /* describe() says "No such image" */
+	fprintf(stderr, "Unable to find image '%s%s%s' locally\n", r.name, r.digest[0] ? "@" : ":",
+		r.digest[0] ? r.digest : r.tag);
+	return img_pull(root, ref, stderr, false, full, err);
+}
+
 /* Parse, describe and create: the common part of `create` and `run`. Returns 0, or an exit
  * status (the error printed). */
 static int create_container(const struct command *cmd, int argc, char **argv, const struct cli_ctx *ctx,
@@ -572,6 +594,8 @@ static int create_container(const struct command *cmd, int argc, char **argv, co
 			return cli_fail(&err);
 		}
 	}
+	if (!o->rootfs && pull_if_missing(root, o->cmd[0], &err) < 0)
+		return cli_fail(&err);
 	if (describe(o, root, &doc, &err) < 0)
 		return cli_fail(&err);
 	if (ctr_create(root, doc, out, &err) < 0) {

@@ -434,8 +434,11 @@ int build_tmp_dir(const char *root, const char *prefix, char *out, size_t size, 
 	struct dirent *de;
 	while (d && (de = readdir(d))) {
 		char path[PATH_MAX + 300];
-		if (strncmp(de->d_name, "build-", 6) != 0 && strncmp(de->d_name, "commit-", 7) != 0 &&
-		    strncmp(de->d_name, "save-", 5) != 0)
+		static const char *const prefixes[] = { "build-", "commit-", "save-", "pull-", "push-" };
+		bool ours = false;
+		for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+			ours |= strncmp(de->d_name, prefixes[i], strlen(prefixes[i])) == 0;
+		if (!ours)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		_cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

@@ -67,7 +67,7 @@ int build_commit(const char *root, const char *image_id, const char *upper, cons
 		 const char *created_by, const char *ref, const char *author, const char *comment,
 		 char out_id[DIGEST_LEN + 1], err_t *err);
 
-/* A new directory ROOT/tmp/PREFIX-XXXXXX (into out) for a build, commit or save, locked (flock
+/* A new directory ROOT/tmp/PREFIX-XXXXXX (into out) for a build, commit, save, pull or push, locked (flock
  * on *out_lock) for as long as it is used; the ones whose lock is free (left by a process that
  * was killed) are removed first. The caller removes it and closes the lock. */
 int build_tmp_dir(const char *root, const char *prefix, char *out, size_t size, int *out_lock, err_t *err);

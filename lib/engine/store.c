@@ -15,6 +15,8 @@
  */
 #include "store.h"
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -26,6 +28,7 @@
 #include "digest.h"
 #include "fsutil.h"
 #include "json.h"
+#include "sha256.h"
 
 #define STORE_MAX (64 << 20)
 #define NAME_MAX_LEN 255
@@ -331,4 +334,37 @@ int img_inspect(const char *root, const json_t *store, const char *ref, json_t *
 			 json_object_get(image, "Layers"));
 	json_decref(config);
 	return *out ? 0 : err_set(err, ENOMEM, "image %.12s", id);
+}
+
+int store_blob_tar(const char *blob, const char *diff_id, int fd, err_t *err)
+{
+	char got[DIGEST_LEN + 1];
+	struct archive *a = archive_read_new();
+	struct archive_entry *entry;
+	struct sha256 sum;
+	const void *buf;
+	size_t size;
+	la_int64_t offset;
+	int rc = 0, r = ARCHIVE_OK;
+
+	archive_read_support_filter_gzip(a);
+	archive_read_support_filter_zstd(a);
+	archive_read_support_format_raw(a);
+	sha256_init(&sum);
+	if (archive_read_open_filename(a, blob, 1 << 16) != ARCHIVE_OK || archive_read_next_header(a, &entry) != ARCHIVE_OK)
+		rc = err_msg(err, EIO, "%s: %s", blob, archive_error_string(a));
+	while (rc == 0 && (r = archive_read_data_block(a, &buf, &size, &offset)) == ARCHIVE_OK) {
+		if (fs_write_all(fd, buf, size) < 0)
+			rc = err_sys(err, "layer %s: write its tar", diff_id);
+		sha256_update(&sum, buf, size);
+	}
+	if (rc == 0 && r != ARCHIVE_EOF)
+		rc = err_msg(err, EIO, "%s: %s", blob, archive_error_string(a));
+	archive_read_free(a);
+	if (rc < 0)
+		return -1;
+	digest_final(&sum, got);
+	if (strcmp(got, diff_id) != 0)
+		return err_msg(err, EIO, "layer %s: its blob unpacks to %s", diff_id, got);
+	return 0;
 }

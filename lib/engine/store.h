@@ -6,7 +6,8 @@
  * content-addressed store under the state directory ROOT:
  *
  *	ROOT/images.json             every image: its tags and its layers (store.c keeps it)
- *	ROOT/blobs/sha256/HEX        each image's config, named by its sha256: the image id
+ *	ROOT/blobs/sha256/HEX        each image's config, named by its sha256: the image id; and
+ *	                             each layer's tar, named by its diff id (store_blob_tar())
  *	ROOT/layers/HEX/             each layer unpacked once, named by its diff id (the sha256
  *	                             of its uncompressed tar), shared by every image that has it
  *	ROOT/containers/ID/          a running container's own upper and work directories
@@ -58,6 +59,14 @@ int img_resolve(const json_t *store, const char *ref, char *out_id, err_t *err);
  * diff_id is exactly "sha256:" and 64 lowercase hex digits: the only way a layer's path is made.
  */
 int store_layer_path(const char *root, const char *diff_id, char *out, size_t size, err_t *err);
+
+/*
+ * Write the uncompressed tar of layer blob (the file as an image carries it: a tar, or a tar
+ * compressed with gzip or zstd) on fd, checking that it hashes to diff_id (EIO otherwise). The
+ * store keeps each layer's tar as ROOT/blobs/sha256/DIFFHEX beside its directory: `image save`
+ * and `push` (labs 11 and 12) send those bytes, so that an image keeps its id wherever it goes.
+ */
+int store_blob_tar(const char *blob, const char *diff_id, int fd, err_t *err);
 
 /* Image ref as `docker image inspect` shows it (Id, RepoTags, RepoDigests, Created,
  * Architecture, Os, Config, RootFS), into *out, a new object. */

@@ -1,11 +1,11 @@
 /*
  * curl.c - libcurl, loaded when it is first used (as nftables.c does libnftables).
  *
- * Only the overlay networks (lab 9) talk to the cluster store, through kvstore.c; every other
- * command would pay at each start for loading libcurl and what it brings (an HTTP/2 library,
- * OpenSSL, ...). So minidock is not linked with it: the few functions kvstore.c calls, of the
- * same names, open the library on the first call (dlopen) and pass each call on (dlsym).
- * When it cannot be loaded, curl_easy_init() returns NULL, which kvstore.c reports.
+ * Only the overlay networks (lab 9, kvstore.c) and the registry client (lab 12, registry.c)
+ * speak HTTP; every other command would pay at each start for loading libcurl and what it
+ * brings (an HTTP/2 library, OpenSSL, ...). So minidock is not linked with it: the few functions
+ * those two call, of the same names, open the library on the first call (dlopen) and pass each
+ * call on (dlsym). When it cannot be loaded, curl_easy_init() returns NULL, which they report.
  *
  * curl_easy_setopt() and curl_easy_getinfo() take one argument after the option, whose type
  * the option's number tells (libcurl's own rule: below CURLOPTTYPE_OBJECTPOINT a long, then a
@@ -90,4 +90,31 @@ CURLcode curl_easy_getinfo(CURL *curl, CURLINFO info, ...)
 	CURLcode rc = f(curl, info, va_arg(ap, void *)); /* every getinfo takes a pointer */
 	va_end(ap);
 	return rc;
+}
+
+struct curl_slist *curl_slist_append(struct curl_slist *list, const char *s)
+{
+	struct curl_slist *(*f)(struct curl_slist *, const char *) =
+		(struct curl_slist * (*)(struct curl_slist *, const char *)) real("curl_slist_append");
+	return f ? f(list, s) : NULL;
+}
+
+void curl_slist_free_all(struct curl_slist *list)
+{
+	void (*f)(struct curl_slist *) = (void (*)(struct curl_slist *))real("curl_slist_free_all");
+	if (f)
+		f(list);
+}
+
+char *curl_easy_escape(CURL *curl, const char *s, int len)
+{
+	char *(*f)(CURL *, const char *, int) = (char *(*)(CURL *, const char *, int))real("curl_easy_escape");
+	return f ? f(curl, s, len) : NULL;
+}
+
+void curl_free(void *p)
+{
+	void (*f)(void *) = (void (*)(void *))real("curl_free");
+	if (f)
+		f(p);
 }

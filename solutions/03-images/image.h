@@ -35,8 +35,10 @@ int layer_unpack(const char *blob, const char *blob_digest, const char *diff_id,
  * tar) or a docker-save archive (the classic form, or Docker 25+'s OCI layout with
  * manifest.json), into the store of root. The caller holds the state lock. All or nothing:
  * everything is checked and unpacked under ROOT/tmp first and moved in at the end, so a bad
- * input leaves the store exactly as it was. Appends the loaded names ("busybox:latest", or the
- * id for an image without a name) to *out_loaded (a JSON array).
+ * input leaves the store exactly as it was. Each new layer is kept twice: unpacked
+ * (ROOT/layers/HEX) and as its uncompressed tar (ROOT/blobs/sha256/HEX, store_blob_tar()), the
+ * bytes `image save` and `push` send again (labs 11, 12). Appends the loaded names
+ * ("busybox:latest", or the id for an image without a name) to *out_loaded (a JSON array).
  */
 int img_load(const char *root, const char *path, json_t *out_loaded, err_t *err);
 

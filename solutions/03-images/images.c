@@ -369,7 +369,16 @@ static int stage_layer(struct load *l, const char *blob, const char *blob_digest
 		max = LAYER_SIZE_CAP;
 	if (fs_mkdir_p(staged, 0755, err) < 0 || layer_unpack(blob, blob_digest, diff_id, max, staged, err) < 0)
 		return err_wrap(err, "layer %s", blob_digest ? blob_digest : diff_id);
-	return 0;
+	/* Its tar too, uncompressed (STAGE/blobs/sha256/DIFFHEX): what save and push send. */
+	char tar[PATH_MAX];
+	snprintf(tar, sizeof(tar), "%s/blobs/sha256", l->stage);
+	if (fs_mkdir_p(tar, 0700, err) < 0)
+		return -1;
+	snprintf(tar, sizeof(tar), "%s/blobs/sha256/%s", l->stage, diff_id + 7);
+	_cleanup_close_ int fd = open(tar, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return err_sys(err, "%s", tar);
+	return store_blob_tar(blob, diff_id, fd, err) < 0 ? err_wrap(err, "layer %s", diff_id) : 0;
 }
 
 /* Record a checked image: its config bytes, layers and names. */
@@ -627,6 +636,13 @@ static int commit(struct load *l, json_t *out_loaded, err_t *err)
 				goto fail;
 			if (access(from, F_OK) == 0 && access(to, F_OK) < 0 && rename(from, to) < 0) {
 				err_sys(err, "move layer %s into the store", json_string_value(diff));
+				goto fail;
+			}
+			/* and its tar */
+			snprintf(from, sizeof(from), "%s/blobs/sha256/%s", l->stage, json_string_value(diff) + 7);
+			snprintf(to, sizeof(to), "%s/blobs/sha256/%s", l->root, json_string_value(diff) + 7);
+			if (access(from, F_OK) == 0 && access(to, F_OK) < 0 && rename(from, to) < 0) {
+				err_sys(err, "move layer %s's tar into the store", json_string_value(diff));
 				goto fail;
 			}
 		}
