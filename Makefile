@@ -264,7 +264,7 @@ mutants: deps ## grade each wrong variant of the reference in tests/mutants (MUT
 
 # --- benchmarks (numbers, not pass/fail) ---------------------------------------------------------
 .PHONY: bench
-bench: deps ## measure (not pass/fail): VM boot; start latency beside crun, in the VM; across two VMs; image load beside tar
+bench: deps ## measure (not pass/fail): VM boot; start latency beside crun, builds, push and pull beside skopeo, in the VM; across two VMs; image load beside tar
 	@$(MAKE) --no-print-directory vm all images $(B)/bench/seccomp SUBMISSION=solutions
 	@python3 bench/boot.py $(KERNEL) $(B)/solutions/initramfs.cpio 10
 	@echo

@@ -1,5 +1,6 @@
 #!/bin/bash
-# start.sh RUNS: container start latency, measured inside the grader VM (bench/vm.py boots it).
+# start.sh RUNS: container start latency, then image builds and registry transfers, measured
+# inside the grader VM (bench/vm.py boots it).
 #
 # Like for like, RUNS runs each after 3 of warm-up, one container that runs `true`:
 #   none      minidock run --rm --network none busybox true (overlay root, a network namespace
@@ -69,4 +70,40 @@ awk '{m[$1] = $2} END {
 	printf "  none - unconfined: %.2f ms (the seccomp filter; target: at most 1 ms natively)\n", (m["none"] - m["unconfined"]) / 1000
 	printf "  bridge - none: %.2f ms (target: at most 2 ms natively, make bench-net)\n", (m["bridge"] - m["none"]) / 1000
 }' /tmp/bench.medians
+
+# Images (labs 11 and 12): a 5-step Dockerfile built cold (--no-cache) and again (every step
+# from the cache); its image (a 16 MB layer) pushed to a new repository of Debian's
+# docker-registry on loopback and pulled into an empty store, beside skopeo copying it both ways.
+runs=$((runs < 5 ? runs : 5)) # each run is seconds here, not milliseconds
+echo
+echo "images: build and the registry, $runs runs each, in the VM"
+ctx=$work/ctx
+mkdir -p "$ctx"
+head -c 16000000 /dev/urandom >"$ctx/blob"
+printf 'FROM busybox\nENV A=1\nCOPY blob /blob\nRUN echo ran >/ran\nCMD ["cat", "/ran"]\n' >"$ctx/Dockerfile"
+printf '  %-24s %11s   %22s\n' "" median "10th - 90th percentile"
+measure "build, cold" "$minidock" --root "$store" build --no-cache -q -t five "$ctx"
+measure "build, cached" "$minidock" --root "$store" build -q -t five "$ctx"
+if command -v docker-registry >/dev/null; then
+	ip link set lo up
+	printf 'version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:5000\n' \
+		"$work/registry" >"$work/registry.yml"
+	docker-registry serve "$work/registry.yml" >/dev/null 2>&1 &
+	registry=$!
+	for _ in $(seq 50); do wget -q -O /dev/null http://127.0.0.1:5000/v2/ && break; sleep 0.2; done
+	"$minidock" --root "$store" tag five 127.0.0.1:5000/bench/five:1
+	n=0
+	push() { n=$((n + 1)); "$minidock" --root "$store" tag five "127.0.0.1:5000/bench/p$n:1" &&
+		"$minidock" --root "$store" push "127.0.0.1:5000/bench/p$n:1"; }
+	pull() { rm -rf "$work/pulled" && "$minidock" --root "$work/pulled" pull 127.0.0.1:5000/bench/p1:1; }
+	skopeo_out() { n=$((n + 1)); skopeo copy --dest-tls-verify=false "oci:$work/oci:1" "docker://127.0.0.1:5000/bench/s$n:1"; }
+	skopeo_in() { rm -rf "$work/back" && skopeo copy --src-tls-verify=false docker://127.0.0.1:5000/bench/p1:1 "oci:$work/back:1"; }
+	measure "push (new repository)" push
+	measure "pull (empty store)" pull
+	"$minidock" --root "$store" image save --format oci -o "$work/oci.tar" five && mkdir "$work/oci" &&
+		tar xf "$work/oci.tar" -C "$work/oci"
+	measure "skopeo copy, out" skopeo_out
+	measure "skopeo copy, in" skopeo_in
+	kill "$registry"
+fi
 rm -rf "$work"

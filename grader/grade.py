@@ -240,7 +240,7 @@ class Grader:
     def pending(self):
         return [t for t in self.tests if t.status is None]
 
-    def record(self, test, passed, seconds, reason=""):
+    def record(self, test, passed, seconds, reason="", quiet=False):
         if test.status is not None:
             return  # a test reports once; a second report (forged or not) changes nothing
         test.status = "passed" if passed else "failed"
@@ -249,6 +249,8 @@ class Grader:
             half = MAX_OUTPUT // 2
             reason = f"{reason[:half]}\n[... {len(reason) - MAX_OUTPUT} characters cut ...]\n{reason[-half:]}"
         test.reason = reason
+        if quiet:
+            return
         mark = "ok  " if passed else "FAIL"
         if self.tty:
             mark = "\033[32mok  \033[0m" if passed else "\033[31mFAIL\033[0m"
@@ -360,6 +362,12 @@ class Grader:
                         seconds = int(ms) / 1000 if ms else self.stages[stage][0] if timed_out else 0
                         reason = f"timed out after {directive.split()[-1]}" if timed_out else ""
                         results[shard] = [test, verdict == "ok", seconds, [reason] if reason else []]
+                        if verdict != "ok" and self.args.first_failure:
+                            # Enough to know that the tree loses points (tests/mutants/run).
+                            flush_all()
+                            for t in self.pending():
+                                self.record(t, False, 0, "not run: --first-failure stopped at a failed test", quiet=True)
+                            return True
                     elif tap.startswith("#") and shard in results:
                         results[shard][3].append(tap[2:] if tap.startswith("# ") else tap[1:])
         except (Boot.Hung, Boot.Crashed) as e:
@@ -562,6 +570,8 @@ def main():
     p.add_argument("--probe", action="store_true",
                    help="print the accelerator grading would use (kvm or tcg) and exit")
     p.add_argument("-v", "--verbose", action="store_true", help="print every line of each failure")
+    p.add_argument("--first-failure", action="store_true",
+                   help="stop at the first failed test, the rest scored 0 (mutation testing)")
     args = p.parse_args()
     if not args.attach and not (args.kernel and args.initramfs):
         p.error("--kernel and --initramfs are needed")

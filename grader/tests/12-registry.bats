@@ -126,6 +126,17 @@ log_lines() {
 	run minidock image ls -q
 	[ -z "$output" ] || fail "something was stored: $output"
 	[ -z "$(ls "$MINIDOCK_ROOT/tmp/partial" 2>/dev/null)" ] || fail "the bad bytes were kept"
+	# the config too: the image's id is its digest, and a changed command must not get in
+	shared_state_setup
+	printf 'FROM busybox\nCMD ["echo", "genuine"]\n' >"$CTX/Dockerfile"
+	minidock build -q -t $REG/course/tamper:2 "$CTX" >/dev/null
+	minidock push $REG/course/tamper:2 >/dev/null
+	f=$(blob_file "$(minidock image inspect -f '{{.Id}}' $REG/course/tamper:2)")
+	sed -i 's/genuine/GENUINE/' "$f"
+	other_store
+	run minidock pull $REG/course/tamper:2
+	[ "$status" -ne 0 ] || fail "a config whose bytes changed was taken: $(minidock run --rm $REG/course/tamper:2)"
+	[[ "$output" == *"digest mismatch"* ]]
 }
 
 @test "push sends only what the registry lacks: existing blobs are skipped, another repository's mounted, big ones in chunks" {

@@ -677,6 +677,16 @@ static int make_layer(const struct builder *b, const char *upper, char *tar, siz
 	return fsync(fd) < 0 ? err_sys(err, "%s", tar) : 0;
 }
 
+/* A step's layer: upper directory as a tar (layer_diff()), committed with the step. */
+static int layer_step(const struct builder *b, struct image *im, const char *upper, const char *created_by,
+		      const char *key, err_t *err)
+{
+	char tar[PATH_MAX], diff_id[DIGEST_LEN + 1];
+	if (make_layer(b, upper, tar, sizeof(tar), diff_id, err) < 0)
+		return -1;
+	return commit_step(b, im, upper, tar, *diff_id ? diff_id : NULL, created_by, key, err);
+}
+
 /* --- the steps ------------------------------------------------------------------------------------ */
 
 /* A new empty directory b->tmp/NAME-N for a step's overlay (upper, work, merged inside). */
@@ -788,13 +798,10 @@ static int run_step(struct builder *b, struct image *im, const struct df_instr *
 	struct container c;
 	bool have_ctr = *ctr_id && ctr_load(o->root, ctr_id, &c, err) == 0;
 	if (status == 0 && have_ctr) {
-		char upper[PATH_MAX + 8], tar[PATH_MAX], diff_id[DIGEST_LEN + 1];
+		char upper[PATH_MAX + 8];
 		snprintf(upper, sizeof(upper), "%s/upper", c.dir);
 		drop_runtime_files(upper);
-		rc = make_layer(b, upper, tar, sizeof(tar), diff_id, err) < 0 ||
-				     commit_step(b, im, upper, tar, *diff_id ? diff_id : NULL, created_by, key, err) < 0
-			     ? -1
-			     : 0;
+		rc = layer_step(b, im, upper, created_by, key, err);
 	} else if (status > 0) {
 		err_msg(err, EIO, "The command '%s' returned a non-zero code: %d", command, status);
 	} else if (status == 0) {
@@ -1054,9 +1061,9 @@ static int copy_step(struct builder *b, struct image *im, size_t stage, const st
 		char dest_abs[PATH_MAX], dest_clean[PATH_MAX];
 		snprintf(dest_abs, sizeof(dest_abs), "%s%s%s", dest[0] == '/' ? "" : (workdir && *workdir ? workdir : "/"),
 			 dest[0] == '/' ? "" : "/", dest);
-		_cleanup_close_ int dest_fd = path_clean(dest_abs, dest_clean, sizeof(dest_clean), err) < 0
-						      ? -1
-						      : open_in_root(root_fd, dest_clean, O_PATH);
+		if (path_clean(dest_abs, dest_clean, sizeof(dest_clean), err) < 0)
+			goto out;
+		_cleanup_close_ int dest_fd = open_in_root(root_fd, dest_clean, O_PATH);
 		bool dest_is_dir = dest_fd >= 0 && fstat(dest_fd, &dst_st) == 0 && S_ISDIR(dst_st.st_mode);
 		struct archive *archive = add && S_ISREG(st.st_mode) ? open_archive(fd) : NULL;
 		const char *base = strrchr(r, '/') ? strrchr(r, '/') + 1 : r;
@@ -1069,12 +1076,14 @@ static int copy_step(struct builder *b, struct image *im, size_t stage, const st
 		}
 		if (S_ISDIR(st.st_mode) || archive) {
 			_cleanup_close_ int dir = dir_in_root(root_fd, target, owner.uid, owner.gid, err);
-			int r2 = dir < 0 ? -1
-				 : archive ? unpack(archive, fd, dir, r, &owner, err)
-					   : copy_entry(&src, fd, "", r, dir, ".", &owner, 0, err);
+			int done = -1;
+			if (dir >= 0 && archive)
+				done = unpack(archive, fd, dir, r, &owner, err);
+			else if (dir >= 0)
+				done = copy_entry(&src, fd, "", r, dir, ".", &owner, 0, err);
 			if (archive)
 				archive_read_free(archive);
-			if (r2 < 0)
+			if (done < 0)
 				goto out;
 			continue;
 		}
@@ -1088,12 +1097,9 @@ static int copy_step(struct builder *b, struct image *im, size_t stage, const st
 	close(root_fd);
 	root_fd = -1;
 	unmount_image(&dst);
-	char upper[PATH_MAX + 8], tar[PATH_MAX], diff_id[DIGEST_LEN + 1];
+	char upper[PATH_MAX + 8];
 	snprintf(upper, sizeof(upper), "%s/upper", dst.dir);
-	rc = make_layer(b, upper, tar, sizeof(tar), diff_id, err) < 0 ||
-			     commit_step(b, im, upper, tar, *diff_id ? diff_id : NULL, created_by, key, err) < 0
-		     ? -1
-		     : 0;
+	rc = layer_step(b, im, upper, created_by, key, err);
 out:
 	if (root_fd >= 0)
 		close(root_fd);
