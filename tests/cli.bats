@@ -584,3 +584,57 @@ fake_container() {
 	[ -z "$(ls -A "$MINIDOCK_ROOT/containers" 2>/dev/null)" ] || fail "a container was made"
 	[ -z "$(ls -A "$MINIDOCK_ROOT/volumes" 2>/dev/null)" ] || fail "volumes were left: $(ls -A "$MINIDOCK_ROOT/volumes")"
 }
+
+@test "cli: build, commit, history, save, pull, push, login: bad arguments are refused with a reason" {
+	export MINIDOCK_ROOT=$BATS_TEST_TMPDIR/state HOME=$BATS_TEST_TMPDIR/home
+	mkdir -p "$HOME"
+	run $MD build
+	[ "$status" -eq 1 ] && [[ "$output" == *"requires exactly 1 argument"* ]] || fail "$output"
+	run $MD build -t Bad:Ref .
+	[ "$status" -eq 125 ] && [[ "$output" == *"invalid reference format"* ]] || fail "$output"
+	run $MD build --build-arg =x .
+	[ "$status" -eq 125 ] || fail "$output"
+	run $MD build --network overlay0 .
+	[ "$status" -eq 125 ] || fail "$output"
+	run $MD build -
+	[ "$status" -eq 125 ] && [[ "$output" == *"not supported"* ]] || fail "$output"
+	run env SOURCE_DATE_EPOCH=yesterday $MD build .
+	[ "$status" -eq 125 ] && [[ "$output" == *"SOURCE_DATE_EPOCH"* ]] || fail "$output"
+	run $MD build "$BATS_TEST_TMPDIR/nowhere"
+	[ "$status" -eq 125 ] && [[ "$output" == *"nowhere"* ]] || fail "$output"
+	mkdir "$BATS_TEST_TMPDIR/empty"
+	run $MD build "$BATS_TEST_TMPDIR/empty"
+	[ "$status" -eq 125 ] && [[ "$output" == *"Dockerfile not found"* ]] || fail "$output"
+	run $MD history nothere
+	[ "$status" -ne 0 ] && [[ "$output" == *"No such image"* ]] || fail "$output"
+	run $MD image save nothere
+	[ "$status" -eq 125 ] && [[ "$output" == *"-o FILE is required"* ]] || fail "$output"
+	run $MD image save -o "$BATS_TEST_TMPDIR/x.tar" --format zip nothere
+	[ "$status" -eq 125 ] || fail "$output"
+	run $MD image save -o "$BATS_TEST_TMPDIR/x.tar" nothere
+	[ "$status" -ne 0 ] && [ ! -e "$BATS_TEST_TMPDIR/x.tar" ] || fail "$output"
+	run $MD commit
+	[ "$status" -eq 1 ] || fail "$output"
+	run $MD commit nothere x:1
+	[ "$status" -ne 0 ] && [[ "$output" == *"No such container"* ]] || fail "$output"
+	run $MD push 127.0.0.1:5999/x:1
+	[ "$status" -ne 0 ] && [[ "$output" == *"does not exist locally"* ]] || fail "$output"
+	run $MD push 127.0.0.1:5999/x@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+	[ "$status" -ne 0 ] && [[ "$output" == *"a tag, not a digest"* ]] || fail "$output"
+	# nothing listens on 127.0.0.1:5999 (loopback: nothing leaves the machine)
+	run $MD pull 127.0.0.1:5999/x:1
+	[ "$status" -ne 0 ] && [[ "$output" == *"127.0.0.1:5999"* ]] || fail "$output"
+	run $MD login -p x --password-stdin 127.0.0.1:5999
+	[ "$status" -eq 125 ] && [[ "$output" == *"mutually exclusive"* ]] || fail "$output"
+	run $MD login --password-stdin 127.0.0.1:5999 </dev/null
+	[ "$status" -eq 125 ] && [[ "$output" == *"--username"* ]] || fail "$output"
+	run sh -c "echo pw | $MD login -u me --password-stdin 127.0.0.1:5999"
+	[ "$status" -ne 0 ] || fail "$output"
+	[ ! -e "$HOME/.minidock/config.json" ] || fail "credentials kept after a failed login"
+	run $MD logout 127.0.0.1:5999
+	[ "$status" -eq 0 ] && [[ "$output" == *"Not logged in"* ]] || fail "$output"
+	mkdir -p "$HOME/.minidock" && echo '{"auths": []}' >"$HOME/.minidock/config.json"
+	run $MD logout 127.0.0.1:5999
+	[ "$status" -ne 0 ] && [[ "$output" == *"not a config file"* ]] || fail "$output"
+	[ -z "$(ls -A "$MINIDOCK_ROOT/tmp" 2>/dev/null)" ] || fail "left in tmp: $(ls "$MINIDOCK_ROOT/tmp")"
+}

@@ -2,6 +2,7 @@
  * cli.c - what every command's handler shares: usage errors, help, printing an error, tables.
  */
 #include "cli.h"
+#include "fsutil.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -204,4 +205,11 @@ int cli_print_rows(const char *format, const json_t *header, const json_t *rows,
 		free(lines[i]);
 	free(lines);
 	return rc;
+}
+
+int cli_state_dir(const struct cli_ctx *ctx, char root[PATH_MAX], err_t *err)
+{
+	if (fs_mkdir_p(ctx->root, 0711, err) < 0 || !realpath(ctx->root, root))
+		return err_sys(err, "state directory %s", ctx->root);
+	return 0;
 }

@@ -11,6 +11,7 @@
 #define MINIDOCK_CLI_H
 
 #include <jansson.h>
+#include <limits.h>
 #include <stdbool.h>
 
 #include "err.h"
@@ -45,6 +46,10 @@ int cli_help(const struct command *cmd);
 /* Docker's prompt before a prune: "WARNING! " warning, "Are you sure...? [y/N]" on stderr; true
  * when the answer on stdin starts with y. */
 bool cli_confirm(const char *warning);
+
+/* The state directory (--root, $MINIDOCK_ROOT or /var/lib/minidock), made when missing, as an
+ * absolute path into root. */
+int cli_state_dir(const struct cli_ctx *ctx, char root[PATH_MAX], err_t *err);
 
 /* Print "minidock: " and err's message on stderr; return err's exit status (125 if none). */
 int cli_fail(const err_t *err);

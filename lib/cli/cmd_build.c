@@ -94,14 +94,6 @@ int cli_image_save(int argc, char **argv, const struct cli_ctx *ctx)
 	return save_main(argc, argv, ctx);
 }
 
-/* The state directory, made, as an absolute path. */
-static int state_root(const struct cli_ctx *ctx, char root[PATH_MAX], err_t *err)
-{
-	if (fs_mkdir_p(ctx->root, 0711, err) < 0 || !realpath(ctx->root, root))
-		return err_sys(err, "state directory %s", ctx->root);
-	return 0;
-}
-
 /* K=V into obj (K alone: from the environment, or skipped when unset, as Docker's). */
 static int add_pair(const struct command *cmd, const char *what, const char *text, json_t *obj)
 {
@@ -186,7 +178,7 @@ static int build_main(int argc, char **argv, const struct cli_ctx *ctx)
 		o.epoch = e;
 	}
 	char root[PATH_MAX], id[DIGEST_LEN + 1];
-	if (state_root(ctx, root, &err) < 0)
+	if (cli_state_dir(ctx, root, &err) < 0)
 		return cli_fail(&err);
 	o.root = root;
 	/* -q: only the id; the steps' lines go nowhere */
@@ -275,7 +267,7 @@ static int commit_main(int argc, char **argv, const struct cli_ctx *ctx)
 	}
 	if (ref)
 		snprintf(full, sizeof(full), "%s:%s", name, tag);
-	if (state_root(ctx, root, &err) < 0)
+	if (cli_state_dir(ctx, root, &err) < 0)
 		return cli_fail(&err);
 	struct container c;
 	if (ctr_load(root, argv[optind], &c, &err) < 0)
@@ -382,7 +374,7 @@ static int history_main(int argc, char **argv, const struct cli_ctx *ctx)
 		return cli_args_error(&cmd_history, "\"history\" requires exactly 1 argument.");
 	char root[PATH_MAX], hex[DIGEST_HEX_LEN + 1];
 	_cleanup_json_ json_t *store = NULL, *doc = NULL;
-	if (state_root(ctx, root, &err) < 0 || store_read(root, &store, &err) < 0 ||
+	if (cli_state_dir(ctx, root, &err) < 0 || store_read(root, &store, &err) < 0 ||
 	    img_resolve(store, argv[optind], hex, &err) < 0 || img_read_config(root, hex, &doc, &err) < 0)
 		return cli_fail(&err);
 	json_t *history = json_object_get(doc, "history");
@@ -615,7 +607,7 @@ static int save_main(int argc, char **argv, const struct cli_ctx *ctx)
 	_cleanup_close_ int lock = -1;
 	int rc = -1;
 	err_t ignored;
-	if (state_root(ctx, root, &err) < 0 || lock_state(root, &lock, &err) < 0 || store_read(root, &store, &err) < 0)
+	if (cli_state_dir(ctx, root, &err) < 0 || lock_state(root, &lock, &err) < 0 || store_read(root, &store, &err) < 0)
 		return cli_fail(&err);
 	_cleanup_close_ int stage_lock = -1;
 	if (build_tmp_dir(root, "save", stage, sizeof(stage), &stage_lock, &err) < 0)

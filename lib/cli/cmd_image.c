@@ -44,9 +44,7 @@ const struct command cmd_image = {
 /* The state directory, made and locked; the lock is released when *lock_fd is closed. */
 static int open_store(const struct cli_ctx *ctx, char *root, int *lock_fd, json_t **store, err_t *err)
 {
-	if (fs_mkdir_p(ctx->root, 0711, err) < 0 || !realpath(ctx->root, root))
-		return err_sys(err, "state directory %s", ctx->root);
-	if (lock_state(root, lock_fd, err) < 0)
+	if (cli_state_dir(ctx, root, err) < 0 || lock_state(root, lock_fd, err) < 0)
 		return -1;
 	return store ? store_read(root, store, err) : 0;
 }

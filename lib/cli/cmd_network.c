@@ -50,13 +50,6 @@ const struct command cmd_port = {
 	.run = port_main,
 };
 
-static int state_dir(const struct cli_ctx *ctx, char *root, err_t *err)
-{
-	if (fs_mkdir_p(ctx->root, 0711, err) < 0 || !realpath(ctx->root, root))
-		return err_sys(err, "state directory %s", ctx->root);
-	return 0;
-}
-
 /* A `-o KEY=VALUE` of network create: the parent and the modes of lab 8's drivers. */
 static int network_option(struct net_spec *spec, const char *option)
 {
@@ -310,7 +303,7 @@ static int network_main(int argc, char **argv, const struct cli_ctx *ctx)
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0)
 		return cli_help(&cmd_network);
-	if (state_dir(ctx, root, &err) < 0)
+	if (cli_state_dir(ctx, root, &err) < 0)
 		return cli_fail(&err);
 	/* Containers whose monitor died still hold addresses until they are loaded once: load
 	 * them all first, so that `network rm` and `inspect` see the truth. */

@@ -62,14 +62,6 @@ const struct command cmd_logout = {
 	.run = logout_main,
 };
 
-/* The state directory, made, as an absolute path. */
-static int state_root(const struct cli_ctx *ctx, char root[PATH_MAX], err_t *err)
-{
-	if (fs_mkdir_p(ctx->root, 0711, err) < 0 || !realpath(ctx->root, root))
-		return err_sys(err, "state directory %s", ctx->root);
-	return 0;
-}
-
 /* -q or --quiet alone, then one argument: its index, or a usage error's status (negative). */
 static int quiet_and_one(const struct command *cmd, int argc, char **argv, bool *quiet)
 {
@@ -99,7 +91,7 @@ static int pull_main(int argc, char **argv, const struct cli_ctx *ctx)
 		return at <= -1000 ? 0 : -at;
 	char root[PATH_MAX], id[DIGEST_LEN + 1];
 	err_t err;
-	if (state_root(ctx, root, &err) < 0 || img_pull(root, argv[at], stdout, quiet, id, &err) < 0)
+	if (cli_state_dir(ctx, root, &err) < 0 || img_pull(root, argv[at], stdout, quiet, id, &err) < 0)
 		return cli_fail(&err);
 	if (quiet)
 		printf("%s\n", argv[at]);
@@ -114,7 +106,7 @@ static int push_main(int argc, char **argv, const struct cli_ctx *ctx)
 		return at <= -1000 ? 0 : -at;
 	char root[PATH_MAX];
 	err_t err;
-	if (state_root(ctx, root, &err) < 0 || img_push(root, argv[at], stdout, quiet, &err) < 0)
+	if (cli_state_dir(ctx, root, &err) < 0 || img_push(root, argv[at], stdout, quiet, &err) < 0)
 		return cli_fail(&err);
 	return 0;
 }
@@ -181,7 +173,7 @@ static int login_main(int argc, char **argv, const struct cli_ctx *ctx)
 		return cli_usage_error(&cmd_login, "no user name given");
 	if (!given && read_line(from_stdin ? NULL : "Password: ", true, password, sizeof(password)) < 0)
 		return cli_usage_error(&cmd_login, "no password given");
-	int rc = state_root(ctx, root, &err) < 0 || reg_login(root, host, user, password, &err) < 0 ? -1 : 0;
+	int rc = cli_state_dir(ctx, root, &err) < 0 || reg_login(root, host, user, password, &err) < 0 ? -1 : 0;
 	explicit_bzero(password, sizeof(password));
 	if (rc < 0)
 		return cli_fail(&err);

@@ -577,10 +577,8 @@ static int create_container(const struct command *cmd, int argc, char **argv, co
 	int usage = parse_create(cmd, argc, argv, o);
 	if (usage != 0)
 		return usage < 0 ? -1 : usage;
-	if (fs_mkdir_p(ctx->root, 0711, &err) < 0 || !realpath(ctx->root, root)) {
-		err_sys(&err, "state directory %s", ctx->root);
+	if (cli_state_dir(ctx, root, &err) < 0)
 		return cli_fail(&err);
-	}
 	_cleanup_json_ json_t *doc = NULL;
 	_cleanup_json_ json_t *networks = NULL;
 	if (o->network && (net_store_read(root, &networks, &err) < 0 || !net_find(networks, o->network, &err))) {

@@ -260,8 +260,8 @@ static int volume_main(int argc, char **argv, const struct cli_ctx *ctx)
 	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++) {
 		if (strcmp(argv[1], subcommands[i].name) != 0)
 			continue;
-		if (fs_mkdir_p(ctx->root, 0711, &err) < 0 || !realpath(ctx->root, root))
-			return cli_fail((err_sys(&err, "state directory %s", ctx->root), &err));
+		if (cli_state_dir(ctx, root, &err) < 0)
+			return cli_fail(&err);
 		return subcommands[i].fn(argc - 1, argv + 1, root);
 	}
 	return cli_usage_error(&cmd_volume, "unknown command: volume %s", argv[1]);

@@ -181,14 +181,48 @@ static int expand_source(const struct source *s, const char *src, json_t *list, 
 	return 0;
 }
 
+/* Open entry name of dirfd ("": dirfd itself, an O_PATH descriptor) with flags, never
+ * following a link. */
+static int open_entry(int dirfd, const char *name, int flags)
+{
+	return *name ? openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC) : open(fd_path(dirfd).s, flags | O_CLOEXEC);
+}
+
+/* What each_entry() calls for each entry name (path rel) of directory dirfd. */
+typedef int (*entry_fn)(const struct source *s, int dirfd, const char *name, const char *rel, void *ctx, int depth,
+			err_t *err);
+
+/* Call fn for each entry of directory dirfd (path rel), in name order, but those the source's
+ * .dockerignore leaves out. */
+static int each_entry(const struct source *s, int dirfd, const char *rel, entry_fn fn, void *ctx, int depth,
+		      err_t *err)
+{
+	struct dirent **names;
+	int count = scandir(fd_path(dirfd).s, &names, NULL, by_name);
+	if (count < 0)
+		return err_sys(err, "list %s", rel);
+	int rc = 0;
+	for (int i = 0; i < count; i++) {
+		char sub[PATH_MAX];
+		const char *e = names[i]->d_name;
+		snprintf(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "", e);
+		if (rc == 0 && strcmp(e, ".") != 0 && strcmp(e, "..") != 0 && !ignored(s, sub))
+			rc = fn(s, dirfd, e, sub, ctx, depth + 1, err);
+		free(names[i]);
+	}
+	free(names);
+	return rc;
+}
+
 /*
  * The checksum of what a COPY takes (Docker's "file:HEX"): for each entry, its path, kind,
  * mode, size, link target and bytes, in name order. Owners and times are left out, as Docker's:
  * a fresh checkout of the same files hits the cache.
  */
-static int sum_entry(const struct source *s, int dirfd, const char *name, const char *rel, struct sha256 *sum,
-		     int depth, err_t *err)
+static int sum_entry(const struct source *s, int dirfd, const char *name, const char *rel, void *ctx, int depth,
+		     err_t *err)
 {
+	struct sha256 *sum = ctx;
 	struct stat st;
 	if (depth > 64)
 		return err_msg(err, ELOOP, "%s: too deep", rel);
@@ -204,36 +238,20 @@ static int sum_entry(const struct source *s, int dirfd, const char *name, const 
 			return err_sys(err, "readlink %s", rel);
 		sha256_update(sum, link, (size_t)len);
 	} else if (S_ISREG(st.st_mode)) {
-		_cleanup_close_ int fd = *name ? openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-					       : openat(dirfd, ".", O_RDONLY | O_CLOEXEC);
-		if (fd < 0 && !*name) /* an O_PATH descriptor on a file: reopen it */
-			fd = open(fd_path(dirfd).s, O_RDONLY | O_CLOEXEC);
+		_cleanup_close_ int fd = open_entry(dirfd, name, O_RDONLY);
+		if (fd < 0)
+			return err_sys(err, "open %s", rel);
 		char buf[65536];
 		ssize_t got;
-		while (fd >= 0 && (got = read(fd, buf, sizeof(buf))) > 0)
+		while ((got = read(fd, buf, sizeof(buf))) > 0)
 			sha256_update(sum, buf, (size_t)got);
-		if (fd < 0)
-			return err_sys(err, "open %s", rel);
+		if (got < 0)
+			return err_sys(err, "read %s", rel);
 	} else if (S_ISDIR(st.st_mode)) {
-		_cleanup_close_ int fd = *name ? openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-					       : open(fd_path(dirfd).s, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		struct dirent **names;
+		_cleanup_close_ int fd = open_entry(dirfd, name, O_RDONLY | O_DIRECTORY);
 		if (fd < 0)
 			return err_sys(err, "open %s", rel);
-		int count = scandir(fd_path(fd).s, &names, NULL, by_name);
-		if (count < 0)
-			return err_sys(err, "list %s", rel);
-		int rc = 0;
-		for (int i = 0; i < count; i++) {
-			char sub[PATH_MAX];
-			const char *e = names[i]->d_name;
-			snprintf(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "", e);
-			if (rc == 0 && strcmp(e, ".") != 0 && strcmp(e, "..") != 0 && !ignored(s, sub))
-				rc = sum_entry(s, fd, e, sub, sum, depth + 1, err);
-			free(names[i]);
-		}
-		free(names);
-		return rc;
+		return each_entry(s, fd, rel, sum_entry, sum, depth, err);
 	}
 	return 0;
 }
@@ -244,6 +262,22 @@ struct owner {
 	gid_t gid;
 	bool keep; /* ADD of an archive without --chown: the archive's owners */
 };
+
+/* Where copy_child() copies the entries of a directory to. */
+struct copy_to {
+	int dirfd;
+	const struct owner *owner;
+};
+
+static int copy_entry(const struct source *s, int src_dirfd, const char *name, const char *rel, int dst_dirfd,
+		      const char *dst_name, const struct owner *o, int depth, err_t *err);
+
+static int copy_child(const struct source *s, int dirfd, const char *name, const char *rel, void *ctx, int depth,
+		      err_t *err)
+{
+	const struct copy_to *to = ctx;
+	return copy_entry(s, dirfd, name, rel, to->dirfd, name, to->owner, depth, err);
+}
 
 /* Make dst_dirfd/dst_name a copy of src_dirfd/name ("": src_dirfd itself, an O_PATH descriptor
  * opened on the source), its mode and time kept, owned by o; a directory's contents merged
@@ -266,8 +300,7 @@ static int copy_entry(const struct source *s, int src_dirfd, const char *name, c
 	}
 	struct timespec times[2] = { st.st_mtim, st.st_mtim };
 	if (S_ISREG(st.st_mode)) {
-		_cleanup_close_ int in = *name ? openat(src_dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-					       : open(fd_path(src_dirfd).s, O_RDONLY | O_CLOEXEC);
+		_cleanup_close_ int in = open_entry(src_dirfd, name, O_RDONLY);
 		if (exists)
 			unlinkat(dst_dirfd, dst_name, 0); /* a link or a file shared with a lower layer */
 		_cleanup_close_ int out = openat(dst_dirfd, dst_name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -301,24 +334,10 @@ static int copy_entry(const struct source *s, int src_dirfd, const char *name, c
 	if (!exists && mkdirat(dst_dirfd, dst_name, 0700) < 0)
 		return err_sys(err, "mkdir %s", dst_name);
 	_cleanup_close_ int out = openat(dst_dirfd, dst_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	_cleanup_close_ int in = *name ? openat(src_dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-				       : open(fd_path(src_dirfd).s, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int in = open_entry(src_dirfd, name, O_RDONLY | O_DIRECTORY);
 	if (in < 0 || out < 0)
 		return err_sys(err, "copy %s", rel);
-	struct dirent **names;
-	int count = scandir(fd_path(in).s, &names, NULL, by_name);
-	if (count < 0)
-		return err_sys(err, "list %s", rel);
-	int rc = 0;
-	for (int i = 0; i < count; i++) {
-		char sub[PATH_MAX];
-		const char *e = names[i]->d_name;
-		snprintf(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "", e);
-		if (rc == 0 && strcmp(e, ".") != 0 && strcmp(e, "..") != 0 && !ignored(s, sub))
-			rc = copy_entry(s, in, e, sub, out, e, o, depth + 1, err);
-		free(names[i]);
-	}
-	free(names);
+	int rc = each_entry(s, in, rel, copy_child, &(struct copy_to){ out, o }, depth, err);
 	if (strcmp(dst_name, ".") == 0)
 		return rc; /* a directory's contents into dest: dest keeps its own owner and mode */
 	if (rc == 0 && (fchown(out, o->uid, o->gid) < 0 || fchmod(out, st.st_mode & 07777) < 0 || futimens(out, times) < 0))
