@@ -166,6 +166,13 @@ saved_layers() {
 	run minidock build "$CTX"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"Dockerfile line 2"*"secret.txt"* ]]
+	# a link in the image to a host path: COPY through it stays in the image's root
+	printf 'FROM busybox\nRUN ln -s %s /link\nCOPY a.txt /link/\n' "$BATS_TEST_TMPDIR/host-side" >"$CTX/Dockerfile"
+	run minidock build -t through "$CTX"
+	[ "$status" -eq 0 ]
+	[ ! -e "$BATS_TEST_TMPDIR/host-side" ] || fail "COPY wrote on the host through the image's link"
+	run minidock run --rm through cat "$BATS_TEST_TMPDIR/host-side/a.txt"
+	[ "$output" = "hello" ] || fail "the file is not inside the image: $output"
 	# a path or a link out of the context reaches nothing outside it
 	printf 'FROM busybox\nCOPY ../../../../etc/passwd /p\n' >"$CTX/Dockerfile"
 	run minidock build "$CTX"

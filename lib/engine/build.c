@@ -63,10 +63,18 @@ static int open_in_root(int root_fd, const char *path, int flags)
 }
 
 /* Open directory dir (absolute, in the image) under root_fd, making the missing ones on the
- * way (0755, owner uid:gid), each resolved in the root. */
-static int dir_in_root(int root_fd, const char *dir, uid_t uid, gid_t gid, err_t *err)
+ * way (0755, owner uid:gid), each resolved in the root: a link on the way (/var/run -> /run,
+ * or a link to a directory that does not exist yet) is followed inside the root, as Docker's
+ * COPY follows it, and what it names is made there. */
+static int dir_in_root(int root_fd, const char *unresolved, uid_t uid, gid_t gid, err_t *err)
 {
-	char prefix[PATH_MAX];
+	char prefix[PATH_MAX], host[PATH_MAX];
+	struct fd_path root = fd_path(root_fd);
+	if (path_in_root(root.s, unresolved, host, sizeof(host), err) < 0)
+		return -1;
+	const char *dir = host + strlen(root.s); /* the links resolved: "/run/x" */
+	if (!*dir)
+		dir = "/";
 	size_t len = strlen(dir);
 	if (len >= sizeof(prefix))
 		return err_msg(err, ENAMETOOLONG, "%s: too long", dir);
