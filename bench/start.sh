@@ -18,6 +18,7 @@
 # $EPOCHREALTIME (microseconds). Everything is on the VM's tmpfs.
 set -u
 runs=${1:-20}
+width=11 # the column of the names
 minidock=/grader/stages/all/minidock
 rootfs=/grader/images/busybox/rootfs
 work=$(mktemp -d /tmp/bench.XXXXXX)
@@ -38,12 +39,12 @@ measure() {
 		end=$(now_us)
 		times+=($((end - start)))
 	done
-	printf '%s\n' "${times[@]}" | sort -n | awk -v name="$name" '
+	printf '%s\n' "${times[@]}" | sort -n | awk -v name="$name" -v width="$width" '
 		{ t[NR] = $1 }
 		END {
 			med = (NR % 2) ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2
 			lo = t[int(NR * 0.1) + 1]; hi = t[int(NR * 0.9)]
-			printf "  %-11s %8.2f ms   %7.2f - %7.2f ms\n", name, med / 1000, lo / 1000, hi / 1000
+			printf "  %-" width "s %8.2f ms   %7.2f - %7.2f ms\n", name, med / 1000, lo / 1000, hi / 1000
 			print name, med >> "/tmp/bench.medians"
 		}'
 }
@@ -75,13 +76,14 @@ awk '{m[$1] = $2} END {
 # from the cache); its image (a 16 MB layer) pushed to a new repository of Debian's
 # docker-registry on loopback and pulled into an empty store, beside skopeo copying it both ways.
 runs=$((runs < 5 ? runs : 5)) # each run is seconds here, not milliseconds
+width=22
 echo
 echo "images: build and the registry, $runs runs each, in the VM"
 ctx=$work/ctx
 mkdir -p "$ctx"
 head -c 16000000 /dev/urandom >"$ctx/blob"
 printf 'FROM busybox\nENV A=1\nCOPY blob /blob\nRUN echo ran >/ran\nCMD ["cat", "/ran"]\n' >"$ctx/Dockerfile"
-printf '  %-24s %11s   %22s\n' "" median "10th - 90th percentile"
+printf '  %-22s %11s   %22s\n' "" median "10th - 90th percentile"
 measure "build, cold" "$minidock" --root "$store" build --no-cache -q -t five "$ctx"
 measure "build, cached" "$minidock" --root "$store" build -q -t five "$ctx"
 if command -v docker-registry >/dev/null; then
@@ -90,13 +92,13 @@ if command -v docker-registry >/dev/null; then
 		"$work/registry" >"$work/registry.yml"
 	docker-registry serve "$work/registry.yml" >/dev/null 2>&1 &
 	registry=$!
-	for _ in $(seq 50); do wget -q -O /dev/null http://127.0.0.1:5000/v2/ && break; sleep 0.2; done
+	for _ in $(seq 50); do wget -q -O /dev/null http://127.0.0.1:5000/v2/ 2>/dev/null && break; sleep 0.2; done
 	"$minidock" --root "$store" tag five 127.0.0.1:5000/bench/five:1
 	n=0
 	push() { n=$((n + 1)); "$minidock" --root "$store" tag five "127.0.0.1:5000/bench/p$n:1" &&
 		"$minidock" --root "$store" push "127.0.0.1:5000/bench/p$n:1"; }
 	pull() { rm -rf "$work/pulled" && "$minidock" --root "$work/pulled" pull 127.0.0.1:5000/bench/p1:1; }
-	skopeo_out() { n=$((n + 1)); skopeo copy --dest-tls-verify=false "oci:$work/oci:1" "docker://127.0.0.1:5000/bench/s$n:1"; }
+	skopeo_out() { n=$((n + 1)); skopeo copy --dest-tls-verify=false "oci:$work/oci:latest" "docker://127.0.0.1:5000/bench/s$n:1"; }
 	skopeo_in() { rm -rf "$work/back" && skopeo copy --src-tls-verify=false docker://127.0.0.1:5000/bench/p1:1 "oci:$work/back:1"; }
 	measure "push (new repository)" push
 	measure "pull (empty store)" pull
