@@ -39,7 +39,7 @@ SUB_B := $(B)/$(SUB_NAME)
 
 # --- compiling --------------------------------------------------------------------------------
 CC ?= gcc
-PKGS := libcap libmnl libnftables jansson libarchive libseccomp libcurl
+PKGS := libcap libmnl libnftables jansson libarchive libseccomp libcurl libmicrohttpd
 # -Wno-unused-parameter: a handout stub does not use its function's parameters yet.
 # -Wno-format-truncation: error messages are cut at ERR_MSG_MAX on purpose.
 WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes \

@@ -116,6 +116,6 @@ extern const struct command cmd_image, cmd_network, cmd_port, cmd_system;
 extern const struct command cmd_images, cmd_rmi, cmd_tag, cmd_load, cmd_rename, cmd_top, cmd_cp;
 extern const struct command cmd_pause, cmd_unpause, cmd_update, cmd_stats, cmd_volume;
 extern const struct command cmd_build, cmd_commit, cmd_history, cmd_save;
-extern const struct command cmd_pull, cmd_push, cmd_login, cmd_logout;
+extern const struct command cmd_pull, cmd_push, cmd_login, cmd_logout, cmd_daemon;
 
 #endif

@@ -16,7 +16,7 @@
 static const struct command *const commands[] = {
 	&cmd_run,   &cmd_create, &cmd_start, &cmd_ps,   &cmd_logs,    &cmd_exec,      &cmd_stop,
 	&cmd_kill,  &cmd_rm,     &cmd_wait,  &cmd_restart, &cmd_inspect, &cmd_container, &cmd_image, &cmd_network, &cmd_port, &cmd_system,
-	&cmd_images, &cmd_rmi,   &cmd_tag,   &cmd_load, &cmd_rename, &cmd_top, &cmd_cp, &cmd_pause, &cmd_unpause, &cmd_build, &cmd_commit, &cmd_history, &cmd_save, &cmd_pull, &cmd_push, &cmd_login, &cmd_logout,
+	&cmd_images, &cmd_rmi,   &cmd_tag,   &cmd_load, &cmd_rename, &cmd_top, &cmd_cp, &cmd_pause, &cmd_unpause, &cmd_build, &cmd_commit, &cmd_history, &cmd_save, &cmd_pull, &cmd_push, &cmd_login, &cmd_logout, &cmd_daemon,
 	&cmd_update, &cmd_stats, &cmd_volume,
 };
 
