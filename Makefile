@@ -203,15 +203,20 @@ DOCKER_PROFILE := $(VM)/docker/seccomp-default.json
 $(DOCKER_PROFILE): grader/vm/fetch-docker-profile.sh
 	@grader/vm/fetch-docker-profile.sh $@
 
+# Docker's CLI (Debian's docker.io, unpacked, not installed): stage 13 drives minidock daemon with it.
+DOCKER_CLI := $(VM)/docker/docker
+$(DOCKER_CLI): grader/vm/fetch-docker-cli.sh
+	@grader/vm/fetch-docker-cli.sh $@
+
 GRADER_FILES := grader/vm/init grader/vm/runner grader/vm/peer grader/vm/banner grader/rubric $(wildcard grader/tests/*.bats grader/tests/*.bash)
 INITRAMFS := $(SUB_B)/initramfs.cpio
-$(INITRAMFS): $(KERNEL) $(IMAGES)/.done $(STAGE_BINS) $(SUB_B)/minidock $(SUB_B)/minidock-init $(MINIDOCK_REF) $(PTYRUN) $(SHARD) $(PROBE) $(VXDUMP) $(DOCKER_PROFILE) $(GRADER_FILES) grader/vm/mkinitramfs.sh
+$(INITRAMFS): $(KERNEL) $(IMAGES)/.done $(STAGE_BINS) $(SUB_B)/minidock $(SUB_B)/minidock-init $(MINIDOCK_REF) $(PTYRUN) $(SHARD) $(PROBE) $(VXDUMP) $(DOCKER_PROFILE) $(DOCKER_CLI) $(GRADER_FILES) grader/vm/mkinitramfs.sh
 	@rm -rf $(SUB_B)/vmstage && mkdir -p $(SUB_B)/vmstage/stages/all
 	@for s in $(STAGES); do mkdir -p $(SUB_B)/vmstage/stages/$$s; cp $(SUB_B)/stages/$$s/minidock $(SUB_B)/stages/$$s/minidock-init $(SUB_B)/vmstage/stages/$$s/; done
 	@cp $(SUB_B)/minidock $(SUB_B)/minidock-init $(SUB_B)/vmstage/stages/all/
 	@$(if $(MINIDOCK_REF),cp $(MINIDOCK_REF) $(SUB_B)/vmstage/stages/all/minidock-ref)
 	@cp -r grader/tests grader/rubric grader/vm/runner grader/vm/peer grader/vm/banner $(SUB_B)/vmstage/
-	@mkdir -p $(SUB_B)/vmstage/bin && cp $(PTYRUN) $(SHARD) $(PROBE) $(VXDUMP) $(SUB_B)/vmstage/bin/
+	@mkdir -p $(SUB_B)/vmstage/bin && cp $(PTYRUN) $(SHARD) $(PROBE) $(VXDUMP) $(DOCKER_CLI) $(SUB_B)/vmstage/bin/
 	@cp -r $(IMAGES) $(SUB_B)/vmstage/images && rm -f $(SUB_B)/vmstage/images/.done
 	@cp $(DOCKER_PROFILE) $(SUB_B)/vmstage/images/docker-seccomp-default.json
 	@grader/vm/mkinitramfs.sh $@ $(VM)/kernel $(SUB_B)/vmstage
