@@ -15,4 +15,4 @@ dpkg-deb -x docker.io_*.deb x
 mkdir -p "$(dirname "$out")"
 cp x/usr/bin/docker "$out.tmp"
 mv "$out.tmp" "$out"
-echo "docker CLI: $out ($(\"$out\" --version))"
+echo "docker CLI: $out ($("$out" --version))"
