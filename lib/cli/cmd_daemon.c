@@ -215,6 +215,55 @@ static enum MHD_Result containers(const struct api *api, struct MHD_Connection *
 	return answer_json(conn, 200, out);
 }
 
+/* The part of path a route's "*" stands for (an id, or an image's name with its slashes): -1
+ * when path is not the pattern's. */
+static int route_arg(const char *pattern, const char *path, char *out, size_t size)
+{
+	const char *star = strchr(pattern, '*');
+	size_t pre = (size_t)(star - pattern), post = strlen(star + 1), len = strlen(path);
+	if (len <= pre + post || len - pre - post >= size || strncmp(path, pattern, pre) != 0 ||
+	    strcmp(path + len - post, star + 1) != 0)
+		return -1;
+	snprintf(out, size, "%.*s", (int)(len - pre - post), path + pre);
+	return 0;
+}
+
+/* GET /images/NAME/json: `docker image inspect`. */
+static enum MHD_Result image_inspect(const struct api *api, struct MHD_Connection *conn, const char *path)
+{
+	char name[600];
+	_cleanup_json_ json_t *store = NULL;
+	json_t *shown = NULL;
+	err_t err;
+	if (route_arg("/images/*/json", path, name, sizeof(name)) < 0 || store_read(api->root, &store, &err) < 0 ||
+	    img_inspect(api->root, store, name, &shown, &err) < 0)
+		return answer_error(conn, &err);
+	return answer_json(conn, 200, shown);
+}
+
+/* GET /containers/ID/json: `docker inspect`. */
+static enum MHD_Result container_inspect(const struct api *api, struct MHD_Connection *conn, const char *path)
+{
+	char ref[200];
+	struct container c;
+	err_t err;
+	if (route_arg("/containers/*/json", path, ref, sizeof(ref)) < 0) {
+		err_msg(&err, EINVAL, "no container named");
+		return answer_error(conn, &err);
+	}
+	if (ctr_load(api->root, ref, &c, &err) < 0)
+		return answer_error(conn, &err);
+	json_t *doc = json_deep_copy(c.doc);
+	ctr_release(&c);
+	return answer_json(conn, 200, doc);
+}
+
+static bool route_matches(const char *pattern, const char *path)
+{
+	char ignored[600];
+	return strchr(pattern, '*') ? route_arg(pattern, path, ignored, sizeof(ignored)) == 0 : strcmp(pattern, path) == 0;
+}
+
 static const struct route {
 	const char *method, *path;
 	handler fn;
@@ -222,6 +271,7 @@ static const struct route {
 	{ "GET", "/_ping", ping },		{ "HEAD", "/_ping", ping },
 	{ "GET", "/version", version },		{ "GET", "/info", info },
 	{ "GET", "/images/json", images },	{ "GET", "/containers/json", containers },
+	{ "GET", "/images/*/json", image_inspect }, { "GET", "/containers/*/json", container_inspect },
 };
 
 /* "/v1.41/containers/json" is "/containers/json"; a version above ours is refused, as Docker's. */
@@ -260,7 +310,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	bool known_path = false;
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		if (strcmp(path, routes[i].path) != 0)
+		if (!route_matches(routes[i].path, path))
 			continue;
 		known_path = true;
 		if (strcmp(method, routes[i].method) == 0)
