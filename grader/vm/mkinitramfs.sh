@@ -48,6 +48,9 @@ copy_bin /usr/bin/chrt /usr/bin/chrt
 # libcurl, which minidock opens when it first talks to the cluster store (lib/util/curl.c).
 curl_lib=$(ldconfig -p | awk '/libcurl\.so\.4 .*x86-64/ {print $NF; exit}')
 [ -n "$curl_lib" ] && mkdir -p "$root$(dirname "$curl_lib")" && cp -L "$curl_lib" "$root$curl_lib" && copy_libs "$curl_lib"
+# libmicrohttpd, which `minidock daemon` opens when it starts (lib/util/mhd.c, lab 13).
+mhd_lib=$(ldconfig -p | awk '/libmicrohttpd\.so\.12 .*x86-64/ {print $NF; exit}')
+[ -n "$mhd_lib" ] && mkdir -p "$root$(dirname "$mhd_lib")" && cp -L "$mhd_lib" "$root$mhd_lib" && copy_libs "$mhd_lib"
 # etcd, the overlay networks' cluster store (lab 9), when it is installed (a static Go program).
 [ -x /usr/bin/etcd ] && copy_bin /usr/bin/etcd /usr/bin/etcd
 # umoci reads the OCI layouts `image save --format oci` writes, checking every digest (lab 11).

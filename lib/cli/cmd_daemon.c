@@ -36,7 +36,6 @@
 #define API_VERSION "1.41"
 #define MIN_API_VERSION "1.12"
 #define DEFAULT_HOST "unix:///run/minidock.sock"
-#define THREADS 4
 
 static int daemon_main(int argc, char **argv, const struct cli_ctx *ctx);
 
@@ -99,16 +98,28 @@ static enum MHD_Result answer_error(struct MHD_Connection *conn, const err_t *er
 
 struct api {
 	char root[PATH_MAX];
+	const struct cli_ctx *ctx;
 };
 
-typedef enum MHD_Result (*handler)(const struct api *api, struct MHD_Connection *conn, const char *path);
+/* A request's body, read before its handler runs (at most BODY_MAX bytes: 413 beyond). */
+#define BODY_MAX (1 << 20)
+struct request {
+	char *body;
+	size_t len;
+	bool too_big;
+};
 
-static enum MHD_Result ping(const struct api *api, struct MHD_Connection *conn, const char *path)
+typedef enum MHD_Result (*handler)(const struct api *api, struct MHD_Connection *conn, const char *path,
+				   const struct request *req);
+
+static enum MHD_Result ping(const struct api *api, struct MHD_Connection *conn, const char *path,
+				 const struct request *req)
 {
 	return answer(conn, 200, "text/plain; charset=utf-8", strdup("OK"));
 }
 
-static enum MHD_Result version(const struct api *api, struct MHD_Connection *conn, const char *path)
+static enum MHD_Result version(const struct api *api, struct MHD_Connection *conn, const char *path,
+				 const struct request *req)
 {
 	struct utsname u;
 	uname(&u);
@@ -124,7 +135,8 @@ static enum MHD_Result version(const struct api *api, struct MHD_Connection *con
 	return answer_json(conn, 200, v);
 }
 
-static enum MHD_Result info(const struct api *api, struct MHD_Connection *conn, const char *path)
+static enum MHD_Result info(const struct api *api, struct MHD_Connection *conn, const char *path,
+				 const struct request *req)
 {
 	struct container *list = NULL;
 	size_t n = 0, running = 0, paused = 0;
@@ -157,7 +169,8 @@ static enum MHD_Result info(const struct api *api, struct MHD_Connection *conn, 
 }
 
 /* GET /images/json: the store's images as `docker images` reads them. */
-static enum MHD_Result images(const struct api *api, struct MHD_Connection *conn, const char *path)
+static enum MHD_Result images(const struct api *api, struct MHD_Connection *conn, const char *path,
+				 const struct request *req)
 {
 	_cleanup_json_ json_t *store = NULL;
 	err_t err;
@@ -183,7 +196,8 @@ static enum MHD_Result images(const struct api *api, struct MHD_Connection *conn
 }
 
 /* GET /containers/json[?all=1]: as `docker ps` reads them. */
-static enum MHD_Result containers(const struct api *api, struct MHD_Connection *conn, const char *path)
+static enum MHD_Result containers(const struct api *api, struct MHD_Connection *conn, const char *path,
+				 const struct request *req)
 {
 	const char *all = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "all");
 	bool every = all && (strcmp(all, "1") == 0 || strcmp(all, "true") == 0);
@@ -229,7 +243,8 @@ static int route_arg(const char *pattern, const char *path, char *out, size_t si
 }
 
 /* GET /images/NAME/json: `docker image inspect`. */
-static enum MHD_Result image_inspect(const struct api *api, struct MHD_Connection *conn, const char *path)
+static enum MHD_Result image_inspect(const struct api *api, struct MHD_Connection *conn, const char *path,
+				 const struct request *req)
 {
 	char name[600];
 	_cleanup_json_ json_t *store = NULL;
@@ -242,7 +257,8 @@ static enum MHD_Result image_inspect(const struct api *api, struct MHD_Connectio
 }
 
 /* GET /containers/ID/json: `docker inspect`. */
-static enum MHD_Result container_inspect(const struct api *api, struct MHD_Connection *conn, const char *path)
+static enum MHD_Result container_inspect(const struct api *api, struct MHD_Connection *conn, const char *path,
+				 const struct request *req)
 {
 	char ref[200];
 	struct container c;
@@ -256,6 +272,200 @@ static enum MHD_Result container_inspect(const struct api *api, struct MHD_Conne
 	json_t *doc = json_deep_copy(c.doc);
 	ctr_release(&c);
 	return answer_json(conn, 200, doc);
+}
+
+/* A command's code run for a request: its exit status; its words into msg (cli_capture()). */
+static bool run_ok(int status, const char *msg, struct MHD_Connection *conn, enum MHD_Result *answered)
+{
+	if (status == 0)
+		return true;
+	err_t err;
+	/* the command's exit status says what kind: 1 no such object (Docker's CLI rule), 125 the rest */
+	bool missing = strstr(msg, "No such") != NULL;
+	bool conflict = strstr(msg, "already in use") != NULL || strstr(msg, "is running") != NULL;
+	err_msg(&err, missing ? ENOENT : conflict ? EEXIST : EINVAL, "%s", *msg ? msg : "failed");
+	*answered = answer_error(conn, &err);
+	return false;
+}
+
+/* Append --flag value for each string of array (or the one string). */
+static void add_flags(char ***argv, size_t *argc, const char *flag, const json_t *v)
+{
+	size_t i;
+	json_t *e;
+	if (json_is_string(v)) {
+		(*argv)[(*argc)++] = (char *)flag;
+		(*argv)[(*argc)++] = (char *)json_string_value(v);
+		return;
+	}
+	json_array_foreach(v, i, e) {
+		if (!json_is_string(e))
+			continue;
+		(*argv)[(*argc)++] = (char *)flag;
+		(*argv)[(*argc)++] = (char *)json_string_value(e);
+	}
+}
+
+/* POST /containers/create?name=NAME: Docker's create request as `create`'s flags, so that one
+ * validation serves the CLI and the API. */
+static enum MHD_Result container_create(const struct api *api, struct MHD_Connection *conn, const char *path,
+					const struct request *req)
+{
+	json_error_t jerr;
+	err_t err;
+	_cleanup_json_ json_t *body = req->body ? json_loadb(req->body, req->len, 0, &jerr) : NULL;
+	if (!json_is_object(body) || !json_is_string(json_object_get(body, "Image"))) {
+		err_msg(&err, EINVAL, "a create request is a JSON object with an Image");
+		return answer_error(conn, &err);
+	}
+	const json_t *host = json_object_get(body, "HostConfig");
+	json_t *cmd = json_object_get(body, "Cmd"), *entry = json_object_get(body, "Entrypoint");
+	size_t cap = 64 + 2 * (json_array_size(json_object_get(body, "Env")) + json_array_size(json_object_get(host, "Binds")) +
+				json_object_size(json_object_get(body, "Labels")) + json_object_size(json_object_get(host, "PortBindings")) * 4 +
+				json_array_size(json_object_get(host, "CapAdd")) + json_array_size(json_object_get(host, "CapDrop")) +
+				json_object_size(json_object_get(body, "Volumes"))) +
+		     json_array_size(cmd) + json_array_size(entry);
+	_cleanup_free_ char **argv = calloc(cap, sizeof(char *));
+	_cleanup_json_ json_t *made = json_array(); /* strings made here, alive as long as argv */
+	size_t argc = 0;
+	argv[argc++] = "create";
+	const char *name = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "name");
+	if (name && *name)
+		add_flags(&argv, &argc, "--name", json_string(name)), json_array_append_new(made, json_string(name));
+	add_flags(&argv, &argc, "-e", json_object_get(body, "Env"));
+	if (json_str(body, "WorkingDir") && *json_str(body, "WorkingDir"))
+		add_flags(&argv, &argc, "-w", json_object_get(body, "WorkingDir"));
+	if (json_str(body, "User") && *json_str(body, "User"))
+		add_flags(&argv, &argc, "-u", json_object_get(body, "User"));
+	if (json_str(body, "Hostname") && *json_str(body, "Hostname"))
+		add_flags(&argv, &argc, "-h", json_object_get(body, "Hostname"));
+	if (json_is_true(json_object_get(body, "Tty")))
+		argv[argc++] = "-t";
+	if (json_is_true(json_object_get(body, "OpenStdin")))
+		argv[argc++] = "-i";
+	const char *key;
+	json_t *v;
+	json_object_foreach(json_object_get(body, "Labels"), key, v) {
+		json_t *kv = json_sprintf("%s=%s", key, json_string_value(v) ? json_string_value(v) : "");
+		json_array_append_new(made, kv);
+		add_flags(&argv, &argc, "-l", kv);
+	}
+	json_object_foreach(json_object_get(body, "Volumes"), key, v) {
+		json_t *p = json_string(key);
+		json_array_append_new(made, p);
+		add_flags(&argv, &argc, "-v", p);
+	}
+	if (json_is_true(json_object_get(host, "AutoRemove")))
+		argv[argc++] = "--rm";
+	if (json_is_true(json_object_get(host, "Init")))
+		argv[argc++] = "--init";
+	if (json_is_true(json_object_get(host, "Privileged")))
+		argv[argc++] = "--privileged";
+	if (json_is_true(json_object_get(host, "ReadonlyRootfs")))
+		argv[argc++] = "--read-only";
+	const char *net = json_str(host, "NetworkMode");
+	if (net && *net && strcmp(net, "default") != 0)
+		add_flags(&argv, &argc, "--network", json_object_get(host, "NetworkMode"));
+	add_flags(&argv, &argc, "-v", json_object_get(host, "Binds"));
+	add_flags(&argv, &argc, "--cap-add", json_object_get(host, "CapAdd"));
+	add_flags(&argv, &argc, "--cap-drop", json_object_get(host, "CapDrop"));
+	add_flags(&argv, &argc, "--security-opt", json_object_get(host, "SecurityOpt"));
+	json_object_foreach(json_object_get(host, "PortBindings"), key, v) {
+		size_t i;
+		json_t *b;
+		json_array_foreach(v, i, b) {
+			const char *ip = json_str(b, "HostIp"), *port = json_str(b, "HostPort");
+			json_t *spec = json_sprintf("%s%s%s:%s", ip && *ip ? ip : "", ip && *ip ? ":" : "", port ? port : "", key);
+			json_array_append_new(made, spec);
+			add_flags(&argv, &argc, "-p", spec);
+		}
+	}
+	json_t *restart = json_object_get(host, "RestartPolicy");
+	if (json_str(restart, "Name") && *json_str(restart, "Name")) {
+		json_int_t max = json_integer_value(json_object_get(restart, "MaximumRetryCount"));
+		json_t *policy = max > 0 ? json_sprintf("%s:%lld", json_str(restart, "Name"), (long long)max)
+					 : json_string(json_str(restart, "Name"));
+		json_array_append_new(made, policy);
+		add_flags(&argv, &argc, "--restart", policy);
+	}
+	/* Entrypoint ["a", "b"]: --entrypoint a, and b before Cmd's words */
+	if (json_array_size(entry) > 0)
+		add_flags(&argv, &argc, "--entrypoint", json_array_get(entry, 0));
+	argv[argc++] = (char *)json_str(body, "Image");
+	for (size_t i = 1; i < json_array_size(entry); i++)
+		argv[argc++] = (char *)json_string_value(json_array_get(entry, i));
+	size_t i;
+	json_array_foreach(cmd, i, v)
+		if (json_is_string(v))
+			argv[argc++] = (char *)json_string_value(v);
+	char msg[ERR_MSG_MAX], id[65];
+	enum MHD_Result answered;
+	cli_capture(msg, sizeof(msg));
+	int status = cli_create(api->ctx, (int)argc, argv, id);
+	cli_capture(NULL, 0);
+	if (!run_ok(status, msg, conn, &answered))
+		return answered;
+	return answer_json(conn, 201, json_pack("{s:s, s:[]}", "Id", id, "Warnings"));
+}
+
+/* POST /containers/ID/start */
+static enum MHD_Result container_start(const struct api *api, struct MHD_Connection *conn, const char *path,
+				       const struct request *req)
+{
+	char ref[200], msg[ERR_MSG_MAX];
+	enum MHD_Result answered;
+	if (route_arg("/containers/*/start", path, ref, sizeof(ref)) < 0)
+		return MHD_NO;
+	cli_capture(msg, sizeof(msg));
+	int status = cli_start(api->ctx, ref);
+	cli_capture(NULL, 0);
+	if (!run_ok(status, msg, conn, &answered))
+		return answered;
+	return answer(conn, 204, "text/plain", strdup(""));
+}
+
+/* POST /containers/ID/wait: when it ends, its exit status. */
+static enum MHD_Result container_wait(const struct api *api, struct MHD_Connection *conn, const char *path,
+				      const struct request *req)
+{
+	char ref[200];
+	struct container c;
+	err_t err;
+	if (route_arg("/containers/*/wait", path, ref, sizeof(ref)) < 0 || ctr_load(api->root, ref, &c, &err) < 0)
+		return answer_error(conn, &err);
+	ctr_wait_monitor(&c, -1);
+	json_int_t code = 0;
+	if (ctr_reload(&c, &err) == 0)
+		code = json_integer_value(json_object_get(json_object_get(c.doc, "State"), "ExitCode"));
+	ctr_release(&c);
+	return answer_json(conn, 200, json_pack("{s:I, s:n}", "StatusCode", code, "Error"));
+}
+
+/* DELETE /containers/ID?force=1&v=1 */
+static enum MHD_Result container_delete(const struct api *api, struct MHD_Connection *conn, const char *path,
+					const struct request *req)
+{
+	char ref[200];
+	struct container c;
+	err_t err;
+	const char *force = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "force");
+	const char *volumes = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "v");
+	if (route_arg("/containers/*", path, ref, sizeof(ref)) < 0 || strchr(ref, '/')) {
+		err_msg(&err, ENOENT, "page not found");
+		return answer_error(conn, &err);
+	}
+	if (ctr_load_any(api->root, ref, &c, &err) < 0)
+		return answer_error(conn, &err);
+	json_t *doc = json_incref(c.doc);
+	bool yes = force && (strcmp(force, "1") == 0 || strcmp(force, "true") == 0);
+	int rc = ctr_remove(&c, yes, &err);
+	ctr_release(&c);
+	if (rc == 0 && volumes && (strcmp(volumes, "1") == 0 || strcmp(volumes, "true") == 0))
+		ctr_volume_release(api->root, doc);
+	json_decref(doc);
+	if (rc < 0)
+		return answer_error(conn, &err);
+	return answer(conn, 204, "text/plain", strdup(""));
 }
 
 static bool route_matches(const char *pattern, const char *path)
@@ -272,6 +482,8 @@ static const struct route {
 	{ "GET", "/version", version },		{ "GET", "/info", info },
 	{ "GET", "/images/json", images },	{ "GET", "/containers/json", containers },
 	{ "GET", "/images/*/json", image_inspect }, { "GET", "/containers/*/json", container_inspect },
+	{ "POST", "/containers/create", container_create }, { "POST", "/containers/*/start", container_start },
+	{ "POST", "/containers/*/wait", container_wait }, { "DELETE", "/containers/*", container_delete },
 };
 
 /* "/v1.41/containers/json" is "/containers/json"; a version above ours is refused, as Docker's. */
@@ -292,14 +504,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 				  const char *http_version, const char *upload, size_t *upload_size, void **state)
 {
 	const struct api *api = cls;
-	if (!*state) { /* the headers only: the body (none yet) comes in later calls */
-		*state = (void *)1;
-		return MHD_YES;
+	struct request *req = *state;
+	if (!req) { /* the headers only: the body comes in later calls */
+		*state = calloc(1, sizeof(struct request));
+		return *state ? MHD_YES : MHD_NO;
 	}
 	if (*upload_size) {
-		*upload_size = 0; /* request bodies: not read yet by these endpoints */
+		if (!req->too_big && req->len + *upload_size <= BODY_MAX) {
+			char *more = realloc(req->body, req->len + *upload_size);
+			if (!more)
+				return MHD_NO;
+			memcpy(more + req->len, upload, *upload_size);
+			req->body = more;
+			req->len += *upload_size;
+		} else {
+			req->too_big = true;
+		}
+		*upload_size = 0;
 		return MHD_YES;
 	}
+	if (req->too_big)
+		return answer_json(conn, 413, json_pack("{s:s}", "message", "request body too large"));
 	bool too_new;
 	const char *path = strip_version(url, &too_new);
 	log_debug("%s %s", method, url);
@@ -314,13 +539,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			continue;
 		known_path = true;
 		if (strcmp(method, routes[i].method) == 0)
-			return routes[i].fn(api, conn, path);
+			return routes[i].fn(api, conn, path, req);
 	}
 	err_t err;
 	if (known_path)
 		return answer_json(conn, 405, json_pack("{s:s}", "message", "method not allowed"));
 	err_msg(&err, ENOENT, "page not found");
 	return answer_error(conn, &err);
+}
+
+/* A request is over: its body goes. */
+static void on_completed(void *cls, struct MHD_Connection *conn, void **state, enum MHD_RequestTerminationCode why)
+{
+	struct request *req = *state;
+	if (req) {
+		free(req->body);
+		free(req);
+		*state = NULL;
+	}
 }
 
 /* --- the socket ----------------------------------------------------------------------------------- */
@@ -384,16 +620,19 @@ static int daemon_main(int argc, char **argv, const struct cli_ctx *ctx)
 				       host);
 	if (strncmp(host, "unix://", 7) != 0)
 		return cli_usage_error(&cmd_daemon, "--host %s: unix://PATH only", host);
-	struct api api;
+	struct api api = { .ctx = ctx };
 	if (cli_state_dir(ctx, api.root, &err) < 0)
 		return cli_fail(&err);
 	int fd = listen_unix(host + 7, &err);
 	if (fd < 0)
 		return cli_fail(&err);
-	struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-						on_request, &api, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE,
-						(unsigned)THREADS, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 << 10),
-						MHD_OPTION_CONNECTION_TIMEOUT, 600u, MHD_OPTION_END);
+	/* A thread per connection: a wait or a followed log may last as long as a container. */
+	struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+							MHD_USE_ERROR_LOG,
+						0, NULL, NULL, on_request, &api, MHD_OPTION_LISTEN_SOCKET, fd,
+						MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+						MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 << 10),
+						MHD_OPTION_CONNECTION_LIMIT, 256u, MHD_OPTION_END);
 	if (!d) {
 		close(fd);
 		unlink(host + 7);
