@@ -216,12 +216,34 @@ static enum MHD_Result containers(const struct api *api, struct MHD_Connection *
 		if (json_str(doc, "Created"))
 			time_parse_rfc3339(json_str(doc, "Created"), &t);
 		const json_t *config = json_object_get(doc, "Config");
+		/* the command and its arguments, and the status as docker ps words it */
+		char command[512] = "", shown[128];
+		snprintf(command, sizeof(command), "%s", json_str(doc, "Path") ? json_str(doc, "Path") : "");
+		size_t k;
+		json_t *arg;
+		json_array_foreach(json_object_get(doc, "Args"), k, arg)
+			snprintf(command + strlen(command), sizeof(command) - strlen(command), " %s",
+				 json_string_value(arg) ? json_string_value(arg) : "");
+		const json_t *state = json_object_get(doc, "State");
+		struct timespec when = { 0 };
+		bool up = strcmp(status, "running") == 0 || strcmp(status, "paused") == 0;
+		char ago[64] = "";
+		if (time_parse_rfc3339(json_str(state, up ? "StartedAt" : "FinishedAt") ? json_str(state, up ? "StartedAt" : "FinishedAt") : "", &when))
+			time_human_duration(difftime(time(NULL), when.tv_sec), ago, sizeof(ago));
+		if (up)
+			snprintf(shown, sizeof(shown), "Up %s%s", ago, strcmp(status, "paused") == 0 ? " (Paused)" : "");
+		else if (strcmp(status, "exited") == 0)
+			snprintf(shown, sizeof(shown), "Exited (%lld) %s ago",
+				 (long long)json_integer_value(json_object_get(state, "ExitCode")), ago);
+		else
+			snprintf(shown, sizeof(shown), "%s", strcmp(status, "created") == 0 ? "Created" : status);
 		json_array_append_new(out, json_pack("{s:s, s:[s+], s:s, s:s, s:s, s:I, s:s, s:s, s:[], s:O}", "Id",
-						     list[i].id, "Names", "/", json_str(doc, "Name") ? json_str(doc, "Name") : "",
+						     list[i].id, "Names", json_str(doc, "Name") && json_str(doc, "Name")[0] == '/' ? "" : "/",
+						     json_str(doc, "Name") ? json_str(doc, "Name") : "",
 						     "Image", json_str(config, "Image") ? json_str(config, "Image") : "",
 						     "ImageID", json_str(doc, "Image") ? json_str(doc, "Image") : "", "Command",
-						     json_str(doc, "Path") ? json_str(doc, "Path") : "", "Created",
-						     (json_int_t)t.tv_sec, "State", status, "Status", status, "Ports", "Labels",
+						     command, "Created", (json_int_t)t.tv_sec, "State", status, "Status", shown,
+						     "Ports", "Labels",
 						     json_object_get(config, "Labels") ? json_object_get(config, "Labels")
 											: json_object()));
 	}
@@ -256,6 +278,49 @@ static enum MHD_Result image_inspect(const struct api *api, struct MHD_Connectio
 	return answer_json(conn, 200, shown);
 }
 
+/* "[IP:]HOST:CTR[/PROTO]" (how create's -p keeps a binding) as Docker's PortMap entry. */
+static void add_binding(json_t *map, const char *spec)
+{
+	char buf[200], *parts[3];
+	int n = 0;
+	snprintf(buf, sizeof(buf), "%s", spec);
+	for (char *p = buf, *colon; n < 3 && p; p = colon ? colon + 1 : NULL) {
+		colon = strchr(p, ':');
+		if (colon)
+			*colon = '\0';
+		parts[n++] = p;
+	}
+	if (n < 2)
+		return;
+	const char *ctr = parts[n - 1], *host = parts[n - 2], *ip = n == 3 ? parts[0] : "";
+	char key[64];
+	snprintf(key, sizeof(key), "%s%s", ctr, strchr(ctr, '/') ? "" : "/tcp");
+	json_t *list = json_object_get(map, key);
+	if (!list)
+		json_object_set_new(map, key, list = json_array());
+	json_array_append_new(list, json_pack("{s:s, s:s}", "HostIp", ip, "HostPort", host));
+}
+
+/* minidock's container.json in the shapes Docker's clients decode: PortBindings a map of
+ * "80/tcp" to bindings (minidock keeps -p's words), no MonitorPid (minidock's own). */
+static json_t *docker_shape(const json_t *doc)
+{
+	json_t *out = json_deep_copy(doc);
+	json_object_del(out, "MonitorPid");
+	json_t *host = json_object_get(out, "HostConfig");
+	json_t *bindings = json_object_get(host, "PortBindings");
+	if (json_is_array(bindings)) {
+		json_t *map = json_object();
+		size_t i;
+		json_t *b;
+		json_array_foreach(bindings, i, b)
+			if (json_is_string(b))
+				add_binding(map, json_string_value(b));
+		json_object_set_new(host, "PortBindings", map);
+	}
+	return out;
+}
+
 /* GET /containers/ID/json: `docker inspect`. */
 static enum MHD_Result container_inspect(const struct api *api, struct MHD_Connection *conn, const char *path,
 				 const struct request *req)
@@ -269,7 +334,7 @@ static enum MHD_Result container_inspect(const struct api *api, struct MHD_Conne
 	}
 	if (ctr_load(api->root, ref, &c, &err) < 0)
 		return answer_error(conn, &err);
-	json_t *doc = json_deep_copy(c.doc);
+	json_t *doc = docker_shape(c.doc);
 	ctr_release(&c);
 	return answer_json(conn, 200, doc);
 }
@@ -457,8 +522,7 @@ static enum MHD_Result container_delete(const struct api *api, struct MHD_Connec
 	if (ctr_load_any(api->root, ref, &c, &err) < 0)
 		return answer_error(conn, &err);
 	json_t *doc = json_incref(c.doc);
-	bool yes = force && (strcmp(force, "1") == 0 || strcmp(force, "true") == 0);
-	int rc = ctr_remove(&c, yes, &err);
+	int rc = ctr_remove(&c, force && (strcmp(force, "1") == 0 || strcmp(force, "true") == 0), &err);
 	ctr_release(&c);
 	if (rc == 0 && volumes && (strcmp(volumes, "1") == 0 || strcmp(volumes, "true") == 0))
 		ctr_volume_release(api->root, doc);
@@ -466,6 +530,76 @@ static enum MHD_Result container_delete(const struct api *api, struct MHD_Connec
 	if (rc < 0)
 		return answer_error(conn, &err);
 	return answer(conn, 204, "text/plain", strdup(""));
+}
+
+static bool yes(struct MHD_Connection *conn, const char *key)
+{
+	const char *v = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, key);
+	return v && (strcmp(v, "1") == 0 || strcmp(v, "true") == 0);
+}
+
+/* One frame of Docker's multiplexed stream: [stream, 0, 0, 0, size as 4 bytes big-endian] and the
+ * bytes (stream 1 stdout, 2 stderr). A container with a terminal has one stream: no frames. */
+static void put_frame(FILE *out, int stream, const char *data, size_t len, bool tty)
+{
+	if (!tty) {
+		unsigned char h[8] = { (unsigned char)stream, 0, 0, 0, (unsigned char)(len >> 24),
+				       (unsigned char)(len >> 16), (unsigned char)(len >> 8), (unsigned char)len };
+		fwrite(h, 1, sizeof(h), out);
+	}
+	fwrite(data, 1, len, out);
+}
+
+/* GET /containers/ID/logs?stdout=1&stderr=1[&timestamps=1]: the log as it is now (follow: not
+ * yet), in Docker's frames. */
+static enum MHD_Result container_logs(const struct api *api, struct MHD_Connection *conn, const char *path,
+				      const struct request *req)
+{
+	char ref[200], file[PATH_MAX + 200];
+	struct container c;
+	err_t err;
+	if (route_arg("/containers/*/logs", path, ref, sizeof(ref)) < 0 || ctr_load(api->root, ref, &c, &err) < 0)
+		return answer_error(conn, &err);
+	bool tty = json_is_true(json_object_get(json_object_get(c.doc, "Config"), "Tty"));
+	snprintf(file, sizeof(file), "%s/%s-json.log", c.dir, c.id);
+	ctr_release(&c);
+	bool out = yes(conn, "stdout"), errs = yes(conn, "stderr"), stamps = yes(conn, "timestamps");
+	char *body = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&body, &len);
+	FILE *log = fopen(file, "re");
+	char *line = NULL;
+	size_t cap = 0;
+	while (mem && log && getline(&line, &cap, log) > 0) {
+		_cleanup_json_ json_t *entry = json_loads(line, 0, NULL);
+		const char *text = json_str(entry, "log"), *stream = json_str(entry, "stream"), *time = json_str(entry, "time");
+		if (!text || !stream)
+			continue;
+		int which = strcmp(stream, "stderr") == 0 ? 2 : 1;
+		if ((which == 1 && !out) || (which == 2 && !errs))
+			continue;
+		char *shown = NULL;
+		if (asprintf(&shown, "%s%s%s", stamps && time ? time : "", stamps && time ? " " : "", text) < 0)
+			continue;
+		put_frame(mem, which, shown, strlen(shown), tty);
+		free(shown);
+	}
+	free(line);
+	if (log)
+		fclose(log);
+	if (!mem)
+		return MHD_NO;
+	fclose(mem);
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", "application/vnd.docker.raw-stream");
+	MHD_add_response_header(r, "Api-Version", API_VERSION);
+	enum MHD_Result rc = MHD_queue_response(conn, 200, r);
+	MHD_destroy_response(r);
+	return rc;
 }
 
 static bool route_matches(const char *pattern, const char *path)
@@ -483,7 +617,8 @@ static const struct route {
 	{ "GET", "/images/json", images },	{ "GET", "/containers/json", containers },
 	{ "GET", "/images/*/json", image_inspect }, { "GET", "/containers/*/json", container_inspect },
 	{ "POST", "/containers/create", container_create }, { "POST", "/containers/*/start", container_start },
-	{ "POST", "/containers/*/wait", container_wait }, { "DELETE", "/containers/*", container_delete },
+	{ "POST", "/containers/*/wait", container_wait }, { "GET", "/containers/*/logs", container_logs },
+	{ "DELETE", "/containers/*", container_delete },
 };
 
 /* "/v1.41/containers/json" is "/containers/json"; a version above ours is refused, as Docker's. */
