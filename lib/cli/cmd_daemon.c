@@ -14,6 +14,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -498,6 +499,11 @@ static enum MHD_Result container_wait(const struct api *api, struct MHD_Connecti
 	err_t err;
 	if (route_arg("/containers/*/wait", path, ref, sizeof(ref)) < 0 || ctr_load(api->root, ref, &c, &err) < 0)
 		return answer_error(conn, &err);
+	/* condition=next-exit (docker run asks before it starts the container): its start first */
+	const char *condition = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "condition");
+	if (condition && strcmp(condition, "next-exit") == 0)
+		while (!ctr_monitor_alive(&c) && ctr_reload(&c, &err) == 0 && strcmp(ctr_status(&c), "created") == 0)
+			usleep(50 * 1000);
 	ctr_wait_monitor(&c, -1);
 	json_int_t code = 0;
 	if (ctr_reload(&c, &err) == 0)
@@ -548,6 +554,130 @@ static void put_frame(FILE *out, int stream, const char *data, size_t len, bool 
 		fwrite(h, 1, sizeof(h), out);
 	}
 	fwrite(data, 1, len, out);
+}
+
+/* --- attach: the connection becomes the container's output ----------------------------------- */
+
+/* What an attached connection streams. */
+struct attached {
+	struct container c;
+	bool tty, out, errs;
+	MHD_socket sock;
+	struct MHD_UpgradeResponseHandle *urh;
+};
+
+static bool send_all(int sock, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = send(sock, data, len, MSG_NOSIGNAL);
+		if (n <= 0)
+			return false;
+		data += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+/* Follow the container's log from its start, each line a frame on the socket, until the
+ * container has run and ended (or was removed) and the log is read to its end. */
+static void *stream_attached(void *arg)
+{
+	struct attached *a = arg;
+	char file[PATH_MAX + 200];
+	snprintf(file, sizeof(file), "%s/%s-json.log", a->c.dir, a->c.id);
+	FILE *log = NULL;
+	char *line = NULL;
+	size_t cap = 0;
+	bool ran = false, alive = true;
+	for (int quiet = 0; alive || quiet < 2;) {
+		if (!log)
+			log = fopen(file, "re");
+		bool got = false;
+		while (log && getline(&line, &cap, log) > 0) {
+			_cleanup_json_ json_t *entry = json_loads(line, 0, NULL);
+			const char *text = json_str(entry, "log"), *stream = json_str(entry, "stream");
+			int which = stream && strcmp(stream, "stderr") == 0 ? 2 : 1;
+			if (!text || (which == 1 && !a->out) || (which == 2 && !a->errs))
+				continue;
+			char *framed = NULL;
+			size_t len = 0;
+			FILE *mem = open_memstream(&framed, &len);
+			if (mem) {
+				put_frame(mem, which, text, strlen(text), a->tty);
+				fclose(mem);
+				if (!send_all(a->sock, framed, len))
+					alive = false, quiet = 2; /* the client went */
+			}
+			free(framed);
+			got = true;
+		}
+		if (log)
+			clearerr(log);
+		bool monitor = ctr_monitor_alive(&a->c);
+		ran |= monitor;
+		err_t err;
+		if (!monitor && (ran || ctr_reload(&a->c, &err) < 0 || strcmp(ctr_status(&a->c), "created") != 0))
+			alive = false;
+		if (!alive && !got)
+			quiet++; /* read twice more after the end: the last lines the monitor wrote */
+		if (alive || quiet < 2)
+			usleep(50 * 1000);
+	}
+	free(line);
+	if (log)
+		fclose(log);
+	MHD_upgrade_action(a->urh, MHD_UPGRADE_ACTION_CLOSE);
+	ctr_release(&a->c);
+	free(a);
+	return NULL;
+}
+
+static void on_upgraded(void *cls, struct MHD_Connection *conn, void *state, const char *extra_in, size_t extra_in_size,
+			MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+{
+	struct attached *a = cls;
+	pthread_t t;
+	a->sock = sock;
+	a->urh = urh;
+	if (pthread_create(&t, NULL, stream_attached, a) != 0) {
+		MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+		ctr_release(&a->c);
+		free(a);
+		return;
+	}
+	pthread_detach(t);
+}
+
+/* POST /containers/ID/attach?stream=1&stdout=1&stderr=1: "101 UPGRADED", then the output
+ * (stdin not yet). */
+static enum MHD_Result container_attach(const struct api *api, struct MHD_Connection *conn, const char *path,
+					const struct request *req)
+{
+	char ref[200];
+	err_t err;
+	struct attached *a = calloc(1, sizeof(*a));
+	if (!a)
+		return MHD_NO;
+	if (route_arg("/containers/*/attach", path, ref, sizeof(ref)) < 0 || ctr_load(api->root, ref, &a->c, &err) < 0) {
+		free(a);
+		return answer_error(conn, &err);
+	}
+	a->tty = json_is_true(json_object_get(json_object_get(a->c.doc, "Config"), "Tty"));
+	a->out = yes(conn, "stdout");
+	a->errs = yes(conn, "stderr");
+	struct MHD_Response *r = MHD_create_response_for_upgrade(on_upgraded, a);
+	if (!r) {
+		ctr_release(&a->c);
+		free(a);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", a->tty ? "application/vnd.docker.raw-stream"
+							  : "application/vnd.docker.multiplexed-stream");
+	MHD_add_response_header(r, "Connection", "Upgrade");
+	MHD_add_response_header(r, "Upgrade", "tcp");
+	enum MHD_Result rc = MHD_queue_response(conn, 101, r);
+	MHD_destroy_response(r);
+	return rc;
 }
 
 /* GET /containers/ID/logs?stdout=1&stderr=1[&timestamps=1]: the log as it is now (follow: not
@@ -618,6 +748,7 @@ static const struct route {
 	{ "GET", "/images/*/json", image_inspect }, { "GET", "/containers/*/json", container_inspect },
 	{ "POST", "/containers/create", container_create }, { "POST", "/containers/*/start", container_start },
 	{ "POST", "/containers/*/wait", container_wait }, { "GET", "/containers/*/logs", container_logs },
+	{ "POST", "/containers/*/attach", container_attach },
 	{ "DELETE", "/containers/*", container_delete },
 };
 
@@ -763,7 +894,7 @@ static int daemon_main(int argc, char **argv, const struct cli_ctx *ctx)
 		return cli_fail(&err);
 	/* A thread per connection: a wait or a followed log may last as long as a container. */
 	struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-							MHD_USE_ERROR_LOG,
+							MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE,
 						0, NULL, NULL, on_request, &api, MHD_OPTION_LISTEN_SOCKET, fd,
 						MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 						MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 << 10),

@@ -79,3 +79,18 @@ const char *MHD_lookup_connection_value(struct MHD_Connection *connection, enum 
 		(const char *(*)(struct MHD_Connection *, enum MHD_ValueKind, const char *))real("MHD_lookup_connection_value");
 	return f ? f(connection, kind, key) : NULL;
 }
+
+struct MHD_Response *MHD_create_response_for_upgrade(MHD_UpgradeHandler upgrade_handler, void *upgrade_handler_cls)
+{
+	struct MHD_Response *(*f)(MHD_UpgradeHandler, void *) =
+		(struct MHD_Response * (*)(MHD_UpgradeHandler, void *)) real("MHD_create_response_for_upgrade");
+	return f ? f(upgrade_handler, upgrade_handler_cls) : NULL;
+}
+
+/* Only the actions that take no more arguments (MHD_UPGRADE_ACTION_CLOSE) are passed on. */
+enum MHD_Result MHD_upgrade_action(struct MHD_UpgradeResponseHandle *urh, enum MHD_UpgradeAction action, ...)
+{
+	enum MHD_Result (*f)(struct MHD_UpgradeResponseHandle *, enum MHD_UpgradeAction, ...) =
+		(enum MHD_Result(*)(struct MHD_UpgradeResponseHandle *, enum MHD_UpgradeAction, ...))real("MHD_upgrade_action");
+	return f ? f(urh, action) : MHD_NO;
+}
