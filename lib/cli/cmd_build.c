@@ -37,7 +37,8 @@ const struct command cmd_build = {
 	.name = "build",
 	.usage = "[OPTIONS] CONTEXT",
 	.summary = "Build an image from a Dockerfile",
-	.help = "Options:\n"
+	.help = "CONTEXT is a directory, or - for a tar of one on stdin (-f then names a file in it).\n"
+		"Options:\n"
 		"  -t, --tag NAME[:TAG]     name the image (more than once: several names)\n"
 		"  -f, --file FILE          the Dockerfile (default: CONTEXT/Dockerfile; - reads stdin)\n"
 		"      --build-arg K=V      set a build variable (an ARG); K alone takes minidock's $K\n"
@@ -164,8 +165,8 @@ static int build_main(int argc, char **argv, const struct cli_ctx *ctx)
 	if (argc - optind != 1)
 		return cli_args_error(&cmd_build, "\"build\" requires exactly 1 argument.");
 	o.context = argv[optind];
-	if (strcmp(o.context, "-") == 0)
-		return cli_usage_error(&cmd_build, "a context from stdin (-) is not supported: give a directory");
+	if (strcmp(o.context, "-") == 0 && o.dockerfile && strcmp(o.dockerfile, "-") == 0)
+		return cli_usage_error(&cmd_build, "a context from stdin (-) and a Dockerfile from stdin (-f -): one or the other");
 	o.tags = tags;
 	/* SOURCE_DATE_EPOCH: a --build-arg first, then the environment (Docker's BuildKit reads both). */
 	const char *epoch = json_str(args, "SOURCE_DATE_EPOCH") ? json_str(args, "SOURCE_DATE_EPOCH")
@@ -181,13 +182,25 @@ static int build_main(int argc, char **argv, const struct cli_ctx *ctx)
 	if (cli_state_dir(ctx, root, &err) < 0)
 		return cli_fail(&err);
 	o.root = root;
+	/* "-": the context is a tar on stdin (as docker build - < context.tar), unpacked first */
+	char context[PATH_MAX] = "";
+	_cleanup_close_ int context_lock = -1;
+	if (strcmp(o.context, "-") == 0) {
+		if (build_tmp_dir(root, "context", context, sizeof(context), &context_lock, &err) < 0)
+			return cli_fail(&err);
+		o.context = context;
+		o.dockerfile_in_context = true;
+	}
 	/* -q: only the id; the steps' lines go nowhere */
 	_cleanup_fclose_ FILE *null = o.quiet ? fopen("/dev/null", "w") : NULL;
 	if (null)
 		o.out = null;
-	if (build_image(&o, id, &err) < 0)
-		return cli_fail(&err);
-	return 0;
+	int rc = *context ? build_unpack_context(0, context, &err) : 0;
+	if (rc == 0)
+		rc = build_image(&o, id, &err);
+	if (*context)
+		fs_remove_tree(context, &(err_t){ 0 });
+	return rc < 0 ? cli_fail(&err) : 0;
 }
 
 /* --- commit ----------------------------------------------------------------------------------------- */

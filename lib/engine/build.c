@@ -448,6 +448,20 @@ static int unpack(struct archive *a, int src_fd, int dir_fd, const char *rel, co
 	return rc;
 }
 
+int build_unpack_context(int fd, const char *dir, err_t *err)
+{
+	_cleanup_close_ int dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir_fd < 0)
+		return err_sys(err, "%s", dir);
+	struct archive *a = archive_read_new();
+	archive_read_support_filter_gzip(a);
+	archive_read_support_filter_zstd(a);
+	archive_read_support_format_tar(a);
+	int rc = unpack(a, fd, dir_fd, "the context (a tar on stdin)", &(struct owner){ .keep = true }, err);
+	archive_read_free(a);
+	return rc;
+}
+
 /* --- scratch space ---------------------------------------------------------------------------- */
 
 int build_tmp_dir(const char *root, const char *prefix, char *out, size_t size, int *out_lock, err_t *err)
@@ -1210,8 +1224,8 @@ static int from_step(struct builder *b, struct image *im, size_t stage, err_t *e
 	return 0;
 }
 
-/* Read the Dockerfile: -f FILE (relative to where minidock runs, as Docker's), "-" for stdin,
- * or CONTEXT/Dockerfile. */
+/* Read the Dockerfile: -f FILE (relative to where minidock runs, as Docker's; inside the
+ * context for a context sent as a tar), "-" for stdin, or CONTEXT/Dockerfile. */
 static int read_dockerfile(const struct builder *b, char **text, size_t *len, err_t *err)
 {
 	const char *path = b->o->dockerfile;
@@ -1225,11 +1239,12 @@ static int read_dockerfile(const struct builder *b, char **text, size_t *len, er
 			return err_sys(err, "read the Dockerfile from stdin");
 		return 0;
 	}
-	if (path)
+	if (path && !b->o->dockerfile_in_context)
 		return fs_read_file(path, DOCKERFILE_MAX, text, len, err);
-	_cleanup_close_ int fd = open_in_root(b->ctx_fd, "Dockerfile", O_RDONLY);
+	/* the context's own file, resolved inside it: a link there reaches nothing outside */
+	_cleanup_close_ int fd = open_in_root(b->ctx_fd, path ? path : "Dockerfile", O_RDONLY);
 	if (fd < 0)
-		return err_msg(err, ENOENT, "unable to prepare context: Dockerfile not found in %s", b->o->context);
+		return err_msg(err, ENOENT, "unable to prepare context: %s not found in the context", path ? path : "Dockerfile");
 	return fs_read_file(fd_path(fd).s, DOCKERFILE_MAX, text, len, err);
 }
 

@@ -40,6 +40,7 @@ struct build_opts {
 	const char *root;       /* the state directory (absolute) */
 	const char *context;    /* the build context, a directory */
 	const char *dockerfile; /* its Dockerfile (NULL: CONTEXT/Dockerfile; "-": stdin) */
+	bool dockerfile_in_context; /* the Dockerfile's path is inside the context (a context sent as a tar) */
 	char *const *tags;      /* -t NAME[:TAG] (NULL-terminated, checked) */
 	const json_t *build_args; /* --build-arg {K: V} */
 	const json_t *labels;   /* --label {K: V}, on the last image */
@@ -70,6 +71,11 @@ int build_commit(const char *root, const char *image_id, const char *upper, cons
 /* A new directory ROOT/tmp/PREFIX-XXXXXX (into out) for a build, commit, save, pull or push, locked (flock
  * on *out_lock) for as long as it is used; the ones whose lock is free (left by a process that
  * was killed) are removed first. The caller removes it and closes the lock. */
+/* Unpack the tar (plain, gzip or zstd) read from fd (a file or a pipe) into the directory dir,
+ * every path kept inside it: a build's context sent as an archive (`build -`, the API's
+ * POST /build). */
+int build_unpack_context(int fd, const char *dir, err_t *err);
+
 int build_tmp_dir(const char *root, const char *prefix, char *out, size_t size, int *out_lock, err_t *err);
 
 /* Give image id the tag ref ("name:tag"), taking it from any other image. Under the lock. */

@@ -28,6 +28,7 @@
 
 #include "cleanup.h"
 #include "digest.h"
+#include "events.h"
 #include "fsutil.h"
 #include "json.h"
 #include "lifecycle.h"
@@ -278,6 +279,7 @@ static int remove_dir(const struct container *c, err_t *err)
 	snprintf(doomed, sizeof(doomed), "%s/containers/.rm-%s", c->root, c->id);
 	if (rename(c->dir, doomed) < 0)
 		return errno == ENOENT ? 0 : err_sys(err, "remove container %.12s", c->id);
+	ev_container(c->root, "destroy", c->doc, NULL);
 	return fs_remove_tree(doomed, err);
 }
 
@@ -322,6 +324,8 @@ static int make_true(struct container *c, err_t *err)
 	log_debug("container %.12s: its monitor died, recording the exit", c->id);
 	_cleanup_json_ json_t *before = json_deep_copy(doc);
 	set_exited(doc, 128 + SIGKILL, "the container's monitor died");
+	_cleanup_json_ json_t *code = json_pack("{s:s}", "exitCode", "137");
+	ev_container(c->root, "die", doc, code);
 	int rc;
 	if (json_is_true(json_object_get(json_object_get(doc, "HostConfig"), "AutoRemove")))
 		rc = remove_dir(c, err) < 0 ? -1 : err_msg(err, ENOENT, "No such container: %s", c->id);
@@ -655,6 +659,7 @@ int ctr_create(const char *root, json_t *doc, struct container *out, err_t *err)
 		return -1;
 	}
 	out->doc = json_incref(doc);
+	ev_container(root, "create", doc, NULL);
 	return 0;
 }
 
@@ -679,14 +684,29 @@ int ctr_rename(struct container *c, const char *name, err_t *err)
 		return -1;
 	json_decref(c->doc);
 	c->doc = doc;
+	_cleanup_json_ json_t *old = json_pack("{s:s}", "oldName", json_str(doc, "Name") ? json_str(doc, "Name") : "");
 	snprintf(slash_name, sizeof(slash_name), "/%s", name);
 	json_object_set_new(doc, "Name", json_string(slash_name));
-	return write_doc(c, doc, err);
+	if (write_doc(c, doc, err) < 0)
+		return -1;
+	ev_container(c->root, "rename", doc, old);
+	return 0;
 }
 
 /* --- state changes ----------------------------------------------------------------------------- */
 
-/* Under the lock: read c's doc again, let change() edit it, write it (or remove c). */
+/* The journal's "die" (events.h): how c ended, which a waiter reads even when --rm removes c. */
+static void died_event(const struct container *c)
+{
+	char code[24];
+	snprintf(code, sizeof(code), "%lld",
+		 (long long)json_integer_value(json_object_get(json_object_get(c->doc, "State"), "ExitCode")));
+	_cleanup_json_ json_t *attrs = json_pack("{s:s}", "exitCode", code);
+	ev_container(c->root, "die", c->doc, attrs);
+}
+
+/* Under the lock: read c's doc again, let change() edit it, write it (or remove c); its "die"
+ * in the journal when it ended. */
 static int update(struct container *c, void (*change)(json_t *doc, const void *arg), const void *arg,
 		  err_t *err)
 {
@@ -699,9 +719,11 @@ static int update(struct container *c, void (*change)(json_t *doc, const void *a
 		return -1;
 	json_decref(c->doc);
 	c->doc = doc;
+	bool was_exited = strcmp(ctr_status(c), "exited") == 0;
 	change(doc, arg);
-	if (strcmp(ctr_status(c), "exited") == 0 &&
-	    json_is_true(json_object_get(json_object_get(doc, "HostConfig"), "AutoRemove"))) {
+	bool died = !was_exited && strcmp(ctr_status(c), "exited") == 0;
+	if (died && json_is_true(json_object_get(json_object_get(doc, "HostConfig"), "AutoRemove"))) {
+		died_event(c);
 		if (remove_dir(c, err) < 0)
 			return -1;
 		/* --rm takes its anonymous volumes with it (once the lock is let go: the volumes'
@@ -711,7 +733,11 @@ static int update(struct container *c, void (*change)(json_t *doc, const void *a
 		ctr_volume_release(c->root, doc);
 		return 0;
 	}
-	return write_doc(c, doc, err);
+	if (write_doc(c, doc, err) < 0)
+		return -1;
+	if (died)
+		died_event(c);
+	return 0;
 }
 
 struct running {
@@ -746,7 +772,10 @@ int ctr_record_running(struct container *c, pid_t pid, err_t *err)
 	/* Taken before update() reads c's doc again from its file. */
 	_cleanup_json_ json_t *network = json_incref(json_object_get(c->doc, "NetworkSettings"));
 	struct running r = { pid, getpid(), network };
-	return update(c, change_running, &r, err);
+	if (update(c, change_running, &r, err) < 0)
+		return -1;
+	ev_container(c->root, "start", c->doc, NULL);
+	return 0;
 }
 
 static void change_start_error(json_t *doc, const void *arg)
@@ -803,7 +832,10 @@ static void change_paused(json_t *doc, const void *arg)
 
 int ctr_record_paused(struct container *c, bool paused, err_t *err)
 {
-	return update(c, change_paused, &paused, err);
+	if (update(c, change_paused, &paused, err) < 0)
+		return -1;
+	ev_container(c->root, paused ? "pause" : "unpause", c->doc, NULL);
+	return 0;
 }
 
 static void change_host_config(json_t *doc, const void *arg)

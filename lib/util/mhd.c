@@ -94,3 +94,17 @@ enum MHD_Result MHD_upgrade_action(struct MHD_UpgradeResponseHandle *urh, enum M
 		(enum MHD_Result(*)(struct MHD_UpgradeResponseHandle *, enum MHD_UpgradeAction, ...))real("MHD_upgrade_action");
 	return f ? f(urh, action) : MHD_NO;
 }
+
+struct MHD_Response *MHD_create_response_from_pipe(int fd)
+{
+	struct MHD_Response *(*f)(int) = (struct MHD_Response * (*)(int)) real("MHD_create_response_from_pipe");
+	return f ? f(fd) : NULL;
+}
+
+int MHD_get_connection_values(struct MHD_Connection *connection, enum MHD_ValueKind kind, MHD_KeyValueIterator iterator,
+			      void *iterator_cls)
+{
+	int (*f)(struct MHD_Connection *, enum MHD_ValueKind, MHD_KeyValueIterator, void *) =
+		(int (*)(struct MHD_Connection *, enum MHD_ValueKind, MHD_KeyValueIterator, void *))real("MHD_get_connection_values");
+	return f ? f(connection, kind, iterator, iterator_cls) : -1;
+}
