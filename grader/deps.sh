@@ -24,7 +24,8 @@ python3          the grader on the host (standard library only)
 crun             the runtime make bench measures minidock against
 umoci            a tool other than minidock for OCI images: builds a test image (lab 3), reads what image save writes (lab 11)
 libcurl4-openssl-dev  HTTP: the overlay's cluster store, etcd's JSON API (lab 9); loaded only when used
-libmicrohttpd-dev  the engine's HTTP server: the Docker Engine API on a unix socket (lab 13); loaded only by `minidock daemon`
+libmicrohttpd-dev  the engine's HTTP server: the Docker Engine API on a unix socket (lab 13); loaded only by minidock daemon
+curl             the stage 13 tests' HTTP client on the engine's socket (requests the docker CLI never sends)
 etcd-server      the overlay's cluster store, etcd 3.4, run in the grader VM (lab 9)
 docker-registry  the CNCF distribution registry 2.8, run in the grader VM: what pull and push talk to (lab 12)
 skopeo           another registry client, to check minidock's pushes and pulls against (lab 12)

@@ -437,6 +437,10 @@ struct hijack_job {
 static void *hijack_thread(void *p)
 {
 	struct hijack_job *job = p;
+	/* libmicrohttpd's sockets do not block; this thread's writes wait for a slow client */
+	int flags = fcntl(job->sock, F_GETFL);
+	if (flags >= 0)
+		fcntl(job->sock, F_SETFL, flags & ~O_NONBLOCK);
 	job->run(job->sock, job->early, job->early_len, job->arg);
 	MHD_upgrade_action(job->urh, MHD_UPGRADE_ACTION_CLOSE);
 	free(job->early);

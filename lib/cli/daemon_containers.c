@@ -539,18 +539,18 @@ struct follower {
 	long long since, until; /* seconds; 0: no bound */
 };
 
-/* The container's state: "gone" when removed. */
+/* May the container still write to its log: not started yet, or its monitor (which copies its
+ * output into the log, to the last byte, before it goes) still there? False once removed. */
 static bool still_running(const struct follower *f, bool *started)
 {
 	struct container c;
 	err_t err;
 	if (ctr_load(f->root, f->id, &c, &err) < 0)
 		return false;
-	const char *s = ctr_status(&c);
-	bool running = strcmp(s, "running") == 0 || strcmp(s, "paused") == 0 || strcmp(s, "restarting") == 0;
-	*started = *started || strcmp(s, "created") != 0;
+	bool monitor = ctr_monitor_alive(&c);
+	*started = *started || monitor || strcmp(ctr_status(&c), "created") != 0;
 	ctr_release(&c);
-	return running || !*started;
+	return monitor || !*started;
 }
 
 /* One line of the log as the client sees it: false when the client is gone. */
@@ -724,6 +724,7 @@ struct exec {
 	int exit_code;
 	pid_t pid;
 	int master; /* the terminal's side the daemon holds, or -1 */
+	unsigned short rows, cols; /* its size, once a resize said it (it may come first) */
 	json_t *config;
 };
 
@@ -840,18 +841,20 @@ API_HANDLER(api_exec_inspect)
 
 API_HANDLER(api_exec_resize)
 {
-	long h = api_query(conn, "h") ? atol(api_query(conn, "h")) : 0,
-	     w = api_query(conn, "w") ? atol(api_query(conn, "w")) : 0;
+	long h = api_query(conn, "h") ? atol(api_query(conn, "h")) : 0, w = api_query(conn, "w") ? atol(api_query(conn, "w")) : 0;
+	if (h <= 0 || w <= 0 || h > 10000 || w > 10000)
+		return api_fail(conn, 400, "h and w: a terminal's rows and columns");
 	pthread_mutex_lock(&execs_lock);
 	struct exec *e = find_exec(arg);
-	int master = e ? e->master : -1;
-	bool found = e != NULL;
-	if (master >= 0 && h > 0 && w > 0 && h < 10000 && w < 10000) {
-		struct winsize ws = {.ws_row = (unsigned short)h, .ws_col = (unsigned short)w};
-		ioctl(master, TIOCSWINSZ, &ws);
+	if (e) {
+		/* kept for a terminal not made yet (the client asks as soon as it starts the exec) */
+		e->rows = (unsigned short)h;
+		e->cols = (unsigned short)w;
+		if (e->master >= 0)
+			ioctl(e->master, TIOCSWINSZ, &(struct winsize){ .ws_row = e->rows, .ws_col = e->cols });
 	}
 	pthread_mutex_unlock(&execs_lock);
-	if (!found)
+	if (!e)
 		return api_fail(conn, 404, "No such exec instance: %s", arg);
 	return api_answer(conn, 201, "text/plain", strdup(""));
 }
@@ -883,7 +886,17 @@ static void exec_run(int sock, const char *early, size_t early_len, void *arg)
 	int in[2] = {-1, -1}, out[2] = {-1, -1}, errs[2] = {-1, -1}, master = -1, slave = -1;
 	bool ok = true;
 	if (x->tty) {
-		ok = openpty(&master, &slave, NULL, NULL, NULL) == 0;
+		/* the daemon's own ends: not to be inherited by what runs (nor by the container) */
+		ok = openpty(&master, &slave, NULL, NULL, NULL) == 0 && fcntl(master, F_SETFD, FD_CLOEXEC) == 0 &&
+		     fcntl(slave, F_SETFD, FD_CLOEXEC) == 0;
+		pthread_mutex_lock(&execs_lock);
+		struct exec *e = find_exec(x->id);
+		if (e && ok) {
+			e->master = master;
+			if (e->rows)
+				ioctl(master, TIOCSWINSZ, &(struct winsize){ .ws_row = e->rows, .ws_col = e->cols });
+		}
+		pthread_mutex_unlock(&execs_lock);
 	} else {
 		ok = pipe2(in, O_CLOEXEC) == 0 && pipe2(out, O_CLOEXEC) == 0 && pipe2(errs, O_CLOEXEC) == 0;
 	}
@@ -916,10 +929,8 @@ static void exec_run(int sock, const char *early, size_t early_len, void *arg)
 		close(in[0]), close(out[1]), close(errs[1]);
 	pthread_mutex_lock(&execs_lock);
 	struct exec *e = find_exec(x->id);
-	if (e) {
+	if (e)
 		e->pid = pid > 0 ? pid : 0;
-		e->master = master;
-	}
 	pthread_mutex_unlock(&execs_lock);
 	int to_child = x->tty ? master : in[1];
 	if (pid > 0 && early_len && x->in)

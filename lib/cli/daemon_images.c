@@ -232,10 +232,7 @@ API_HANDLER(api_images_load)
 {
 	if (req->file < 0 || req->file_len == 0)
 		return api_fail(conn, 400, "load: the body is the archive (a tar), and it is empty");
-	_cleanup_json_ json_t *args = json_pack("[s, s, s]", "load", "-i", req->file_path);
-	if (api_query_true(conn, "quiet"))
-		json_array_append_new(args, json_string("-q"));
-	return stream_lines(api, conn, json_incref(args), "stream", -1);
+	return stream_lines(api, conn, json_pack("[s, s, s]", "load", "-i", req->file_path), "stream", -1);
 }
 
 /* --- save ------------------------------------------------------------------------------------- */

@@ -126,16 +126,16 @@ static int string_flag(const json_t *obj, const char *key, const char *flag, jso
 	return 0;
 }
 
-/* A list of strings (or one string, as Docker's strslice takes) as words, each after flag when
- * not NULL. */
-static int list_field(const json_t *obj, const char *key, const char *flag, json_t *args, err_t *err)
+/* A list of strings as words, each after flag when not NULL (one string too when one_ok: Cmd and
+ * Entrypoint are Docker's "strslice", which takes either). */
+static int list_field(const json_t *obj, const char *key, const char *flag, bool one_ok, json_t *args, err_t *err)
 {
 	const json_t *v = json_object_get(obj, key);
 	size_t i;
 	const json_t *e;
 	if (!v || json_is_null(v))
 		return 0;
-	if (json_is_string(v)) {
+	if (json_is_string(v) && one_ok) {
 		push(args, flag, json_string_value(v));
 		return 0;
 	}
@@ -269,7 +269,7 @@ static int entrypoint(const json_t *body, json_t *args, const json_t **rest, err
 		return 0;
 	}
 	_cleanup_json_ json_t *words = json_array();
-	if (list_field(body, "Entrypoint", NULL, words, err) < 0)
+	if (list_field(body, "Entrypoint", NULL, true, words, err) < 0)
 		return -1;
 	push(args, "--entrypoint", json_array_size(words) ? json_string_value(json_array_get(words, 0)) : "");
 	*rest = v;
@@ -303,7 +303,7 @@ int api_create_args(const json_t *body, const char *name, json_t *args, err_t *e
 	if (string_flag(body, "Hostname", "-h", args, err) < 0 ||
 	    string_flag(body, "User", "-u", args, err) < 0 ||
 	    string_flag(body, "WorkingDir", "-w", args, err) < 0 ||
-	    list_field(body, "Env", "-e", args, err) < 0)
+	    list_field(body, "Env", "-e", false, args, err) < 0)
 		return -1;
 	json_object_foreach((json_t *)labels, key, v)
 	{
@@ -343,16 +343,16 @@ int api_create_args(const json_t *body, const char *name, json_t *args, err_t *e
 		return -1;
 	if (mode && *mode && strcmp(mode, "default") != 0)
 		push(args, "--network", mode);
-	if (list_field(host, "Binds", "-v", args, err) < 0 ||
-	    list_field(host, "CapAdd", "--cap-add", args, err) < 0 ||
-	    list_field(host, "CapDrop", "--cap-drop", args, err) < 0 ||
-	    list_field(host, "SecurityOpt", "--security-opt", args, err) < 0 ||
+	if (list_field(host, "Binds", "-v", false, args, err) < 0 ||
+	    list_field(host, "CapAdd", "--cap-add", false, args, err) < 0 ||
+	    list_field(host, "CapDrop", "--cap-drop", false, args, err) < 0 ||
+	    list_field(host, "SecurityOpt", "--security-opt", false, args, err) < 0 ||
 	    port_bindings(host, args, err) < 0 || restart_policy(host, args, err) < 0 ||
 	    limits(host, args, err) < 0 || entrypoint(body, args, &rest, err) < 0)
 		return -1;
 	push(args, NULL, image);
 	for (size_t i = 1; i < json_array_size(rest); i++)
 		push(args, NULL, json_string_value(json_array_get(rest, i)));
-	return list_field(body, "Cmd", NULL, args, err);
+	return list_field(body, "Cmd", NULL, true, args, err);
 	/* SOLUTION END: return lab_todo(err, 13, __func__); */
 }

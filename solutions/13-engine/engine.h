@@ -77,6 +77,9 @@ int api_frame(int fd, int stream, const void *data, size_t len);
  *   Image                          the image (required: EINVAL "Image is required" without)
  *   Cmd ["c", "d"]                 after the image (a string: one word)
  *
+ * Env, Binds, CapAdd, CapDrop and SecurityOpt are lists of strings (a single string is refused);
+ * Cmd and Entrypoint take a list or one string, as Docker's API does.
+ *
  * A field absent or null is left out. A field of the wrong JSON type is refused, naming it
  * (EINVAL "Env: a list of strings"; Labels, Volumes or PortBindings not an object too). Fields
  * not in the table (ExposedPorts, StopSignal, ...) are ignored, as Docker ignores the ones it

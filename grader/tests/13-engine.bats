@@ -1,0 +1,287 @@
+#!/usr/bin/env bats
+# Stage 13: the engine (labs/13-engine). `minidock daemon` serves the Docker Engine API on a
+# unix socket, and Docker's own client (Debian's docker 20.10, /grader/bin/docker, with
+# DOCKER_HOST set) drives it: run, exec, logs, images, builds, networks, volumes, events.
+# curl sends what the docker CLI never would (versions, bad bodies, oversized requests).
+# Points are in grader/rubric.
+
+load helpers
+
+SOCK=/run/minidock-test.sock
+export DOCKER_HOST=unix://$SOCK
+export DOCKER_CONFIG=/tmp/docker-config # the CLI's own files, not in the tests' HOME
+DOCKER=${DOCKER:-/grader/bin/docker}
+
+docker() {
+	"$DOCKER" "$@"
+}
+
+# api METHOD PATH [curl args...]: the answer's status code on the first line, then its body.
+api() {
+	local method=$1 path=$2
+	shift 2
+	curl -s --max-time 20 --unix-socket "$SOCK" -X "$method" -w '\n%{http_code}' "$@" "http://localhost$path" |
+		awk '{ line[NR] = $0 } END { print line[NR]; for (i = 1; i < NR; i++) print line[i] }'
+}
+
+setup_file() {
+	shared_state_setup_file
+	mkdir -p "$DOCKER_CONFIG"
+	minidock daemon -H "unix://$SOCK" >"$BATS_FILE_TMPDIR/daemon.log" 2>&1 3>&- &
+	echo $! >"$BATS_FILE_TMPDIR/daemon.pid"
+	local i
+	for i in $(seq 100); do
+		[ -S "$SOCK" ] && return 0
+		kill -0 "$(cat "$BATS_FILE_TMPDIR/daemon.pid")" 2>/dev/null || return 0 # the tests say why
+		sleep 0.1
+	done
+}
+
+teardown_file() {
+	kill "$(cat "$BATS_FILE_TMPDIR/daemon.pid")" 2>/dev/null || true
+}
+
+setup() {
+	shared_state_setup
+	[ -S "$SOCK" ] && kill -0 "$(cat "$BATS_FILE_TMPDIR/daemon.pid")" 2>/dev/null ||
+		fail "minidock daemon -H unix://$SOCK is not serving: $(cat "$BATS_FILE_TMPDIR/daemon.log")"
+}
+
+teardown() {
+	remove_all_containers
+	minidock volume prune -f >/dev/null 2>&1 || true
+	common_teardown
+}
+
+@test "docker talks to minidock's engine: version, info, API versions in paths, Docker's error JSON" {
+	run docker version --format '{{.Server.APIVersion}} {{.Server.Os}}'
+	[ "$output" = "1.41 linux" ] || fail "docker version: $output"
+	run docker info --format '{{.Images}} {{.Driver}}'
+	[ "$output" = "1 overlay2" ] || fail "docker info: $output"
+	run api GET /v1.41/_ping
+	[ "${lines[0]}" = 200 ] && [ "${lines[1]}" = OK ] || fail "GET /v1.41/_ping: $output (api_path)"
+	run api GET /_ping
+	[ "${lines[0]}" = 200 ] || fail "GET /_ping, no version: $output (api_path)"
+	run api GET /v1.12/version
+	[ "${lines[0]}" = 200 ] || fail "GET /v1.12/version, the oldest served: $output (api_path)"
+	run api GET /v1.42/info
+	[ "${lines[0]}" = 400 ] && [[ "${lines[1]}" == *'"message":"client version 1.42 is too new. Maximum supported API version is 1.41"'* ]] ||
+		fail "GET /v1.42/info: $output (api_path: a version above 1.41)"
+	run api GET /v2.0/info
+	[ "${lines[0]}" = 400 ] || fail "GET /v2.0/info: $output (api_path: versions compare as numbers)"
+	run api GET /v1.9/info
+	[ "${lines[0]}" = 400 ] && [[ "$output" == *"client version 1.9 is too old. Minimum supported API version is 1.12"* ]] ||
+		fail "GET /v1.9/info: $output (api_path: 1.9 is older than 1.12)"
+	run api GET /vfoo/info
+	[ "${lines[0]}" = 404 ] || fail "GET /vfoo/info (not a version): $output (api_path)"
+	run api GET /v1.41
+	[ "${lines[0]}" = 404 ] || fail "GET /v1.41 (the path /): $output (api_path)"
+	run api GET /v1.41/containers/no-such/json
+	[ "${lines[0]}" = 404 ] && [[ "${lines[1]}" == '{"message":"No such container: no-such"}' ]] ||
+		fail "a missing container: $output"
+	run docker inspect no-such
+	[ "$status" -eq 1 ] && [[ "$output" == *"No such object: no-such"* ]] || fail "docker inspect no-such: $output"
+	# the socket gives root: 0660, never open to everyone
+	[ "$(stat -c %a "$SOCK")" = 660 ] || fail "the socket's mode: $(stat -c %a "$SOCK")"
+}
+
+@test "docker run: the output and exit status come back, stdout and stderr apart, and --rm leaves nothing" {
+	run --separate-stderr docker run --rm busybox sh -c 'echo out; echo err >&2; exit 3'
+	[ "$status" -eq 3 ] || fail "docker run's exit status: $status (wait?condition=...)"
+	[ "$output" = out ] || fail "stdout: $output / stderr: $stderr (api_frame: stream 1)"
+	[ "$stderr" = err ] || fail "stderr: $stderr / stdout: $output (api_frame: stream 2)"
+	# big output: many frames, every byte in order
+	run docker run --rm busybox sh -c 'seq 1 30000; seq 1 5 | tr -d "\n"'
+	[ "${#lines[@]}" -eq 30001 ] && [ "${lines[29999]}" = 30000 ] && [ "${lines[30000]}" = 12345 ] ||
+		fail "30000 lines through frames: ${#lines[@]} lines, the last: ${lines[-1]:-} (api_frame)"
+	run docker ps -a -q
+	[ -z "$output" ] || fail "--rm left containers: $output"
+	run minidock ps -a -q
+	[ -z "$output" ] || fail "--rm left containers for minidock ps: $output"
+	# a missing command says why, with Docker's status
+	run docker run --rm busybox no-such-command
+	[ "$status" -eq 127 ] || fail "a missing command: $status $output"
+}
+
+@test "docker run -d, ps, logs (-f, -t, --tail, stdout and stderr apart), stop, start, rm -f" {
+	run docker run -d --name lg busybox sh -c 'echo one; echo two >&2; sleep 1; echo three; sleep 300'
+	[ "$status" -eq 0 ] && [[ "$output" =~ ^[0-9a-f]{64}$ ]] || fail "docker run -d: $output"
+	run docker ps --format '{{.Names}} {{.Image}} {{.Status}}'
+	[[ "$output" == "lg busybox Up "* ]] || fail "docker ps: $output"
+	# logs -f follows: "three" comes a second later, through the same answer
+	run timeout 10 sh -c "$DOCKER logs -f lg 2>&1 | grep -m1 three"
+	[ "$output" = three ] || fail "docker logs -f: $output"
+	run --separate-stderr docker logs lg
+	[ "$output" = "$(printf 'one\nthree')" ] && [ "$stderr" = two ] || fail "docker logs: stdout $output / stderr $stderr"
+	run docker logs --tail 1 lg
+	[ "$output" = three ] || fail "docker logs --tail 1: $output"
+	run docker logs -t lg
+	[[ "${lines[0]}" =~ ^20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z\ one$ ]] || fail "docker logs -t: $output"
+	run timeout 30 "$DOCKER" stop -t 1 lg
+	[ "$status" -eq 0 ] && [ "$output" = lg ] || fail "docker stop: $output"
+	run docker ps -a --format '{{.Names}} {{.Status}}'
+	[[ "$output" == "lg Exited (137)"* ]] || fail "after stop: $output"
+	run docker start lg
+	[ "$status" -eq 0 ] || fail "docker start: $output"
+	run docker inspect -f '{{.State.Running}}' lg
+	[ "$output" = true ] || fail "after start: $output"
+	run docker rm lg
+	[ "$status" -ne 0 ] && [[ "$output" == *"stop the container before removing"* || "$output" == *running* ]] ||
+		fail "docker rm of a running container: $output"
+	run docker rm -f lg
+	[ "$status" -eq 0 ] || fail "docker rm -f: $output"
+	run docker ps -a -q
+	[ -z "$output" ] || fail "after rm -f: $output"
+}
+
+@test "docker exec, with and without a terminal: its stdin, its output, its exit status, its window size" {
+	docker run -d --name ex busybox sleep 300 >/dev/null
+	run --separate-stderr docker exec ex sh -c 'echo in; echo oops >&2; exit 4'
+	[ "$status" -eq 4 ] && [ "$output" = in ] && [ "$stderr" = oops ] ||
+		fail "docker exec: status $status, stdout $output, stderr $stderr"
+	run sh -c "printf 'a\nb\n' | $DOCKER exec -i ex wc -l"
+	[ "$output" = 2 ] || fail "docker exec -i (stdin through the hijacked connection): $output"
+	run /grader/bin/ptyrun 20 70 "$DOCKER" exec -it ex sh -c 'tty; stty size; exit 2' </dev/null
+	[[ "$output" == *"/dev/pts/"*"20 70"*"ptyrun: exit 2"* ]] || fail "docker exec -it: $output"
+	run /grader/bin/ptyrun 20 70 "$DOCKER" exec -it ex sh <<-'EOF'
+		expect #
+		resize 30 100
+		send stty size\r
+		expect 30 100
+		send exit 5\r
+	EOF
+	[[ "$output" == *"30 100"*"ptyrun: exit 5"* ]] || fail "docker exec -it, resized: $output"
+	run docker exec no-such true
+	[ "$status" -ne 0 ] && [[ "$output" == *"No such container: no-such"* ]] || fail "exec in a missing container: $output"
+}
+
+@test "a create request becomes create's flags: names, env, labels, workdir, user, entrypoint, ports, volumes, restart; bad ones are refused by name" {
+	run docker run -d --name cfg -e A=1 -e B=two -l team=blue -w /tmp -u 1000:1000 -h box \
+		-p 127.0.0.1:8081:80 -v cfgvol:/data --restart on-failure:2 --entrypoint sh busybox -c 'sleep 300'
+	[ "$status" -eq 0 ] || fail "docker run with flags: $output (api_create_args)"
+	run docker inspect -f '{{.Config.Env}}|{{.Config.Labels.team}}|{{.Config.WorkingDir}}|{{.Config.User}}|{{.Config.Hostname}}' cfg
+	[[ "$output" == *"A=1 B=two"*"|blue|/tmp|1000:1000|box" ]] || fail "inspect: $output (api_create_args: Env, Labels, WorkingDir, User, Hostname)"
+	run docker inspect -f '{{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}' cfg
+	[ "$output" = on-failure:2 ] || fail "restart policy: $output (api_create_args: RestartPolicy)"
+	run docker inspect -f '{{json .HostConfig.PortBindings}}' cfg
+	[ "$output" = '{"80/tcp":[{"HostIp":"127.0.0.1","HostPort":"8081"}]}' ] || fail "ports: $output (api_create_args: PortBindings)"
+	run docker exec cfg sh -c 'id -u; echo $A$B; pwd; hostname; ls -d /data'
+	[ "$output" = "$(printf '1000\n1two\n/tmp\nbox\n/data')" ] || fail "inside: $output (api_create_args: -u, -e, -w, -h, -v)"
+	run docker inspect -f '{{.Path}} {{.Args}}' cfg
+	[ "$output" = "sh [-c sleep 300]" ] || fail "the command: $output (api_create_args: Entrypoint, then Cmd)"
+	run docker volume ls -q
+	[ "$output" = cfgvol ] || fail "the named volume: $output (api_create_args: Binds)"
+	run docker run --rm --read-only busybox touch /x
+	[ "$status" -ne 0 ] || fail "--read-only was lost (api_create_args: ReadonlyRootfs)"
+	run docker run --rm --cap-drop ALL busybox sh -c 'grep CapEff /proc/self/status'
+	[[ "$output" == *"0000000000000000"* ]] || fail "--cap-drop ALL: $output (api_create_args: CapDrop)"
+	# what the API refuses, each with the field's name
+	run api POST '/v1.41/containers/create' -H 'Content-Type: application/json' -d '{"Image": "busybox", "Env": "A=1"}'
+	[ "${lines[0]}" = 400 ] && [[ "$output" == *Env* ]] || fail "Env as a string: $output (api_create_args)"
+	run api POST '/v1.41/containers/create' -H 'Content-Type: application/json' -d '{"Image": "busybox", "Labels": ["a"]}'
+	[ "${lines[0]}" = 400 ] && [[ "$output" == *Labels* ]] || fail "Labels as a list: $output (api_create_args)"
+	run api POST '/v1.41/containers/create' -H 'Content-Type: application/json' -d '{"Cmd": ["true"]}'
+	[ "${lines[0]}" = 400 ] && [[ "$output" == *"Image is required"* ]] || fail "no Image: $output (api_create_args)"
+	run api POST '/v1.41/containers/create' -H 'Content-Type: application/json' -d '{"Image": "busybox", "HostConfig": {"Privileged": "yes"}}'
+	[ "${lines[0]}" = 400 ] && [[ "$output" == *Privileged* ]] || fail "Privileged as a string: $output (api_create_args)"
+	run api POST '/v1.41/containers/create?name=bad/name' -H 'Content-Type: application/json' -d '{"Image": "busybox"}'
+	[ "${lines[0]}" = 400 ] && [[ "$output" == *"Invalid container name"* ]] || fail "a bad name: $output"
+	run api POST '/v1.41/containers/create' -H 'Content-Type: application/json' -d '{"Image": "no-such-image"}'
+	[ "${lines[0]}" = 404 ] && [[ "$output" == *"No such image"* ]] || fail "a missing image: $output"
+	[ "$(minidock ps -a -q | wc -l)" -eq 1 ] || fail "refused requests left containers: $(minidock ps -a)"
+}
+
+@test "images through the API: docker save, load, tag, rmi, history, and build from a context" {
+	run docker save -o "$BATS_TEST_TMPDIR/bb.tar" busybox
+	[ "$status" -eq 0 ] || fail "docker save: $output"
+	tar tf "$BATS_TEST_TMPDIR/bb.tar" | grep -qx manifest.json || fail "docker save's archive has no manifest.json"
+	run docker tag busybox course/bb:1
+	[ "$status" -eq 0 ] || fail "docker tag: $output"
+	run docker images --format '{{.Repository}}:{{.Tag}}'
+	[[ "$output" == *course/bb:1* && "$output" == *busybox:latest* ]] || fail "docker images: $output"
+	run docker rmi course/bb:1
+	[[ "$output" == *"Untagged: course/bb:1"* ]] || fail "docker rmi: $output"
+	# loaded into a store of its own, through a second daemon
+	local sock2=/run/minidock-test2.sock
+	MINIDOCK_ROOT=$BATS_TEST_TMPDIR/other minidock daemon -H "unix://$sock2" 3>&- 2>/dev/null &
+	wait_for test -S "$sock2"
+	run "$DOCKER" -H "unix://$sock2" load -i "$BATS_TEST_TMPDIR/bb.tar"
+	[[ "$output" == *"Loaded image: busybox:latest"* ]] || fail "docker load into another daemon: $output"
+	run "$DOCKER" -H "unix://$sock2" run --rm busybox echo loaded
+	kill %1
+	[ "$output" = loaded ] || fail "the loaded image runs: $output"
+	mkdir -p "$BATS_TEST_TMPDIR/ctx"
+	printf 'FROM busybox\nARG WHO=nobody\nCOPY hello /hello\nRUN echo "built for $WHO" >/built\nCMD ["cat", "/hello", "/built"]\n' \
+		>"$BATS_TEST_TMPDIR/ctx/Dockerfile.app"
+	echo hello >"$BATS_TEST_TMPDIR/ctx/hello"
+	run docker build -t app:1 -f Dockerfile.app --build-arg WHO=students "$BATS_TEST_TMPDIR/ctx"
+	[ "$status" -eq 0 ] && [[ "$output" == *"Step 4/5 : RUN"* && "$output" == *"Successfully built"* ]] || fail "docker build: $output"
+	run docker run --rm app:1
+	[ "$output" = "$(printf 'hello\nbuilt for students')" ] || fail "the built image: $output"
+	run docker history --format '{{.CreatedBy}}' app:1
+	[[ "${lines[0]}" == *'CMD ["cat" "/hello" "/built"]'* || "${lines[0]}" == *CMD* ]] || fail "docker history: $output"
+	# a context whose Dockerfile is a link out of it: the link is followed inside the context
+	# (the docker CLI would read such a link itself: the tar is sent with curl)
+	echo 'root:secret:0:0:::' >/tmp/not-for-builds
+	ln -s /tmp/not-for-builds "$BATS_TEST_TMPDIR/ctx/Dockerfile"
+	tar -C "$BATS_TEST_TMPDIR/ctx" -cf "$BATS_TEST_TMPDIR/ctx.tar" .
+	run api POST /v1.41/build -H 'Content-Type: application/x-tar' --data-binary "@$BATS_TEST_TMPDIR/ctx.tar"
+	[[ "$output" == *errorDetail*"not found"* && "$output" != *secret* ]] || fail "a Dockerfile linked out of the context: $output"
+	[ -z "$(ls -A "$MINIDOCK_ROOT/tmp" 2>/dev/null)" ] || fail "builds and saves left scratch space: $(ls "$MINIDOCK_ROOT/tmp")"
+}
+
+@test "networks and volumes through the API: create, ls, inspect, a container on them, rm" {
+	run docker network create --subnet 10.77.0.0/24 apinet
+	[ "$status" -eq 0 ] || fail "docker network create: $output"
+	run docker network inspect -f '{{(index .IPAM.Config 0).Subnet}} {{.Driver}}' apinet
+	[ "$output" = "10.77.0.0/24 bridge" ] || fail "docker network inspect: $output"
+	run docker network ls --format '{{.Name}}' --filter name=apinet
+	[ "$output" = apinet ] || fail "docker network ls --filter: $output"
+	run docker volume create apivol
+	[ "$output" = apivol ] || fail "docker volume create: $output"
+	run docker run --rm --network apinet -v apivol:/v busybox sh -c 'echo kept >/v/f; ip -4 addr show eth0 | grep -o "10\.77\.0\.[0-9]*"'
+	[[ "$output" == 10.77.0.* ]] || fail "a container on the network: $output"
+	run docker run --rm -v apivol:/v busybox cat /v/f
+	[ "$output" = kept ] || fail "the volume's data: $output"
+	run docker volume inspect -f '{{.Driver}} {{.Name}}' apivol
+	[ "$output" = "local apivol" ] || fail "docker volume inspect: $output"
+	run docker network rm apinet
+	[ "$status" -eq 0 ] || fail "docker network rm: $output"
+	run docker volume rm apivol
+	[ "$status" -eq 0 ] || fail "docker volume rm: $output"
+	run docker volume inspect apivol
+	[ "$status" -ne 0 ] || fail "the volume is still there"
+	run docker network inspect apinet
+	[ "$status" -ne 0 ] || fail "the network is still there"
+}
+
+@test "events stream while others run, and the daemon keeps serving through bad requests and clients that go away" {
+	local since
+	since=$(date +%s)
+	timeout 20 "$DOCKER" events --since "$since" --filter type=container --format '{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.exitCode}}' \
+		>"$BATS_TEST_TMPDIR/events" 2>&1 3>&- &
+	docker run --rm --name evt busybox sh -c 'exit 7' || true
+	wait_for grep -q "destroy evt" "$BATS_TEST_TMPDIR/events" || fail "events: $(cat "$BATS_TEST_TMPDIR/events")"
+	run grep evt "$BATS_TEST_TMPDIR/events"
+	[ "$(echo "$output" | cut -d' ' -f1 | tr '\n' ' ')" = "create start die destroy " ] || fail "events: $output"
+	[[ "$output" == *"die evt 7"* ]] || fail "the die event's exit code: $output"
+	kill %1 2>/dev/null || true
+	# bad requests: a 4xx each, and nothing breaks
+	run api POST /v1.41/containers/create -H 'Content-Type: application/json' -d '{"Image": '
+	[ "${lines[0]}" = 400 ] || fail "bad JSON: $output"
+	head -c 2000000 /dev/zero | tr '\0' 'x' >"$BATS_TEST_TMPDIR/big"
+	run api POST /v1.41/containers/create -H 'Content-Type: application/json' --data-binary "@$BATS_TEST_TMPDIR/big"
+	[ "${lines[0]}" = 413 ] || fail "a 2 MB body: $output"
+	run api GET /v1.41/info -H "X-Big: $(head -c 100000 /dev/zero | tr '\0' 'y')"
+	[[ "${lines[0]}" == 4* || "${lines[0]}" == 000 ]] || fail "a 100 kB header: $output"
+	run api BREW /v1.41/containers/json
+	[ "${lines[0]}" = 405 ] || fail "an unknown method: $output"
+	# clients that go away in the middle of a stream
+	docker run -d --name chatty busybox sh -c 'while true; do echo tick; sleep 0.1; done' >/dev/null
+	timeout 1 "$DOCKER" logs -f chatty >/dev/null 2>&1 || true
+	timeout 1 curl -s --unix-socket "$SOCK" 'http://localhost/v1.41/containers/chatty/attach?stream=1&stdout=1' -X POST >/dev/null 2>&1 || true
+	timeout 1 "$DOCKER" events >/dev/null 2>&1 || true
+	run docker version --format '{{.Server.APIVersion}}'
+	[ "$output" = 1.41 ] || fail "the daemon after bad requests: $output"
+	kill -0 "$(cat "$BATS_FILE_TMPDIR/daemon.pid")" || fail "the daemon died"
+}
