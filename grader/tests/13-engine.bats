@@ -214,7 +214,7 @@ teardown() {
 	printf 'FROM busybox\nARG WHO=nobody\nCOPY hello /hello\nRUN echo "built for $WHO" >/built\nCMD ["cat", "/hello", "/built"]\n' \
 		>"$BATS_TEST_TMPDIR/ctx/Dockerfile.app"
 	echo hello >"$BATS_TEST_TMPDIR/ctx/hello"
-	run docker build -t app:1 -f Dockerfile.app --build-arg WHO=students "$BATS_TEST_TMPDIR/ctx"
+	run docker build -t app:1 -f "$BATS_TEST_TMPDIR/ctx/Dockerfile.app" --build-arg WHO=students "$BATS_TEST_TMPDIR/ctx"
 	[ "$status" -eq 0 ] && [[ "$output" == *"Step 4/5 : RUN"* && "$output" == *"Successfully built"* ]] || fail "docker build: $output"
 	run docker run --rm app:1
 	[ "$output" = "$(printf 'hello\nbuilt for students')" ] || fail "the built image: $output"

@@ -44,14 +44,14 @@ extern char **environ;
 static int daemon_main(int argc, char **argv, const struct cli_ctx *ctx);
 
 const struct command cmd_daemon = {
-    .name = "daemon",
-    .usage = "[OPTIONS]",
-    .summary = "Serve the Docker Engine API on a unix socket (for docker, docker-compose)",
-    .help = "Options:\n"
-	    "  -H, --host unix://PATH   where to listen (default " DEFAULT_HOST ")\n"
-	    "The socket is mode 0660, group \"minidock\" when the group exists: whoever can open\n"
-	    "it can run anything as root through it.\n",
-    .run = daemon_main,
+	.name = "daemon",
+	.usage = "[OPTIONS]",
+	.summary = "Serve the Docker Engine API on a unix socket (for docker, docker-compose)",
+	.help = "Options:\n"
+		"  -H, --host unix://PATH   where to listen (default " DEFAULT_HOST ")\n"
+		"The socket is mode 0660, group \"minidock\" when the group exists: whoever can open\n"
+		"it can run anything as root through it.\n",
+	.run = daemon_main,
 };
 
 /* --- answers ------------------------------------------------------------------------------------ */
@@ -136,7 +136,7 @@ static void read_both(int out, int errs, struct api_run *r)
 {
 	FILE *mem = out >= 0 ? open_memstream(&r->out, &r->out_len) : NULL; /* out -1: stderr only */
 	size_t msg_len = 0;
-	struct pollfd fds[2] = {{.fd = out, .events = POLLIN}, {.fd = errs, .events = POLLIN}};
+	struct pollfd fds[2] = { { .fd = out, .events = POLLIN }, { .fd = errs, .events = POLLIN } };
 	char buf[8192];
 	while (fds[0].fd >= 0 || fds[1].fd >= 0) {
 		if (poll(fds, 2, -1) < 0 && errno != EINTR)
@@ -284,7 +284,7 @@ int api_run_lines(const struct api *api, char *const args[], int in_fd, int fd, 
 	while (args[n])
 		n++;
 	_cleanup_free_ char **argv = calloc(n + 4, sizeof(char *));
-	int out[2], errs[2] = {-1, -1};
+	int out[2], errs[2] = { -1, -1 };
 	if (!argv || pipe2(out, O_CLOEXEC) < 0)
 		return -1;
 	if (pipe2(errs, O_CLOEXEC) < 0) {
@@ -334,7 +334,7 @@ int api_run_lines(const struct api *api, char *const args[], int in_fd, int fd, 
 		fclose(lines);
 	else
 		close(out[0]);
-	struct api_run r = {0};
+	struct api_run r = { 0 };
 	read_both(-1, errs[0], &r);
 	close(errs[0]);
 	free(r.out);
@@ -390,7 +390,7 @@ enum MHD_Result api_stream(struct MHD_Connection *conn, const char *type, void (
 		return MHD_NO;
 	}
 	common_headers(r, type);
-	*job = (struct stream_job){.fd = fds[1], .worker = worker, .arg = arg};
+	*job = (struct stream_job){ .fd = fds[1], .worker = worker, .arg = arg };
 	pthread_t t;
 	if (pthread_create(&t, NULL, stream_thread, job) != 0) {
 		close(fds[1]);
@@ -421,7 +421,7 @@ bool api_write_all(int fd, const void *data, size_t len)
 
 bool api_peer_gone(int fd)
 {
-	struct pollfd p = {.fd = fd, .events = 0};
+	struct pollfd p = { .fd = fd, .events = 0 };
 	return poll(&p, 1, 0) > 0 && (p.revents & (POLLERR | POLLHUP));
 }
 
@@ -473,7 +473,7 @@ enum MHD_Result api_hijack(struct MHD_Connection *conn, const char *type, api_hi
 	struct hijack_job *job = calloc(1, sizeof(*job));
 	if (!job)
 		return MHD_NO;
-	*job = (struct hijack_job){.run = run, .arg = arg};
+	*job = (struct hijack_job){ .run = run, .arg = arg };
 	struct MHD_Response *r = MHD_create_response_for_upgrade(on_upgraded, job);
 	if (!r) {
 		free(job);
@@ -551,56 +551,56 @@ static const struct route {
 	api_handler fn;
 	bool archive; /* the body is an archive: into a file, not memory */
 } routes[] = {
-    {"GET", "/_ping", ping, false},
-    {"HEAD", "/_ping", ping, false},
-    {"GET", "/version", version, false},
-    {"GET", "/info", info, false},
-    {"GET", "/events", api_events, false},
-    {"GET", "/containers/json", api_containers_list, false},
-    {"POST", "/containers/create", api_container_create, false},
-    {"POST", "/containers/prune", api_containers_prune, false},
-    {"GET", "/containers/*/json", api_container_inspect, false},
-    {"POST", "/containers/*/start", api_container_start, false},
-    {"POST", "/containers/*/stop", api_container_stop, false},
-    {"POST", "/containers/*/restart", api_container_restart, false},
-    {"POST", "/containers/*/kill", api_container_kill, false},
-    {"POST", "/containers/*/pause", api_container_pause, false},
-    {"POST", "/containers/*/unpause", api_container_unpause, false},
-    {"POST", "/containers/*/rename", api_container_rename, false},
-    {"POST", "/containers/*/wait", api_container_wait, false},
-    {"GET", "/containers/*/logs", api_container_logs, false},
-    {"POST", "/containers/*/attach", api_container_attach, false},
-    {"GET", "/containers/*/top", api_container_top, false},
-    {"POST", "/containers/*/resize", api_container_resize, false},
-    {"POST", "/containers/*/exec", api_exec_create, false},
-    {"DELETE", "/containers/*", api_container_delete, false},
-    {"POST", "/exec/*/start", api_exec_start, false},
-    {"POST", "/exec/*/resize", api_exec_resize, false},
-    {"GET", "/exec/*/json", api_exec_inspect, false},
-    {"GET", "/images/json", api_images_list, false},
-    {"POST", "/images/create", api_image_create, false},
-    {"POST", "/images/load", api_images_load, true},
-    {"GET", "/images/get", api_images_get, false},
-    {"POST", "/build", api_build, true},
-    {"GET", "/images/*/json", api_image_inspect, false},
-    {"GET", "/images/*/history", api_image_history, false},
-    {"GET", "/images/*/get", api_image_get, false},
-    {"POST", "/images/*/tag", api_image_tag, false},
-    {"POST", "/images/*/push", api_image_push, false},
-    {"DELETE", "/images/*", api_image_delete, false},
-    {"GET", "/networks", api_networks_list, false},
-    {"GET", "/networks/", api_networks_list, false},
-    {"POST", "/networks/create", api_network_create, false},
-    {"POST", "/networks/prune", api_networks_prune, false},
-    {"POST", "/networks/*/connect", api_network_connect, false},
-    {"POST", "/networks/*/disconnect", api_network_disconnect, false},
-    {"GET", "/networks/*", api_network_inspect, false},
-    {"DELETE", "/networks/*", api_network_delete, false},
-    {"GET", "/volumes", api_volumes_list, false},
-    {"POST", "/volumes/create", api_volume_create, false},
-    {"POST", "/volumes/prune", api_volumes_prune, false},
-    {"GET", "/volumes/*", api_volume_inspect, false},
-    {"DELETE", "/volumes/*", api_volume_delete, false},
+	{ "GET", "/_ping", ping, false },
+	{ "HEAD", "/_ping", ping, false },
+	{ "GET", "/version", version, false },
+	{ "GET", "/info", info, false },
+	{ "GET", "/events", api_events, false },
+	{ "GET", "/containers/json", api_containers_list, false },
+	{ "POST", "/containers/create", api_container_create, false },
+	{ "POST", "/containers/prune", api_containers_prune, false },
+	{ "GET", "/containers/*/json", api_container_inspect, false },
+	{ "POST", "/containers/*/start", api_container_start, false },
+	{ "POST", "/containers/*/stop", api_container_stop, false },
+	{ "POST", "/containers/*/restart", api_container_restart, false },
+	{ "POST", "/containers/*/kill", api_container_kill, false },
+	{ "POST", "/containers/*/pause", api_container_pause, false },
+	{ "POST", "/containers/*/unpause", api_container_unpause, false },
+	{ "POST", "/containers/*/rename", api_container_rename, false },
+	{ "POST", "/containers/*/wait", api_container_wait, false },
+	{ "GET", "/containers/*/logs", api_container_logs, false },
+	{ "POST", "/containers/*/attach", api_container_attach, false },
+	{ "GET", "/containers/*/top", api_container_top, false },
+	{ "POST", "/containers/*/resize", api_container_resize, false },
+	{ "POST", "/containers/*/exec", api_exec_create, false },
+	{ "DELETE", "/containers/*", api_container_delete, false },
+	{ "POST", "/exec/*/start", api_exec_start, false },
+	{ "POST", "/exec/*/resize", api_exec_resize, false },
+	{ "GET", "/exec/*/json", api_exec_inspect, false },
+	{ "GET", "/images/json", api_images_list, false },
+	{ "POST", "/images/create", api_image_create, false },
+	{ "POST", "/images/load", api_images_load, true },
+	{ "GET", "/images/get", api_images_get, false },
+	{ "POST", "/build", api_build, true },
+	{ "GET", "/images/*/json", api_image_inspect, false },
+	{ "GET", "/images/*/history", api_image_history, false },
+	{ "GET", "/images/*/get", api_image_get, false },
+	{ "POST", "/images/*/tag", api_image_tag, false },
+	{ "POST", "/images/*/push", api_image_push, false },
+	{ "DELETE", "/images/*", api_image_delete, false },
+	{ "GET", "/networks", api_networks_list, false },
+	{ "GET", "/networks/", api_networks_list, false },
+	{ "POST", "/networks/create", api_network_create, false },
+	{ "POST", "/networks/prune", api_networks_prune, false },
+	{ "POST", "/networks/*/connect", api_network_connect, false },
+	{ "POST", "/networks/*/disconnect", api_network_disconnect, false },
+	{ "GET", "/networks/*", api_network_inspect, false },
+	{ "DELETE", "/networks/*", api_network_delete, false },
+	{ "GET", "/volumes", api_volumes_list, false },
+	{ "POST", "/volumes/create", api_volume_create, false },
+	{ "POST", "/volumes/prune", api_volumes_prune, false },
+	{ "GET", "/volumes/*", api_volume_inspect, false },
+	{ "DELETE", "/volumes/*", api_volume_delete, false },
 };
 
 /* The part of path the route's "*" stands for, into arg: -1 when path is not the route's. A "*"
@@ -731,7 +731,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
 /* Listen on unix socket path: a stale one (nobody answers) replaced, a live one refused. */
 static int listen_unix(const char *path, err_t *err)
 {
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	if (strlen(path) >= sizeof(addr.sun_path))
 		return err_msg(err, ENAMETOOLONG, "%s: too long for a socket's path", path);
 	strcpy(addr.sun_path, path);
@@ -766,9 +766,9 @@ static void on_signal(int sig)
 static int daemon_main(int argc, char **argv, const struct cli_ctx *ctx)
 {
 	static const struct option options[] = {
-	    {"host", required_argument, NULL, 'H'},
-	    {"help", no_argument, NULL, 'h'},
-	    {0},
+		{ "host", required_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
 	};
 	const char *host = DEFAULT_HOST;
 	int opt;
@@ -799,7 +799,7 @@ static int daemon_main(int argc, char **argv, const struct cli_ctx *ctx)
 	char probe[16];
 	if (api_path("/v1.41/_ping", probe, sizeof(probe), &err) < 0)
 		return cli_fail(&err);
-	struct api api = {0};
+	struct api api = { 0 };
 	if (cli_state_dir(ctx, api.root, &err) < 0)
 		return cli_fail(&err);
 	ssize_t n = readlink("/proc/self/exe", api.self, sizeof(api.self) - 1);
@@ -824,7 +824,7 @@ static int daemon_main(int argc, char **argv, const struct cli_ctx *ctx)
 		return cli_fail(&err);
 	}
 	signal(SIGPIPE, SIG_IGN);
-	struct sigaction sa = {.sa_handler = on_signal};
+	struct sigaction sa = { .sa_handler = on_signal };
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	fprintf(stderr, "minidock daemon: API %s listening on %s (state %s)\n", API_VERSION, host, api.root);

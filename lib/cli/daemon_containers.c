@@ -110,7 +110,7 @@ static json_t *summary(const struct container *c)
 	const json_t *doc = c->doc, *config = json_object_get(doc, "Config"),
 		     *state = json_object_get(doc, "State");
 	const char *status = ctr_status(c);
-	struct timespec t = {0}, when = {0};
+	struct timespec t = { 0 }, when = { 0 };
 	if (json_str(doc, "Created"))
 		time_parse_rfc3339(json_str(doc, "Created"), &t);
 	/* the command and its arguments, and the status as docker ps words it */
@@ -291,7 +291,7 @@ API_HANDLER(api_container_start)
 	ctr_release(&c);
 	if (running) /* Docker: 304, not modified */
 		return api_answer(conn, 304, "text/plain", strdup(""));
-	return api_run_answer(api, conn, (char *[]){"start", (char *)arg, NULL});
+	return api_run_answer(api, conn, (char *[]){ "start", (char *)arg, NULL });
 }
 
 /* ?t=N, checked: -1 when it is not a number of seconds (NULL when absent). */
@@ -323,8 +323,8 @@ static enum MHD_Result stop_or_restart(const struct api *api, struct MHD_Connect
 	ctr_release(&c);
 	if (strcmp(command, "stop") == 0 && !running)
 		return api_answer(conn, 304, "text/plain", strdup(""));
-	char *args[] = {(char *)command, given ? "-t" : (char *)arg, given ? t : NULL,
-			given ? (char *)arg : NULL, NULL};
+	char *args[] = { (char *)command, given ? "-t" : (char *)arg, given ? t : NULL,
+			given ? (char *)arg : NULL, NULL };
 	return api_run_answer(api, conn, args);
 }
 
@@ -342,17 +342,17 @@ API_HANDLER(api_container_kill)
 {
 	const char *sig = api_query(conn, "signal");
 	return api_run_answer(
-	    api, conn, (char *[]){"kill", "-s", (char *)(sig && *sig ? sig : "KILL"), (char *)arg, NULL});
+	    api, conn, (char *[]){ "kill", "-s", (char *)(sig && *sig ? sig : "KILL"), (char *)arg, NULL });
 }
 
 API_HANDLER(api_container_pause)
 {
-	return api_run_answer(api, conn, (char *[]){"pause", (char *)arg, NULL});
+	return api_run_answer(api, conn, (char *[]){ "pause", (char *)arg, NULL });
 }
 
 API_HANDLER(api_container_unpause)
 {
-	return api_run_answer(api, conn, (char *[]){"unpause", (char *)arg, NULL});
+	return api_run_answer(api, conn, (char *[]){ "unpause", (char *)arg, NULL });
 }
 
 API_HANDLER(api_container_rename)
@@ -360,13 +360,13 @@ API_HANDLER(api_container_rename)
 	const char *name = api_query(conn, "name");
 	if (!name || !*name)
 		return api_fail(conn, 400, "rename: ?name=NEW is needed");
-	return api_run_answer(api, conn, (char *[]){"rename", (char *)arg, (char *)name, NULL});
+	return api_run_answer(api, conn, (char *[]){ "rename", (char *)arg, (char *)name, NULL });
 }
 
 API_HANDLER(api_container_delete)
 {
 	bool force = api_query_true(conn, "force"), volumes = api_query_true(conn, "v");
-	char *args[5] = {"rm"};
+	char *args[5] = { "rm" };
 	int n = 1;
 	if (force)
 		args[n++] = "-f";
@@ -380,7 +380,7 @@ API_HANDLER(api_containers_prune)
 {
 	struct api_run r;
 	err_t err;
-	if (api_run(api, (char *[]){"container", "prune", "-f", NULL}, -1, &r, &err) < 0)
+	if (api_run(api, (char *[]){ "container", "prune", "-f", NULL }, -1, &r, &err) < 0)
 		return api_fail_err(conn, &err);
 	if (r.status != 0) {
 		enum MHD_Result rc = api_fail_run(conn, &r);
@@ -402,7 +402,7 @@ API_HANDLER(api_container_top)
 	const char *ps_args = api_query(conn, "ps_args");
 	struct api_run r;
 	err_t err;
-	char *args[] = {"top", (char *)arg, (char *)ps_args, NULL};
+	char *args[] = { "top", (char *)arg, (char *)ps_args, NULL };
 	if (api_run(api, args, -1, &r, &err) < 0)
 		return api_fail_err(conn, &err);
 	if (r.status != 0) {
@@ -565,7 +565,7 @@ static bool send_line(int fd, const struct follower *f, const char *line)
 	if ((which == 1 && !f->out) || (which == 2 && !f->errs))
 		return true;
 	if (f->since || f->until) {
-		struct timespec t = {0};
+		struct timespec t = { 0 };
 		if (when && time_parse_rfc3339(when, &t) &&
 		    ((f->since && t.tv_sec < f->since) || (f->until && t.tv_sec > f->until)))
 			return true;
@@ -754,7 +754,7 @@ API_HANDLER(api_exec_create)
 	if (ctr_load(api->root, arg, &c, &err) < 0)
 		return api_fail_err(conn, &err);
 	bool running = strcmp(ctr_status(&c), "running") == 0;
-	struct exec e = {.master = -1};
+	struct exec e = { .master = -1 };
 	snprintf(e.container, sizeof(e.container), "%s", c.id);
 	ctr_release(&c);
 	if (!running)
@@ -773,7 +773,7 @@ API_HANDLER(api_exec_create)
 		json_array_append_new(e.args, json_string("-i"));
 	if (e.tty)
 		json_array_append_new(e.args, json_string("-t"));
-	static const char *const fields[][2] = {{"User", "-u"}, {"WorkingDir", "-w"}};
+	static const char *const fields[][2] = { { "User", "-u" }, { "WorkingDir", "-w" } };
 	for (size_t i = 0; i < 2; i++) {
 		const char *v = json_str(body, fields[i][0]);
 		if (v && *v)
@@ -883,7 +883,7 @@ static bool pass_out(int from, int sock, int stream, bool tty)
 static void exec_run(int sock, const char *early, size_t early_len, void *arg)
 {
 	struct exec_run *x = arg;
-	int in[2] = {-1, -1}, out[2] = {-1, -1}, errs[2] = {-1, -1}, master = -1, slave = -1;
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, errs[2] = { -1, -1 }, master = -1, slave = -1;
 	bool ok = true;
 	if (x->tty) {
 		/* the daemon's own ends: not to be inherited by what runs (nor by the container) */
@@ -938,9 +938,9 @@ static void exec_run(int sock, const char *early, size_t early_len, void *arg)
 	if (!x->in && in[1] >= 0) /* nothing comes in: its stdin ends */
 		close(in[1]), in[1] = -1, to_child = -1;
 	/* both ways until the process's output ends */
-	struct pollfd fds[3] = {{.fd = x->tty ? master : out[0], .events = POLLIN},
+	struct pollfd fds[3] = { { .fd = x->tty ? master : out[0], .events = POLLIN },
 				{.fd = x->tty ? -1 : errs[0], .events = POLLIN},
-				{.fd = x->in && pid > 0 ? sock : -1, .events = POLLIN}};
+				{.fd = x->in && pid > 0 ? sock : -1, .events = POLLIN} };
 	while (pid > 0 && (fds[0].fd >= 0 || fds[1].fd >= 0)) {
 		if (poll(fds, 3, -1) < 0) {
 			if (errno == EINTR)
@@ -972,7 +972,7 @@ static void exec_run(int sock, const char *early, size_t early_len, void *arg)
 		e->master = -1;
 	}
 	pthread_mutex_unlock(&execs_lock);
-	for (int *fd = (int[]){master, in[1], out[0], errs[0], -2}; *fd != -2; fd++)
+	for (int *fd = (int[]){ master, in[1], out[0], errs[0], -2 }; *fd != -2; fd++)
 		if (*fd >= 0)
 			close(*fd);
 	json_decref(x->args);
@@ -1000,12 +1000,12 @@ API_HANDLER(api_exec_start)
 	bool twice = e && e->started;
 	if (e && !twice) {
 		e->started = e->running = true;
-		*x = (struct exec_run){.api = api,
+		*x = (struct exec_run){ .api = api,
 				       .args = json_incref(e->args),
 				       .tty = e->tty,
 				       .in = e->in,
 				       .out = e->out,
-				       .errs = e->errs};
+				       .errs = e->errs };
 		snprintf(x->id, sizeof(x->id), "%s", e->id);
 	}
 	pthread_mutex_unlock(&execs_lock);

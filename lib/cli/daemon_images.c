@@ -30,7 +30,7 @@ static int resolve(const struct api *api, const char *ref, char id[65], err_t *e
 
 static long long created_seconds(const char *rfc3339)
 {
-	struct timespec t = {0};
+	struct timespec t = { 0 };
 	if (rfc3339)
 		time_parse_rfc3339(rfc3339, &t);
 	return (long long)t.tv_sec;
@@ -130,7 +130,7 @@ API_HANDLER(api_image_tag)
 	snprintf(target, sizeof(target), "%s:%s", repo, tag && *tag ? tag : "latest");
 	struct api_run r;
 	err_t err;
-	if (api_run(api, (char *[]){"tag", (char *)arg, target, NULL}, -1, &r, &err) < 0)
+	if (api_run(api, (char *[]){ "tag", (char *)arg, target, NULL }, -1, &r, &err) < 0)
 		return api_fail_err(conn, &err);
 	enum MHD_Result rc =
 	    r.status == 0 ? api_answer(conn, 201, "text/plain", strdup("")) : api_fail_run(conn, &r);
@@ -143,8 +143,8 @@ API_HANDLER(api_image_delete)
 {
 	struct api_run r;
 	err_t err;
-	char *args[] = {"rmi", api_query_true(conn, "force") ? "-f" : (char *)arg,
-			api_query_true(conn, "force") ? (char *)arg : NULL, NULL};
+	char *args[] = { "rmi", api_query_true(conn, "force") ? "-f" : (char *)arg,
+			api_query_true(conn, "force") ? (char *)arg : NULL, NULL };
 	if (api_run(api, args, -1, &r, &err) < 0)
 		return api_fail_err(conn, &err);
 	if (r.status != 0) {
@@ -197,7 +197,7 @@ static enum MHD_Result stream_lines(const struct api *api, struct MHD_Connection
 		json_decref(args);
 		return MHD_NO;
 	}
-	*job = (struct lines_job){.api = api, .args = args, .key = key, .in = in_fd >= 0 ? dup(in_fd) : -1};
+	*job = (struct lines_job){ .api = api, .args = args, .key = key, .in = in_fd >= 0 ? dup(in_fd) : -1 };
 	return api_stream(conn, "application/json", lines_worker, job);
 }
 
@@ -289,7 +289,7 @@ static enum MHD_Result save(const struct api *api, struct MHD_Connection *conn, 
 		json_decref(names);
 		return MHD_NO;
 	}
-	*job = (struct save_job){api, names};
+	*job = (struct save_job){ api, names };
 	return api_stream(conn, "application/x-tar", save_worker, job);
 }
 
@@ -348,7 +348,7 @@ API_HANDLER(api_build)
 		json_array_append_new(args, json_string("-q"));
 	if (api_query_true(conn, "nocache"))
 		json_array_append_new(args, json_string("--no-cache"));
-	static const char *const maps[][2] = {{"buildargs", "--build-arg"}, {"labels", "--label"}};
+	static const char *const maps[][2] = { { "buildargs", "--build-arg" }, { "labels", "--label" } };
 	for (size_t i = 0; i < 2; i++) {
 		const char *text = api_query(conn, maps[i][0]);
 		if (!text || !*text)

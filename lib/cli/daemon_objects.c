@@ -40,7 +40,7 @@ static json_t *all_networks(const struct api *api, struct MHD_Connection *conn, 
 {
 	struct api_run r;
 	err_t err;
-	if (api_run(api, (char *[]){"network", "ls", "-q", NULL}, -1, &r, &err) < 0) {
+	if (api_run(api, (char *[]){ "network", "ls", "-q", NULL }, -1, &r, &err) < 0) {
 		*rc = api_fail_err(conn, &err);
 		return NULL;
 	}
@@ -111,7 +111,7 @@ API_HANDLER(api_networks_list)
 API_HANDLER(api_network_inspect)
 {
 	json_t *list;
-	enum MHD_Result rc = run_json(api, conn, (char *[]){"network", "inspect", (char *)arg, NULL}, &list);
+	enum MHD_Result rc = run_json(api, conn, (char *[]){ "network", "inspect", (char *)arg, NULL }, &list);
 	if (!list)
 		return rc;
 	json_t *net = json_incref(json_array_get(list, 0));
@@ -154,7 +154,7 @@ API_HANDLER(api_network_create)
 	}
 	const json_t *config = json_array_get(json_object_get(json_object_get(body, "IPAM"), "Config"), 0);
 	static const char *const ipam[][2] = {
-	    {"Subnet", "--subnet"}, {"Gateway", "--gateway"}, {"IPRange", "--ip-range"}};
+	    {"Subnet", "--subnet"}, { "Gateway", "--gateway" }, { "IPRange", "--ip-range" }};
 	for (size_t i = 0; i < 3; i++) {
 		const char *value = json_str(config, ipam[i][0]);
 		if (value && *value)
@@ -179,7 +179,7 @@ API_HANDLER(api_network_create)
 
 API_HANDLER(api_network_delete)
 {
-	return api_run_answer(api, conn, (char *[]){"network", "rm", (char *)arg, NULL});
+	return api_run_answer(api, conn, (char *[]){ "network", "rm", (char *)arg, NULL });
 }
 
 static enum MHD_Result connect_or_not(const struct api *api, struct MHD_Connection *conn, const char *net,
@@ -190,7 +190,7 @@ static enum MHD_Result connect_or_not(const struct api *api, struct MHD_Connecti
 	if (!container || !*container)
 		return api_fail(conn, 400, "a JSON object with the Container is needed");
 	enum MHD_Result rc = api_run_answer(
-	    api, conn, (char *[]){"network", (char *)verb, (char *)net, (char *)container, NULL});
+	    api, conn, (char *[]){ "network", (char *)verb, (char *)net, (char *)container, NULL });
 	return rc;
 }
 
@@ -222,7 +222,7 @@ API_HANDLER(api_networks_prune)
 			continue;
 		struct api_run r;
 		err_t err;
-		if (api_run(api, (char *[]){"network", "rm", (char *)name, NULL}, -1, &r, &err) == 0 &&
+		if (api_run(api, (char *[]){ "network", "rm", (char *)name, NULL }, -1, &r, &err) == 0 &&
 		    r.status == 0)
 			json_array_append_new(deleted, json_string(name));
 		api_run_free(&r);
@@ -274,7 +274,7 @@ API_HANDLER(api_volume_create)
 	if (driver && *driver)
 		json_array_append_new(args, json_string("-d")),
 		    json_array_append_new(args, json_string(driver));
-	static const char *const maps[][2] = {{"DriverOpts", "-o"}, {"Labels", "--label"}};
+	static const char *const maps[][2] = { { "DriverOpts", "-o" }, { "Labels", "--label" } };
 	for (size_t i = 0; i < 2; i++) {
 		const char *k;
 		json_t *v;
@@ -309,14 +309,14 @@ API_HANDLER(api_volume_delete)
 	bool force = api_query_true(conn, "force");
 	return api_run_answer(
 	    api, conn,
-	    (char *[]){"volume", "rm", force ? "-f" : (char *)arg, force ? (char *)arg : NULL, NULL});
+	    (char *[]){ "volume", "rm", force ? "-f" : (char *)arg, force ? (char *)arg : NULL, NULL });
 }
 
 API_HANDLER(api_volumes_prune)
 {
 	struct api_run r;
 	err_t err;
-	if (api_run(api, (char *[]){"volume", "prune", "-f", NULL}, -1, &r, &err) < 0)
+	if (api_run(api, (char *[]){ "volume", "prune", "-f", NULL }, -1, &r, &err) < 0)
 		return api_fail_err(conn, &err);
 	if (r.status != 0) {
 		enum MHD_Result rc = api_fail_run(conn, &r);
@@ -354,7 +354,7 @@ static bool wanted(const json_t *f, const json_t *ev)
 	if (!listed(f, "type", type, false) || !listed(f, "event", json_str(ev, "Action"), false) ||
 	    !api_labels_match(f, attrs))
 		return false;
-	static const char *const by_object[] = {"container", "image", "volume", "network"};
+	static const char *const by_object[] = { "container", "image", "volume", "network" };
 	for (size_t i = 0; i < 4; i++) {
 		if (!json_object_get(f, by_object[i]))
 			continue;

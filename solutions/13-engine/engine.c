@@ -67,17 +67,11 @@ int api_frame(int fd, int stream, const void *data, size_t len)
 	}
 	while (len > 0) {
 		uint32_t n = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
-		unsigned char header[8] = {(unsigned char)stream,
-					   0,
-					   0,
-					   0,
-					   (unsigned char)(n >> 24),
-					   (unsigned char)(n >> 16),
-					   (unsigned char)(n >> 8),
-					   (unsigned char)n};
+		unsigned char header[8] = { (unsigned char)stream, 0, 0, 0, (unsigned char)(n >> 24),
+					    (unsigned char)(n >> 16), (unsigned char)(n >> 8), (unsigned char)n };
 		/* the header, then the piece: each written whole */
-		const unsigned char *parts[2] = {header, bytes};
-		size_t sizes[2] = {sizeof(header), n};
+		const unsigned char *parts[2] = { header, bytes };
+		size_t sizes[2] = { sizeof(header), n };
 		for (int i = 0; i < 2; i++) {
 			size_t done = 0;
 			while (done < sizes[i]) {
