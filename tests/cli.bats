@@ -638,3 +638,29 @@ fake_container() {
 	[ "$status" -ne 0 ] && [[ "$output" == *"not a config file"* ]] || fail "$output"
 	[ -z "$(ls -A "$MINIDOCK_ROOT/tmp" 2>/dev/null)" ] || fail "left in tmp: $(ls "$MINIDOCK_ROOT/tmp")"
 }
+
+@test "cli: daemon refuses bad flags, TCP without TLS, and a socket another daemon serves; it answers /_ping and goes on SIGTERM" {
+	run $MD daemon extra
+	[ "$status" -eq 1 ] || fail "$output"
+	run $MD daemon -H tcp://0.0.0.0:2375
+	[ "$status" -eq 125 ] && [[ "$output" == *"TLS"* ]] || fail "$output"
+	run $MD daemon -H unix://
+	[ "$status" -eq 125 ] || fail "$output"
+	# the handout's daemon says which lab it needs; the reference's serves
+	run $MD daemon -H "unix://$BATS_TEST_TMPDIR/x.sock"
+	[ "$status" -ne 0 ] && [[ "$output" == *"lab 13"* ]] || fail "$output"
+	local sock=$BATS_TEST_TMPDIR/d.sock
+	MINIDOCK_ROOT=$BATS_TEST_TMPDIR/root $REF daemon -H "unix://$sock" 2>"$BATS_TEST_TMPDIR/d.log" 3>&- &
+	local pid=$!
+	for i in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+	run curl -s --unix-socket "$sock" http://localhost/v1.41/_ping
+	[ "$output" = OK ] || fail "/_ping: $output $(cat "$BATS_TEST_TMPDIR/d.log")"
+	[ "$(stat -c %a "$sock")" = 660 ] || fail "mode $(stat -c %a "$sock")"
+	run $REF daemon -H "unix://$sock"
+	[ "$status" -ne 0 ] && [[ "$output" == *"another daemon"* ]] || fail "$output"
+	kill -TERM $pid
+	wait $pid
+	[ ! -e "$sock" ] || fail "the socket was left"
+	run sh -c "echo FROM scratch | $MD build -f - -"
+	[ "$status" -eq 125 ] && [[ "$output" == *"one or the other"* ]] || fail "$output"
+}

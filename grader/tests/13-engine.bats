@@ -160,7 +160,7 @@ teardown() {
 		-p 127.0.0.1:8081:80 -v cfgvol:/data --restart on-failure:2 --entrypoint sh busybox -c 'sleep 300'
 	[ "$status" -eq 0 ] || fail "docker run with flags: $output (api_create_args)"
 	run docker inspect -f '{{.Config.Env}}|{{.Config.Labels.team}}|{{.Config.WorkingDir}}|{{.Config.User}}|{{.Config.Hostname}}' cfg
-	[[ "$output" == *"A=1 B=two"*"|blue|/tmp|1000:1000|box" ]] || fail "inspect: $output (api_create_args: Env, Labels, WorkingDir, User, Hostname)"
+	[[ "$output" == *A=1* && "$output" == *B=two* && "$output" == *"]|blue|/tmp|1000:1000|box" ]] || fail "inspect: $output (api_create_args: Env, Labels, WorkingDir, User, Hostname)"
 	run docker inspect -f '{{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}' cfg
 	[ "$output" = on-failure:2 ] || fail "restart policy: $output (api_create_args: RestartPolicy)"
 	run docker inspect -f '{{json .HostConfig.PortBindings}}' cfg
