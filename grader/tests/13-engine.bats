@@ -134,7 +134,7 @@ teardown() {
 	[ -z "$output" ] || fail "after rm -f: $output"
 }
 
-@test "docker exec, with and without a terminal: its stdin, its output, its exit status, its window size" {
+@test "docker exec and docker run -i, -it: stdin, output, exit status and window size through a hijacked connection" {
 	docker run -d --name ex busybox sleep 300 >/dev/null
 	run --separate-stderr docker exec ex sh -c 'echo in; echo oops >&2; exit 4'
 	[ "$status" -eq 4 ] && [ "$output" = in ] && [ "$stderr" = oops ] ||
@@ -151,6 +151,20 @@ teardown() {
 		send exit 5\r
 	EOF
 	[[ "$output" == *"30 100"*"ptyrun: exit 5"* ]] || fail "docker exec -it, resized: $output"
+	# docker run -i and -it: the container's own stdin, through `minidock start -a -i`
+	run sh -c "printf 'x\ny\nz\n' | $DOCKER run -i --rm busybox wc -l"
+	[ "$output" = 3 ] || fail "docker run -i: $output (the attach's stdin)"
+	run /grader/bin/ptyrun 20 70 "$DOCKER" run -it --rm busybox sh <<-'EOF'
+		expect #
+		send stty size; tty\r
+		expect pts
+		resize 25 90
+		send stty size\r
+		expect 25 90
+		send exit 6\r
+	EOF
+	[[ "$output" == *"20 70"*"/dev/pts/"*"25 90"*"ptyrun: exit 6"* ]] || fail "docker run -it: $output"
+	[ -z "$(docker ps -a -q)" ] || fail "run -it --rm left a container: $(docker ps -a)"
 	run docker exec no-such true
 	[ "$status" -ne 0 ] && [[ "$output" == *"No such container: no-such"* ]] || fail "exec in a missing container: $output"
 }
@@ -231,6 +245,8 @@ teardown() {
 }
 
 @test "networks and volumes through the API: create, ls, inspect, a container on them, rm" {
+	local since
+	since=$(date +%s)
 	run docker network create --subnet 10.77.0.0/24 apinet
 	[ "$status" -eq 0 ] || fail "docker network create: $output"
 	run docker network inspect -f '{{(index .IPAM.Config 0).Subnet}} {{.Driver}}' apinet
@@ -249,6 +265,10 @@ teardown() {
 	[ "$status" -eq 0 ] || fail "docker network rm: $output"
 	run docker volume rm apivol
 	[ "$status" -eq 0 ] || fail "docker volume rm: $output"
+	run docker events --since "$since" --until "$(($(date +%s) + 1))" --filter type=network --filter type=volume \
+		--format '{{.Type}} {{.Action}} {{.Actor.Attributes.name}}{{.Actor.ID}}'
+	[[ "$output" == *"network create apinet"*"volume create apivol"*"network destroy apinet"*"volume destroy apivol"* ]] ||
+		fail "the events of networks and volumes: $output"
 	run docker volume inspect apivol
 	[ "$status" -ne 0 ] || fail "the volume is still there"
 	run docker network inspect apinet

@@ -16,6 +16,7 @@
 
 #include "cleanup.h"
 #include "cli.h"
+#include "events.h"
 #include "fsutil.h"
 #include "image.h"
 #include "json.h"
@@ -42,6 +43,15 @@ const struct command cmd_image = {
 };
 
 /* The state directory, made and locked; the lock is released when *lock_fd is closed. */
+/* The journal's event (events.h) of image id ("sha256:HEX" or HEX) named name. */
+static void image_event(const char *root, const char *action, const char *id, const char *name)
+{
+	char full[600];
+	snprintf(full, sizeof(full), "%s%s", strncmp(id, "sha256:", 7) == 0 || strchr(id, ':') ? "" : "sha256:", id);
+	_cleanup_json_ json_t *attrs = json_pack("{s:s}", "name", name);
+	ev_emit(root, "image", action, full, attrs);
+}
+
 static int open_store(const struct cli_ctx *ctx, char *root, int *lock_fd, json_t **store, err_t *err)
 {
 	if (cli_state_dir(ctx, root, err) < 0 || lock_state(root, lock_fd, err) < 0)
@@ -98,9 +108,11 @@ static int image_load(int argc, char **argv, const struct cli_ctx *ctx)
 		return cli_fail(&err);
 	size_t i;
 	json_t *name;
-	json_array_foreach(loaded, i, name)
+	json_array_foreach(loaded, i, name) {
 		printf("Loaded image%s: %s\n", strncmp(json_string_value(name), "sha256:", 7) ? "" : " ID",
 		       json_string_value(name));
+		image_event(root, "load", json_string_value(name), json_string_value(name));
+	}
 	return 0;
 }
 
@@ -338,6 +350,7 @@ static int image_rm(int argc, char **argv, const struct cli_ctx *ctx)
 				if (strcmp(json_string_value(t), full) == 0) {
 					json_array_remove(tags, k);
 					printf("Untagged: %s\n", full);
+					image_event(root, "untag", id, full);
 					json_decref(image);
 					image = NULL;
 					break;
@@ -356,9 +369,12 @@ static int image_rm(int argc, char **argv, const struct cli_ctx *ctx)
 		json_object_del(images, id);
 		size_t k;
 		json_t *t;
-		json_array_foreach(tags, k, t)
+		json_array_foreach(tags, k, t) {
 			printf("Untagged: %s\n", json_string_value(t));
+			image_event(root, "untag", id, json_string_value(t));
+		}
 		printf("Deleted: sha256:%s\n", id);
+		image_event(root, "delete", id, json_array_size(tags) ? json_string_value(json_array_get(tags, 0)) : id);
 		if (store_write(root, store, &err) < 0) {
 			json_decref(image);
 			return cli_fail(&err);
@@ -419,7 +435,10 @@ static int image_tag(int argc, char **argv, const struct cli_ctx *ctx)
 	}
 	json_array_append_new(json_object_get(json_object_get(json_object_get(store, "images"), id), "RepoTags"),
 			      json_string(full));
-	return store_write(root, store, &err) < 0 ? cli_fail(&err) : 0;
+	if (store_write(root, store, &err) < 0)
+		return cli_fail(&err);
+	image_event(root, "tag", id, full);
+	return 0;
 }
 
 /* Docker's short forms: `images` is `image ls`, `rmi` `image rm`, `tag` `image tag`, `load`

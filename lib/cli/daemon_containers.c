@@ -257,6 +257,9 @@ API_HANDLER(api_container_inspect)
 
 /* --- changing ------------------------------------------------------------------------------------ */
 
+static int attach_start(const struct api *api, const char *id);
+static int attach_resize(const char *id, unsigned short rows, unsigned short cols);
+
 API_HANDLER(api_container_create)
 {
 	json_error_t jerr;
@@ -288,9 +291,16 @@ API_HANDLER(api_container_start)
 	if (ctr_load(api->root, arg, &c, &err) < 0)
 		return api_fail_err(conn, &err);
 	bool running = strcmp(ctr_status(&c), "running") == 0;
+	char id[65];
+	snprintf(id, sizeof(id), "%s", c.id);
 	ctr_release(&c);
 	if (running) /* Docker: 304, not modified */
 		return api_answer(conn, 304, "text/plain", strdup(""));
+	int attached = attach_start(api, id);
+	if (attached == 0)
+		return api_no_content(conn);
+	if (attached > 0) /* its own words went to the attached client */
+		return api_fail(conn, 500, "container %.12s did not start", id);
 	return api_run_answer(api, conn, (char *[]){ "start", (char *)arg, NULL });
 }
 
@@ -437,11 +447,17 @@ API_HANDLER(api_container_resize)
 {
 	struct container c;
 	err_t err;
+	long h = api_query(conn, "h") ? atol(api_query(conn, "h")) : 0, w = api_query(conn, "w") ? atol(api_query(conn, "w")) : 0;
+	if (h <= 0 || w <= 0 || h > 10000 || w > 10000)
+		return api_fail(conn, 400, "h and w: a terminal's rows and columns");
 	if (ctr_load(api->root, arg, &c, &err) < 0)
 		return api_fail_err(conn, &err);
+	char id[65];
+	snprintf(id, sizeof(id), "%s", c.id);
 	ctr_release(&c);
-	return api_answer(conn, 200, "text/plain",
-			  strdup("")); /* a detached container's terminal is its own */
+	/* the terminal of an interactive attach (docker run -it); a detached container's is its own */
+	attach_resize(id, (unsigned short)h, (unsigned short)w);
+	return api_answer(conn, 200, "text/plain", strdup(""));
 }
 
 /* --- wait ---------------------------------------------------------------------------------------- */
@@ -687,9 +703,13 @@ static void attach_run(int sock, const char *early, size_t early_len, void *arg)
 	free(arg);
 }
 
-/* POST /containers/ID/attach?stream=1&stdout=1&stderr=1[&logs=1]: the connection hijacked, the
- * container's output on it from now (logs=1: from its start) until it ends. Its stdin is not
- * attached (minidock's containers read theirs from the terminal of `start -a -i`). */
+static bool attach_interactive(struct MHD_Connection *conn, const struct api *api, const struct container *c,
+			       enum MHD_Result *answered);
+
+/* POST /containers/ID/attach?stream=1&stdout=1&stderr=1[&logs=1][&stdin=1]: the connection
+ * hijacked, the container's output on it from now (logs=1: from its start) until it ends. With
+ * stdin=1, before the start of a container made with OpenStdin (docker run -i, -it): the
+ * connection is the container's stdin and output both ways, through `minidock start -a -i`. */
 API_HANDLER(api_container_attach)
 {
 	struct follower *f = calloc(1, sizeof(*f));
@@ -703,6 +723,14 @@ API_HANDLER(api_container_attach)
 	f->follow = api_query_true(conn, "stream");
 	struct container c;
 	if (ctr_load(api->root, arg, &c, &err) == 0) {
+		/* its stdin too (docker run -i): the start will be `minidock start -a -i` on this
+		 * connection */
+		enum MHD_Result answered;
+		if (attach_interactive(conn, api, &c, &answered)) {
+			ctr_release(&c);
+			free(f);
+			return answered;
+		}
 		/* attached before it starts (docker run): all it will write; else from now */
 		f->from_start = api_query_true(conn, "logs") || strcmp(ctr_status(&c), "created") == 0;
 		ctr_release(&c);
@@ -721,6 +749,7 @@ struct exec {
 	json_t *args; /* `minidock exec`'s arguments */
 	char container[65];
 	bool tty, in, out, errs, running, started;
+	bool attach, start_asked; /* an interactive attach, waiting for its container's start */
 	int exit_code;
 	pid_t pid;
 	int master; /* the terminal's side the daemon holds, or -1 */
@@ -732,14 +761,20 @@ struct exec {
 static struct exec execs[EXECS_MAX];
 static size_t n_execs;
 static pthread_mutex_t execs_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t execs_changed = PTHREAD_COND_INITIALIZER; /* an entry started or ended */
 
-/* The exec of id (under execs_lock), or NULL. */
-static struct exec *find_exec(const char *id)
+/* The exec of id (attach: the interactive attach of container id) under execs_lock, or NULL. */
+static struct exec *find_entry(const char *id, bool attach)
 {
 	for (size_t i = 0; i < n_execs; i++)
-		if (strcmp(execs[i].id, id) == 0)
+		if (execs[i].attach == attach && strcmp(execs[i].id, id) == 0 && !(attach && execs[i].started && !execs[i].running))
 			return &execs[i];
 	return NULL;
+}
+
+static struct exec *find_exec(const char *id)
+{
+	return find_entry(id, false);
 }
 
 API_HANDLER(api_exec_create)
@@ -863,7 +898,7 @@ struct exec_run {
 	const struct api *api;
 	char id[65];
 	json_t *args;
-	bool tty, in, out, errs;
+	bool tty, in, out, errs, attach;
 };
 
 /* Copy what is readable on from to sock (framed as stream when not tty): false at its end. */
@@ -890,7 +925,7 @@ static void exec_run(int sock, const char *early, size_t early_len, void *arg)
 		ok = openpty(&master, &slave, NULL, NULL, NULL) == 0 && fcntl(master, F_SETFD, FD_CLOEXEC) == 0 &&
 		     fcntl(slave, F_SETFD, FD_CLOEXEC) == 0;
 		pthread_mutex_lock(&execs_lock);
-		struct exec *e = find_exec(x->id);
+		struct exec *e = find_entry(x->id, x->attach);
 		if (e && ok) {
 			e->master = master;
 			if (e->rows)
@@ -928,9 +963,12 @@ static void exec_run(int sock, const char *early, size_t early_len, void *arg)
 	if (in[0] >= 0)
 		close(in[0]), close(out[1]), close(errs[1]);
 	pthread_mutex_lock(&execs_lock);
-	struct exec *e = find_exec(x->id);
-	if (e)
+	struct exec *e = find_entry(x->id, x->attach);
+	if (e) {
 		e->pid = pid > 0 ? pid : 0;
+		e->running = pid > 0;
+	}
+	pthread_cond_broadcast(&execs_changed);
 	pthread_mutex_unlock(&execs_lock);
 	int to_child = x->tty ? master : in[1];
 	if (pid > 0 && early_len && x->in)
@@ -966,11 +1004,12 @@ static void exec_run(int sock, const char *early, size_t early_len, void *arg)
 			;
 	int code = pid <= 0 ? 126 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	pthread_mutex_lock(&execs_lock);
-	if ((e = find_exec(x->id))) {
+	if ((e = find_entry(x->id, x->attach))) {
 		e->running = false;
 		e->exit_code = code;
 		e->master = -1;
 	}
+	pthread_cond_broadcast(&execs_changed);
 	pthread_mutex_unlock(&execs_lock);
 	for (int *fd = (int[]){ master, in[1], out[0], errs[0], -2 }; *fd != -2; fd++)
 		if (*fd >= 0)
@@ -1028,4 +1067,124 @@ API_HANDLER(api_exec_start)
 	return api_hijack(
 	    conn, x->tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream",
 	    exec_run, x);
+}
+
+/* --- an interactive attach: `minidock start -a -i` on a hijacked connection ------------------- */
+
+/* The hijacked connection waits for the container's start (asked by POST .../start), then runs
+ * `minidock start -a -i ID` on it as an exec runs (exec_run()). */
+static void attach_interactive_run(int sock, const char *early, size_t early_len, void *arg)
+{
+	struct exec_run *x = arg;
+	bool go = false;
+	pthread_mutex_lock(&execs_lock);
+	for (;;) {
+		struct exec *e = find_entry(x->id, true);
+		if (!e)
+			break;
+		if (e->start_asked) {
+			e->started = e->running = go = true;
+			break;
+		}
+		if (api_peer_gone(sock)) {
+			e->started = true; /* the client went first: the entry can go */
+			e->running = false;
+			break;
+		}
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 200 * 1000 * 1000;
+		if (until.tv_nsec >= 1000000000)
+			until.tv_sec++, until.tv_nsec -= 1000000000;
+		pthread_cond_timedwait(&execs_changed, &execs_lock, &until);
+	}
+	pthread_mutex_unlock(&execs_lock);
+	if (go) {
+		exec_run(sock, early, early_len, x);
+		return;
+	}
+	json_decref(x->args);
+	free(x);
+}
+
+static bool attach_interactive(struct MHD_Connection *conn, const struct api *api, const struct container *c,
+			       enum MHD_Result *answered)
+{
+	const json_t *config = json_object_get(c->doc, "Config");
+	if (!api_query_true(conn, "stdin") || !json_is_true(json_object_get(config, "OpenStdin")) ||
+	    strcmp(ctr_status(c), "created") != 0)
+		return false;
+	struct exec e = { .master = -1, .attach = true, .in = true, .tty = json_is_true(json_object_get(config, "Tty")),
+			  .out = api_query_true(conn, "stdout"), .errs = api_query_true(conn, "stderr") };
+	snprintf(e.id, sizeof(e.id), "%s", c->id);
+	snprintf(e.container, sizeof(e.container), "%s", c->id);
+	e.args = json_pack("[s, s, s, s]", "start", "-a", "-i", c->id);
+	struct exec_run *x = calloc(1, sizeof(*x));
+	pthread_mutex_lock(&execs_lock);
+	bool taken = find_entry(c->id, true) != NULL;
+	bool full = n_execs == EXECS_MAX;
+	if (!taken && !full && x)
+		execs[n_execs++] = e;
+	pthread_mutex_unlock(&execs_lock);
+	if (taken || full || !x) {
+		json_decref(e.args);
+		free(x);
+		*answered = api_fail(conn, taken ? 409 : 503, taken ? "container %s already has its stdin attached" : "too many attaches at once", c->id);
+		return true;
+	}
+	*x = (struct exec_run){ .api = api, .args = json_incref(e.args), .tty = e.tty, .in = true, .out = e.out,
+				.errs = e.errs, .attach = true };
+	snprintf(x->id, sizeof(x->id), "%s", c->id);
+	*answered = api_hijack(conn, e.tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream",
+			       attach_interactive_run, x);
+	return true;
+}
+
+/* The start of a container an interactive attach waits for: the attach's thread starts it; here,
+ * wait until it runs (or could not). 0, -1 when there is no such attach, 1 when it did not start. */
+static int attach_start(const struct api *api, const char *id)
+{
+	pthread_mutex_lock(&execs_lock);
+	struct exec *e = find_entry(id, true);
+	if (!e || e->start_asked) {
+		pthread_mutex_unlock(&execs_lock);
+		return -1;
+	}
+	e->start_asked = true;
+	pthread_cond_broadcast(&execs_changed);
+	pthread_mutex_unlock(&execs_lock);
+	/* until its monitor runs it, or the attached start ended (it could not) */
+	for (int i = 0; i < 600; i++) {
+		struct container c;
+		err_t err;
+		bool running = false;
+		if (ctr_load(api->root, id, &c, &err) == 0) {
+			running = strcmp(ctr_status(&c), "created") != 0;
+			ctr_release(&c);
+		}
+		pthread_mutex_lock(&execs_lock);
+		bool ended = find_entry(id, true) == NULL;
+		pthread_mutex_unlock(&execs_lock);
+		if (running)
+			return 0;
+		if (ended)
+			return 1;
+		usleep(POLL_MS * 1000);
+	}
+	return 1;
+}
+
+/* A resize of an interactive attach's terminal: 0, or -1 when there is none. */
+static int attach_resize(const char *id, unsigned short rows, unsigned short cols)
+{
+	pthread_mutex_lock(&execs_lock);
+	struct exec *e = find_entry(id, true);
+	if (e) {
+		e->rows = rows;
+		e->cols = cols;
+		if (e->master >= 0)
+			ioctl(e->master, TIOCSWINSZ, &(struct winsize){ .ws_row = rows, .ws_col = cols });
+	}
+	pthread_mutex_unlock(&execs_lock);
+	return e ? 0 : -1;
 }

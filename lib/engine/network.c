@@ -24,6 +24,7 @@
 
 #include "bridge.h"
 #include "cleanup.h"
+#include "events.h"
 #include "fsutil.h"
 #include "json.h"
 #include "lab.h"
@@ -425,6 +426,8 @@ int net_create(const char *root, const struct net_spec *spec, json_t **out_net, 
 		return -1;
 	}
 	*out_net = net;
+	_cleanup_json_ json_t *attrs = json_pack("{s:s, s:s}", "name", spec->name, "type", driver);
+	ev_emit(root, "network", "create", json_str(net, "Id") ? json_str(net, "Id") : spec->name, attrs);
 	return 0;
 }
 
@@ -473,8 +476,13 @@ int net_remove(const char *root, const char *ref, json_t **out_net, err_t *err)
 		return err_msg(err, EBUSY, "error while removing network: network %s id %s has active endpoints", name,
 			       json_str(net, "Id"));
 	*out_net = json_incref(net);
+	_cleanup_json_ json_t *attrs = json_pack("{s:s, s:s}", "name", name, "type", json_str(net, "Driver") ? json_str(net, "Driver") : "");
+	_cleanup_free_ char *id = strdup(json_str(net, "Id") ? json_str(net, "Id") : name);
 	json_object_del(store, name);
-	return store_write(root, store, true, err);
+	if (store_write(root, store, true, err) < 0)
+		return -1;
+	ev_emit(root, "network", "destroy", id ? id : name, attrs);
+	return 0;
 }
 
 /*

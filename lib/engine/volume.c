@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "events.h"
 #include "fsutil.h"
 #include "json.h"
 #include "lock.h"
@@ -140,6 +141,8 @@ int vol_create(const char *root, const char *name, const json_t *opts, const jso
 		return -1;
 	}
 	*out_made = true;
+	_cleanup_json_ json_t *attrs = json_pack("{s:s}", "driver", "local");
+	ev_emit(root, "volume", "create", out_name, attrs);
 	return 0;
 }
 
@@ -247,6 +250,8 @@ int vol_delete(const char *root, const char *name, err_t *err)
 	snprintf(gone, sizeof(gone), "%s/volumes/.gone-%s-%d", root, name, (int)getpid());
 	if (rename(dir, gone) < 0)
 		return err_sys(err, "remove volume %s", name);
+	_cleanup_json_ json_t *attrs = json_pack("{s:s}", "driver", "local");
+	ev_emit(root, "volume", "destroy", name, attrs);
 	return fs_remove_tree(gone, err);
 }
 

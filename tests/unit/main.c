@@ -35,7 +35,8 @@ int main(void)
 	const struct unit_suite *suites[] = { &suite_err, &suite_path, &suite_fsutil,
 					      &suite_json, &suite_lock, &suite_strip, &suite_store,
 					      &suite_sha256, &suite_container, &suite_network, &suite_process, &suite_template,
-					      &suite_security, &suite_kvstore, &suite_cluster, &suite_dockerfile, &suite_layer, &suite_registry };
+					      &suite_security, &suite_kvstore, &suite_cluster, &suite_dockerfile, &suite_layer, &suite_registry,
+					      &suite_engine };
 
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 2;

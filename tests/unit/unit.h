@@ -16,7 +16,7 @@ struct unit_suite {
 
 extern const struct unit_suite suite_err, suite_path, suite_fsutil, suite_json, suite_lock, suite_strip,
 	suite_store, suite_sha256, suite_container, suite_network, suite_process, suite_template, suite_security,
-	suite_kvstore, suite_cluster, suite_dockerfile, suite_layer, suite_registry;
+	suite_kvstore, suite_cluster, suite_dockerfile, suite_layer, suite_registry, suite_engine;
 
 /* A real etcd (Debian's etcd-server) in a fresh directory of unit_mktmp()'s, on loopback ports
  * of its own: false when it cannot be started. unit_etcd_stop() kills it and removes the
