@@ -305,3 +305,91 @@ teardown() {
 	[ "$output" = 1.41 ] || fail "the daemon after bad requests: $output"
 	kill -0 "$(cat "$BATS_FILE_TMPDIR/daemon.pid")" || fail "the daemon died"
 }
+
+@test "docker-compose: up -d, ps, logs and down -v of two services on a network of their own, with a named volume and a published port" {
+	local dir=$BATS_TEST_TMPDIR/app
+	mkdir -p "$dir"
+	cat >"$dir/docker-compose.yml" <<-'EOF'
+		version: "3.8"
+		services:
+		  web:
+		    image: busybox
+		    command: sh -c 'echo "hello from web" >/www/index.html; exec httpd -f -p 80 -h /www'
+		    volumes: [site:/www]
+		    ports: ["127.0.0.1:8090:80"]
+		    networks: [back]
+		  client:
+		    image: busybox
+		    command: sh -c 'until wget -q -O - http://web/; do sleep 0.2; done; exec sleep 300'
+		    networks: [back]
+		    depends_on: [web]
+		networks:
+		  back: {}
+		volumes:
+		  site: {}
+	EOF
+	cd "$dir"
+	run timeout 60 docker-compose -p course up -d
+	[ "$status" -eq 0 ] || fail "docker-compose up -d: $output"
+	run docker-compose -p course ps
+	[[ "$output" == *course_web_1*Up* && "$output" == *course_client_1*Up* ]] || fail "docker-compose ps: $output"
+	# the client reached the web service by its name, on the project's network
+	wait_for sh -c "docker-compose -p course logs client 2>&1 | grep -q 'hello from web'" ||
+		fail "the client's logs: $(docker-compose -p course logs 2>&1)"
+	run wget -q -O - http://127.0.0.1:8090/
+	[ "$output" = "hello from web" ] || fail "the published port: $output"
+	run docker volume ls -q
+	[ "$output" = course_site ] || fail "the named volume: $output"
+	run timeout 60 docker-compose -p course down -v
+	[ "$status" -eq 0 ] || fail "docker-compose down -v: $output"
+	[ -z "$(docker ps -a -q)" ] || fail "down left containers: $(docker ps -a)"
+	run docker network ls --format '{{.Name}}'
+	[[ "$output" != *course_back* ]] || fail "down left the network: $output"
+	[ -z "$(docker volume ls -q)" ] || fail "down -v left volumes: $(docker volume ls)"
+}
+
+@test "docker-py: containers, execs, networks, volumes and images through Python's Docker library" {
+	run timeout 90 python3 - <<-'EOF'
+		import docker
+		c = docker.from_env()
+		assert c.version()["ApiVersion"] == "1.41", c.version()
+		out = c.containers.run("busybox", ["sh", "-c", "echo py; echo err >&2"], remove=True)
+		assert out == b"py\n", out
+		ctr = c.containers.run("busybox", "sleep 300", detach=True, name="pyctr", labels={"course": "py"})
+		ctr.reload()
+		assert ctr.status == "running", ctr.status
+		assert [x.name for x in c.containers.list(filters={"label": "course=py"})] == ["pyctr"]
+		res = ctr.exec_run(["sh", "-c", "echo hi; echo there >&2; exit 3"], demux=True)
+		assert res.exit_code == 3 and res.output == (b"hi\n", b"there\n"), res
+		assert "PID" in ctr.top()["Titles"], ctr.top()
+		ctr.rename("pyctr2")
+		ctr.reload()
+		assert ctr.name == "pyctr2", ctr.name
+		ctr.pause()
+		ctr.reload()
+		assert ctr.status == "paused", ctr.status
+		ctr.unpause()
+		ctr.kill(signal="SIGKILL")
+		assert ctr.wait()["StatusCode"] == 137
+		ctr.remove()
+		try:
+		    c.containers.get("pyctr2")
+		    raise SystemExit("still there after remove")
+		except docker.errors.NotFound:
+		    pass
+		net = c.networks.create("pynet", labels={"a": "b"})
+		assert c.networks.get("pynet").attrs["Labels"]["a"] == "b"
+		net.remove()
+		vol = c.volumes.create("pyvol", labels={"x": "y"})
+		assert c.volumes.get("pyvol").attrs["Labels"]["x"] == "y"
+		vol.remove()
+		c.images.get("busybox").tag("py/bb", "2")
+		assert "py/bb:2" in c.images.get("py/bb:2").tags
+		c.images.remove("py/bb:2")
+		events = c.events(since=0, until=int(__import__("time").time()) + 1, decode=True, filters={"container": "pyctr2"})
+		actions = [e["Action"] for e in events]
+		assert "die" in actions and "destroy" in actions, actions
+		print("docker-py ok")
+	EOF
+	[ "$status" -eq 0 ] && [[ "$output" == *"docker-py ok"* ]] || fail "docker-py: $output"
+}

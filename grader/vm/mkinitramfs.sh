@@ -64,6 +64,30 @@ if [ -x /usr/bin/skopeo ]; then
 	mkdir -p "$root/etc/containers"
 	echo '{"default": [{"type": "insecureAcceptAnything"}]}' >"$root/etc/containers/policy.json"
 fi
+# Python, for the other clients of stage 13's engine (lab 13): Debian's docker-compose 1.29 and
+# docker-py (python3-docker). The interpreter, its standard library without what no client
+# imports (tests, IDLE, Tk, build files), and the packages the two import, with their metadata;
+# no .pth file (setuptools is not needed). docker-compose is run by a two-line script.
+if [ -x /usr/bin/docker-compose ] && [ -x /usr/bin/python3.11 ]; then
+	copy_bin /usr/bin/python3.11 /usr/bin/python3.11
+	ln -s python3.11 "$root/usr/bin/python3"
+	mkdir -p "$root/usr/lib/python3.11" "$root/usr/lib/python3/dist-packages"
+	(cd /usr/lib/python3.11 && tar -cf - --exclude=./test --exclude=./idlelib --exclude=./tkinter \
+		--exclude=./lib2to3 --exclude=./ensurepip --exclude=./pydoc_data --exclude=./turtledemo \
+		--exclude='./config-3.11-*' --exclude=./site-packages .) | tar -xf - -C "$root/usr/lib/python3.11"
+	for so in /usr/lib/python3.11/lib-dynload/*.so; do copy_libs "$so"; done
+	site=/usr/lib/python3/dist-packages
+	for pkg in attr certifi chardet charset_normalizer compose distro docker dockerpty docopt.py dotenv \
+		idna jsonschema pyrsistent requests six.py texttable.py urllib3 websocket yaml _yaml \
+		pvectorc.cpython-311-x86_64-linux-gnu.so; do
+		[ -e "$site/$pkg" ] && cp -a "$site/$pkg" "$root$site/"
+	done
+	cp -a "$site"/*.dist-info "$site"/*.egg-info "$root$site/" 2>/dev/null || true
+	find "$site/yaml" "$site/_yaml" "$site/pvectorc.cpython-311-x86_64-linux-gnu.so" -name '*.so' 2>/dev/null |
+		while read -r so; do copy_libs "$so"; done
+	printf '#!/usr/bin/python3\nfrom compose.cli.main import main\nmain()\n' >"$root/usr/bin/docker-compose"
+	chmod 755 "$root/usr/bin/docker-compose"
+fi
 # iperf3, which make bench measures networks with (bench/lan.py), when it is installed.
 [ -x /usr/bin/iperf3 ] && copy_bin /usr/bin/iperf3 /usr/bin/iperf3
 rm -f "$root/bin/ip"

@@ -21,6 +21,45 @@
 #include "network.h"
 #include "ov_net.h"
 
+/* `network connect [--alias NAME]... NETWORK CONTAINER` and `network disconnect NETWORK
+ * CONTAINER`. A container not started yet, on the network it was made for, only gets its
+ * aliases written down (docker-compose connects its containers so, before their start). */
+static int network_connect(int argc, char **argv, const char *root)
+{
+	static const struct option options[] = { { "alias", required_argument, NULL, 'a' }, { 0 } };
+	bool connect = strcmp(argv[0], "connect") == 0;
+	_cleanup_json_ json_t *aliases = json_array();
+	err_t err;
+	int opt;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+:", options, NULL)) != -1) {
+		if (opt != 'a' || !connect)
+			return cli_usage_error(&cmd_network, "%s: %s", argv[0],
+					       opt == ':' ? "flag needs an argument: --alias" : "unknown flag");
+		json_array_append_new(aliases, json_string(optarg));
+	}
+	if (argc - optind != 2)
+		return cli_args_error(&cmd_network, "%s: requires exactly 2 arguments: NETWORK CONTAINER", argv[0]);
+	const char *net = argv[optind], *ref = argv[optind + 1];
+	size_t i;
+	json_t *a;
+	json_array_foreach(aliases, i, a) {
+		const char *name = json_string_value(a);
+		if (!*name || strlen(name) > 63 || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") != strlen(name))
+			return cli_usage_error(&cmd_network, "connect: invalid alias \"%s\"", name);
+	}
+	struct container c = { .doc = NULL };
+	if (ctr_load(root, ref, &c, &err) < 0)
+		return cli_fail(&err), 1;
+	const char *mode = json_str(json_object_get(c.doc, "HostConfig"), "NetworkMode");
+	bool made_for = connect && strcmp(ctr_status(&c), "created") == 0 && mode && strcmp(mode, net) == 0;
+	int rc = made_for ? 0 : connect ? ctr_net_connect(&c, net, &err) : ctr_net_disconnect(&c, net, &err);
+	if (rc == 0 && json_array_size(aliases))
+		rc = ctr_record_aliases(&c, net, aliases, &err);
+	ctr_release(&c);
+	return rc < 0 ? (cli_fail(&err), 1) : 0;
+}
+
 static int network_main(int argc, char **argv, const struct cli_ctx *ctx);
 static int port_main(int argc, char **argv, const struct cli_ctx *ctx);
 
@@ -30,14 +69,16 @@ const struct command cmd_network = {
 	.summary = "Manage networks",
 	.help = "Commands:\n"
 		"  create [-d DRIVER] [--subnet CIDR] [--gateway IP] [--ip-range CIDR] [--internal]\n"
-		"         [-o parent=IFACE] [-o macvlan_mode=MODE] [-o ipvlan_mode=MODE] [--attachable] NAME\n"
+		"         [-o parent=IFACE] [-o macvlan_mode=MODE] [-o ipvlan_mode=MODE] [--attachable]\n"
+		"         [--label K=V] NAME\n"
 		"                      make a network: DRIVER bridge (the default), macvlan, ipvlan or\n"
 		"                      overlay (across the hosts of a cluster: ROOT/daemon.json names its\n"
 		"                      store); subnet: the next of Docker's pools\n"
 		"  ls [-q]             list networks\n"
 		"  inspect NETWORK...  show networks as JSON, with their containers\n"
 		"  rm NETWORK...       remove networks no container uses\n"
-		"  connect NETWORK CONTAINER     plug a running container into one more network\n"
+		"  connect [--alias NAME] NETWORK CONTAINER  plug a running container into one more\n"
+		"                      network (--alias: one more name on its DNS)\n"
 		"  disconnect NETWORK CONTAINER  take it out again\n",
 	.run = network_main,
 };
@@ -126,10 +167,12 @@ static int network_create(int argc, char **argv, const char *root)
 		{ "driver", required_argument, NULL, 'd' },   { "subnet", required_argument, NULL, 's' },
 		{ "gateway", required_argument, NULL, 'g' },  { "internal", no_argument, NULL, 'i' },
 		{ "ip-range", required_argument, NULL, 'r' }, { "opt", required_argument, NULL, 'o' },
-		{ "attachable", no_argument, NULL, 'a' },     { 0 },
+		{ "attachable", no_argument, NULL, 'a' },     { "label", required_argument, NULL, 'l' },
+		{ 0 },
 	};
 	bool attachable = false;
-	struct net_spec spec = { .driver = "bridge" };
+	_cleanup_json_ json_t *labels = json_object();
+	struct net_spec spec = { .driver = "bridge", .labels = labels };
 	int opt;
 	err_t err;
 
@@ -148,6 +191,13 @@ static int network_create(int argc, char **argv, const char *root)
 		case 'r': spec.ip_range = optarg; break;
 		case 'i': spec.internal = true; break;
 		case 'a': attachable = true; break;
+		case 'l': {
+			const char *eq = strchr(optarg, '=');
+			if (eq == optarg)
+				return cli_usage_error(&cmd_network, "create: --label %s: give K=V", optarg);
+			json_object_setn_new(labels, optarg, eq ? (size_t)(eq - optarg) : strlen(optarg), json_string(eq ? eq + 1 : ""));
+			break;
+		}
 		case 'o':
 			if (network_option(&spec, optarg) != 0)
 				return 125;
@@ -319,19 +369,8 @@ static int network_main(int argc, char **argv, const struct cli_ctx *ctx)
 		return network_inspect(argc - 1, argv + 1, root);
 	if (strcmp(argv[1], "rm") == 0 || strcmp(argv[1], "remove") == 0)
 		return network_rm(argc - 1, argv + 1, root);
-	if (strcmp(argv[1], "connect") == 0 || strcmp(argv[1], "disconnect") == 0) {
-		bool connect = strcmp(argv[1], "connect") == 0;
-		if (argc != 4)
-			return cli_args_error(&cmd_network, "%s: requires exactly 2 arguments: NETWORK CONTAINER", argv[1]);
-		struct container c = { .doc = NULL };
-		if (ctr_load(root, argv[3], &c, &err) < 0)
-			return cli_fail(&err), 1;
-		int rc = connect ? ctr_net_connect(&c, argv[2], &err) : ctr_net_disconnect(&c, argv[2], &err);
-		ctr_release(&c);
-		if (rc < 0)
-			return cli_fail(&err), 1;
-		return 0;
-	}
+	if (strcmp(argv[1], "connect") == 0 || strcmp(argv[1], "disconnect") == 0)
+		return network_connect(argc - 1, argv + 1, root);
 	return cli_usage_error(&cmd_network, "unknown command \"%s\"", argv[1]);
 }
 

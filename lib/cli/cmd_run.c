@@ -42,6 +42,7 @@
 
 /* Long options without a letter. */
 #define OPT_IP 1000
+#define OPT_ALIAS 1001
 
 static int run_main(int argc, char **argv, const struct cli_ctx *ctx);
 static int create_main(int argc, char **argv, const struct cli_ctx *ctx);
@@ -66,6 +67,7 @@ static int start_main(int argc, char **argv, const struct cli_ctx *ctx);
 	"      --tmpfs DIR         mount a tmpfs on DIR (absolute) inside the container\n"          \
 	"      --network NET       bridge (default), none, host, or a network's name\n"            \
 	"      --ip IP             the container's address on its network (a user-defined one)\n"  \
+	"      --network-alias NAME  one more name of the container on its network's DNS\n"     \
 	"  -p, --publish [IP:]HOST:CTR[/PROTO]  publish a container's port on the host's\n"      \
 	"      --cap-add CAP       add a capability (CHOWN or CAP_CHOWN; ALL)\n"                  \
 	"      --cap-drop CAP      drop a capability from Docker's default set (ALL: all)\n"       \
@@ -113,6 +115,7 @@ struct create_opts {
 	const char *rootfs, *hostname, *workdir, *user, *name;
 	char **env, **tmpfs, **ports; /* the -e, --tmpfs and -p values, NULL-terminated */
 	char **labels, **env_files;   /* the -l and --env-file values */
+	char **aliases;               /* --network-alias: more names on its network's DNS */
 	const char *network, *ip, *entrypoint, *restart;
 	long restart_max;
 	bool readonly, rm, detach, interactive, tty, init;
@@ -129,7 +132,7 @@ struct create_opts {
  * allocation, returned for the caller to free, or NULL when out of memory. */
 static char **opts_lists(struct create_opts *o, int argc)
 {
-	char ***lists[] = { &o->env, &o->tmpfs, &o->ports, &o->labels, &o->env_files,
+	char ***lists[] = { &o->env, &o->tmpfs, &o->ports, &o->labels, &o->env_files, &o->aliases,
 			    &o->cap_add, &o->cap_drop, &o->security_opts, &o->volumes, &o->mounts, &o->volumes_from };
 	size_t count = sizeof(lists) / sizeof(lists[0]), n = (size_t)argc + 1;
 	char **room = calloc(count * n, sizeof(char *));
@@ -203,7 +206,7 @@ static int parse_create(const struct command *cmd, int argc, char **argv, struct
 		{ "interactive", no_argument, NULL, 'i' },  { "tty", no_argument, NULL, 't' },
 		{ "init", no_argument, NULL, 'I' },         { "help", no_argument, NULL, 'H' },
 		{ "network", required_argument, NULL, 'n' }, { "net", required_argument, NULL, 'n' },
-		{ "ip", required_argument, NULL, OPT_IP },
+		{ "ip", required_argument, NULL, OPT_IP }, { "network-alias", required_argument, NULL, OPT_ALIAS },
 		{ "publish", required_argument, NULL, 'p' }, { "label", required_argument, NULL, 'l' },
 		{ "env-file", required_argument, NULL, 'E' }, { "entrypoint", required_argument, NULL, 'P' },
 		{ "restart", required_argument, NULL, 'r' },
@@ -215,7 +218,7 @@ static int parse_create(const struct command *cmd, int argc, char **argv, struct
 		CLI_LIMIT_OPTIONS,
 		{ 0 },
 	};
-	size_t n_env = 0, n_tmpfs = 0, n_ports = 0, n_labels = 0, n_env_files = 0;
+	size_t n_env = 0, n_tmpfs = 0, n_ports = 0, n_labels = 0, n_env_files = 0, n_aliases = 0;
 	size_t n_cap_add = 0, n_cap_drop = 0, n_security_opts = 0, n_volumes = 0, n_mounts = 0, n_from = 0;
 	int opt;
 	bool is_run = cmd == &cmd_run;
@@ -236,6 +239,11 @@ static int parse_create(const struct command *cmd, int argc, char **argv, struct
 		case 'I': o->init = true; break;
 		case 'n': o->network = optarg; break;
 		case OPT_IP: o->ip = optarg; break;
+		case OPT_ALIAS:
+			if (!valid_hostname(optarg))
+				return cli_usage_error(cmd, "invalid network alias \"%s\"", optarg);
+			o->aliases[n_aliases++] = optarg;
+			break;
 		case 'E': o->env_files[n_env_files++] = optarg; break;
 		case 'P': o->entrypoint = optarg; break;
 		case 'r':
@@ -322,6 +330,9 @@ static int parse_create(const struct command *cmd, int argc, char **argv, struct
 	if (o->ip && (!o->network || strcmp(o->network, "bridge") == 0 || strcmp(o->network, "default") == 0 ||
 		      strcmp(o->network, "host") == 0 || strcmp(o->network, "none") == 0))
 		return cli_usage_error(cmd, "user specified IP address is supported on user defined networks only");
+	if (o->aliases[0] && (!o->network || strcmp(o->network, "bridge") == 0 || strcmp(o->network, "default") == 0 ||
+			      strcmp(o->network, "host") == 0 || strcmp(o->network, "none") == 0))
+		return cli_usage_error(cmd, "network-scoped alias is supported only for containers in user defined networks");
 	if (o->ports[0] && o->network && (strcmp(o->network, "host") == 0 || strcmp(o->network, "none") == 0)) {
 		/* Docker's words; the ports are dropped, not an error. */
 		if (strcmp(o->network, "host") == 0)
@@ -504,11 +515,16 @@ static int describe(const struct create_opts *o, const char *root, json_t **out,
 		json_t *host_config = json_object_get(doc, "HostConfig");
 		/* Docker writes "default" when --network was not given (the default network, bridge). */
 		json_object_set_new(host_config, "NetworkMode", json_string(o->network ? o->network : "default"));
-		/* --ip, where Docker keeps it: the endpoint's IPAM configuration. */
-		if (o->ip)
+		/* --ip and --network-alias, where Docker keeps them: the endpoint's configuration. */
+		if (o->ip || o->aliases[0]) {
+			json_t *endpoint = json_object();
+			if (o->ip)
+				json_object_set_new(endpoint, "IPAMConfig", json_pack("{s:s}", "IPv4Address", o->ip));
+			if (o->aliases[0])
+				json_object_set_new(endpoint, "Aliases", json_strv(o->aliases));
 			json_object_set_new(doc, "NetworkingConfig",
-					    json_pack("{s:{s:{s:{s:s}}}}", "EndpointsConfig", o->network, "IPAMConfig",
-						      "IPv4Address", o->ip));
+					    json_pack("{s:{s:o}}", "EndpointsConfig", o->network, endpoint));
+		}
 		json_object_set_new(host_config, "PortBindings", json_strv(o->ports));
 		json_object_set(json_object_get(doc, "Config"), "Labels", labels);
 		/* Lab 5: Docker's fields, null or 0 when not set. */

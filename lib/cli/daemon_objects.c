@@ -189,8 +189,24 @@ static enum MHD_Result connect_or_not(const struct api *api, struct MHD_Connecti
 	const char *container = json_str(body, "Container");
 	if (!container || !*container)
 		return api_fail(conn, 400, "a JSON object with the Container is needed");
-	enum MHD_Result rc = api_run_answer(
-	    api, conn, (char *[]){ "network", (char *)verb, (char *)net, (char *)container, NULL });
+	/* connect's aliases (docker-compose gives each container its service's name) */
+	_cleanup_json_ json_t *args = json_pack("[s, s]", "network", verb);
+	size_t i;
+	json_t *a;
+	json_array_foreach(json_object_get(json_object_get(body, "EndpointConfig"), "Aliases"), i, a) {
+		if (!json_is_string(a))
+			return api_fail(conn, 400, "EndpointConfig.Aliases: a list of strings");
+		json_array_append_new(args, json_string("--alias"));
+		json_array_append(args, a);
+	}
+	json_array_append_new(args, json_string(net));
+	json_array_append_new(args, json_string(container));
+	struct api_run r;
+	err_t err;
+	if (api_run_json(api, args, -1, &r, &err) < 0)
+		return api_fail_err(conn, &err);
+	enum MHD_Result rc = r.status == 0 ? api_answer(conn, 200, "text/plain", strdup("")) : api_fail_run(conn, &r);
+	api_run_free(&r);
 	return rc;
 }
 
@@ -408,12 +424,12 @@ API_HANDLER(api_events)
 	w->filters = api_filters(conn);
 	w->since = since ? atoll(since) : 0;
 	w->until = until ? atoll(until) : 0;
-	if (!w->filters || (since && w->since <= 0) || (until && w->until <= 0)) {
+	if (!w->filters || (since && (w->since < 0 || !*since)) || (until && w->until <= 0)) {
 		json_decref(w->filters);
 		free(w);
 		return api_fail(conn, 400, "since, until: seconds since 1970; filters: JSON");
 	}
-	if (ev_open(&w->r, api->root, since != NULL) < 0) {
+	if (ev_open(&w->r, api->root, since != NULL) < 0) { /* since=0: from the journal's start */
 		json_decref(w->filters);
 		free(w);
 		return api_fail(conn, 500, "the events' journal: %s", strerror(errno));

@@ -862,6 +862,43 @@ int ctr_record_network(struct container *c, const json_t *settings, err_t *err)
 	return update(c, change_network, settings, err);
 }
 
+struct aliases {
+	const char *net;
+	const json_t *names;
+};
+
+static void change_aliases(json_t *doc, const void *arg)
+{
+	const struct aliases *a = arg;
+	json_t *config = json_object_get(doc, "NetworkingConfig");
+	if (!json_is_object(config))
+		json_object_set_new(doc, "NetworkingConfig", config = json_object());
+	json_t *endpoints = json_object_get(config, "EndpointsConfig");
+	if (!json_is_object(endpoints))
+		json_object_set_new(config, "EndpointsConfig", endpoints = json_object());
+	json_t *endpoint = json_object_get(endpoints, a->net);
+	if (!json_is_object(endpoint))
+		json_object_set_new(endpoints, a->net, endpoint = json_object());
+	json_t *have = json_object_get(endpoint, "Aliases");
+	if (!json_is_array(have))
+		json_object_set_new(endpoint, "Aliases", have = json_array());
+	size_t i, j;
+	json_t *name, *old;
+	json_array_foreach(a->names, i, name) {
+		bool known = false;
+		json_array_foreach(have, j, old)
+			known = known || json_equal(old, name);
+		if (!known)
+			json_array_append(have, name);
+	}
+}
+
+int ctr_record_aliases(struct container *c, const char *net, const json_t *names, err_t *err)
+{
+	struct aliases a = { net, names };
+	return update(c, change_aliases, &a, err);
+}
+
 int ctr_wait_monitor(const struct container *c, int timeout_ms)
 {
 	char path[PATH_MAX + 32];

@@ -140,6 +140,9 @@ int ctr_record_host_config(struct container *c, const json_t *fields, err_t *err
 /* Record c's NetworkSettings (ctr_net.h's ctr_net_up() calls it). Its end (or its start's
  * failure) frees what they hold: ctr_net_down() (network.h). */
 int ctr_record_network(struct container *c, const json_t *settings, err_t *err);
+/* Add names (an array of strings) to c's aliases on network net (NetworkingConfig.EndpointsConfig.
+ * NET.Aliases, which the embedded DNS server answers for): network connect --alias. */
+int ctr_record_aliases(struct container *c, const char *net, const json_t *names, err_t *err);
 
 /* --- the volumes containers use ------------------------------------------------------------------ */
 

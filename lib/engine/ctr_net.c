@@ -22,6 +22,7 @@
 
 #include "bridge.h"
 #include "cleanup.h"
+#include "digest.h"
 #include "fsutil.h"
 #include "json.h"
 #include "lab.h"
@@ -332,7 +333,27 @@ out:
 
 /* --- the embedded DNS server ----------------------------------------------------------------- */
 
-/* The address of the container named name on a user network that container self is on. */
+/* Is alias one of the names container id has on network net (--network-alias, a compose
+ * service's name: NetworkingConfig.EndpointsConfig.NET.Aliases of its container.json)? */
+static bool has_alias(const char *root, const char *id, const char *net, const char *alias)
+{
+	char path[PATH_MAX];
+	if (!digest_hex_valid(id)) /* the network store's key: a container's 64 hex digits */
+		return false;
+	snprintf(path, sizeof(path), "%s/containers/%s/container.json", root, id);
+	_cleanup_json_ json_t *doc = json_load_file(path, 0, NULL);
+	const json_t *aliases = json_object_get(
+		json_object_get(json_object_get(json_object_get(doc, "NetworkingConfig"), "EndpointsConfig"), net), "Aliases");
+	size_t i;
+	const json_t *a;
+	json_array_foreach(aliases, i, a)
+		if (json_is_string(a) && strcasecmp(json_string_value(a), alias) == 0)
+			return true;
+	return false;
+}
+
+/* The address of the container named name (or so aliased) on a user network that container self
+ * is on. */
 static bool dns_lookup(const char *root, const char *self, const char *name, struct in_addr *out)
 {
 	_cleanup_json_ json_t *store = NULL;
@@ -347,7 +368,8 @@ static bool dns_lookup(const char *root, const char *self, const char *name, str
 		if (strcmp(net_name, NET_DEFAULT) == 0 || !json_object_get(containers, self))
 			continue; /* the default network has no names, as Docker's */
 		json_object_foreach(containers, id, ctr) {
-			if (strcasecmp(json_str(ctr, "Name"), name) != 0 && strncmp(id, name, 12) != 0)
+			if (strcasecmp(json_str(ctr, "Name"), name) != 0 && strncmp(id, name, 12) != 0 &&
+			    !has_alias(root, id, net_name, name))
 				continue;
 			char text[32];
 			snprintf(text, sizeof(text), "%s", json_str(ctr, "IPv4Address"));

@@ -398,6 +398,7 @@ int net_create(const char *root, const struct net_spec *spec, json_t **out_net, 
 	snprintf(subnet_text + strlen(subnet_text), sizeof(subnet_text) - strlen(subnet_text), "/%d", prefix);
 	inet_ntop(AF_INET, &gw, gateway_text, sizeof(gateway_text));
 	json_t *net = new_network(spec->name, driver, "", subnet_text, gateway_text, spec->internal);
+	json_object_set_new(net, "Labels", spec->labels ? json_deep_copy(spec->labels) : json_object());
 	if (lan) {
 		/* Without a parent, or --internal: Docker's dummy parent, "dm-" and 12 digits of the id. */
 		char dummy[IFNAMSIZ];

@@ -87,6 +87,7 @@ struct net_spec {
 	const char *parent;   /* -o parent= (macvlan, ipvlan); NULL: a dummy parent */
 	const char *mode;     /* -o macvlan_mode= or ipvlan_mode=; NULL: bridge, or l2 */
 	bool internal;
+	const json_t *labels; /* --label K=V: an object of strings, or NULL */
 };
 
 /* Create network spec->name under root, on its subnet with its gateway. A macvlan or ipvlan

@@ -250,6 +250,37 @@ static int limits(const json_t *host, json_t *args, err_t *err)
 	return 0;
 }
 
+/* The aliases of each network the request names (docker-compose's service names). */
+static int aliases(const json_t *body, json_t *args, err_t *err)
+{
+	const json_t *config, *endpoints;
+	const char *net;
+	json_t *endpoint;
+	if (object_field(body, "NetworkingConfig", &config, err) < 0 ||
+	    object_field(config, "EndpointsConfig", &endpoints, err) < 0)
+		return -1;
+	json_object_foreach((json_t *)endpoints, net, endpoint) {
+		if (!json_is_object(endpoint) && !json_is_null(endpoint))
+			return err_msg(err, EINVAL, "EndpointsConfig: %s: an object", net);
+		if (list_field(endpoint, "Aliases", "--network-alias", false, args, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Is path the target of one of HostConfig.Binds ("SOURCE:TARGET[:OPTIONS]")? */
+static bool bound(const json_t *host, const char *path)
+{
+	size_t i, len = strlen(path);
+	const json_t *b;
+	json_array_foreach(json_object_get(host, "Binds"), i, b) {
+		const char *colon = json_is_string(b) ? strchr(json_string_value(b), ':') : NULL;
+		if (colon && strncmp(colon + 1, path, len) == 0 && (colon[1 + len] == '\0' || colon[1 + len] == ':'))
+			return true;
+	}
+	return false;
+}
+
 /* Entrypoint: its first word as --entrypoint (an empty list or string: --entrypoint ""), the rest
  * kept in *rest for after the image. */
 static int entrypoint(const json_t *body, json_t *args, const json_t **rest, err_t *err)
@@ -317,7 +348,9 @@ int api_create_args(const json_t *body, const char *name, json_t *args, err_t *e
 		return -1;
 	if (on)
 		push(args, NULL, "-i");
-	json_object_foreach((json_t *)volumes, key, v) push(args, "-v", key);
+	json_object_foreach((json_t *)volumes, key, v)
+		if (!bound(host, key)) /* a path a bind mount covers is not a volume too */
+			push(args, "-v", key);
 	static const struct {
 		const char *field, *flag;
 	} switches[] = {
@@ -341,7 +374,7 @@ int api_create_args(const json_t *body, const char *name, json_t *args, err_t *e
 	    list_field(host, "CapAdd", "--cap-add", false, args, err) < 0 ||
 	    list_field(host, "CapDrop", "--cap-drop", false, args, err) < 0 ||
 	    list_field(host, "SecurityOpt", "--security-opt", false, args, err) < 0 ||
-	    port_bindings(host, args, err) < 0 || restart_policy(host, args, err) < 0 ||
+	    port_bindings(host, args, err) < 0 || aliases(body, args, err) < 0 || restart_policy(host, args, err) < 0 ||
 	    limits(host, args, err) < 0 || entrypoint(body, args, &rest, err) < 0)
 		return -1;
 	push(args, NULL, image);

@@ -57,12 +57,15 @@ int api_frame(int fd, int stream, const void *data, size_t len);
  *   Env ["K=V", ...]               -e K=V for each
  *   Labels {"k": "v"}              -l k=v for each
  *   Tty, OpenStdin (true)          -t, -i
- *   Volumes {"/data": {}}          -v /data for each (an anonymous volume)
+ *   Volumes {"/data": {}}          -v /data for each (an anonymous volume), unless a bind of
+ *                                  Binds has that target (docker-compose sends both)
  *   Healthcheck                    refused, EINVAL "Healthcheck is not supported"
  *   HostConfig.Binds ["a:b[:ro]"]  -v a:b[:ro] for each
  *   HostConfig.PortBindings        -p [IP:]HOSTPORT:PORT/PROTO for each binding of each port
  *     {"80/tcp": [{"HostIp": "", "HostPort": "8080"}]}      (HostIp "" leaves IP: out)
  *   HostConfig.NetworkMode         --network MODE (when not "" nor "default")
+ *   NetworkingConfig.EndpointsConfig {"NET": {"Aliases": ["web"]}}
+ *                                  --network-alias web for each alias of each network
  *   HostConfig.AutoRemove, Privileged, ReadonlyRootfs, Init (true)
  *                                  --rm, --privileged, --read-only, --init
  *   HostConfig.CapAdd, CapDrop, SecurityOpt

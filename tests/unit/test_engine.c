@@ -111,6 +111,9 @@ static void test_create_args(void)
 	CREATES("{\"Image\": \"b\", \"HostConfig\": {\"NanoCpus\": 1500000000, \"Memory\": 33554432}}", NULL,
 		"-m 33554432 --cpus 1.500000000 b");
 	CREATES("{\"Image\": \"b\", \"ExposedPorts\": {\"80/tcp\": {}}, \"StopSignal\": \"SIGTERM\"}", NULL, "b");
+	CREATES("{\"Image\": \"b\", \"Volumes\": {\"/www\": {}, \"/tmp\": {}}, \"HostConfig\": {\"Binds\": [\"site:/www:rw\"]},"
+		" \"NetworkingConfig\": {\"EndpointsConfig\": {\"proj_back\": {\"Aliases\": [\"web\", \"0123abcd\"]}}}}",
+		NULL, "-v /tmp -v site:/www:rw --network-alias web --network-alias 0123abcd b");
 	/* refused, by name */
 	CREATES("{\"Cmd\": [\"true\"]}", NULL, "ERR: Image is required");
 	CREATES("{\"Image\": \"b\", \"Env\": \"A=1\"}", NULL, "ERR: Env: a list of strings");
