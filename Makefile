@@ -208,9 +208,14 @@ DOCKER_CLI := $(VM)/docker/docker
 $(DOCKER_CLI): grader/vm/fetch-docker-cli.sh
 	@grader/vm/fetch-docker-cli.sh $@
 
+# Certificates for stage 13's TCP listener over TLS (test data, made with openssl).
+TLS_CERTS := $(VM)/tls/ca.pem
+$(TLS_CERTS): grader/vm/make-test-certs.sh
+	@grader/vm/make-test-certs.sh $(VM)/tls
+
 GRADER_FILES := grader/vm/init grader/vm/runner grader/vm/peer grader/vm/banner grader/rubric $(wildcard grader/tests/*.bats grader/tests/*.bash)
 INITRAMFS := $(SUB_B)/initramfs.cpio
-$(INITRAMFS): $(KERNEL) $(IMAGES)/.done $(STAGE_BINS) $(SUB_B)/minidock $(SUB_B)/minidock-init $(MINIDOCK_REF) $(PTYRUN) $(SHARD) $(PROBE) $(VXDUMP) $(DOCKER_PROFILE) $(DOCKER_CLI) $(GRADER_FILES) grader/vm/mkinitramfs.sh
+$(INITRAMFS): $(KERNEL) $(IMAGES)/.done $(STAGE_BINS) $(SUB_B)/minidock $(SUB_B)/minidock-init $(MINIDOCK_REF) $(PTYRUN) $(SHARD) $(PROBE) $(VXDUMP) $(DOCKER_PROFILE) $(DOCKER_CLI) $(TLS_CERTS) $(GRADER_FILES) grader/vm/mkinitramfs.sh
 	@rm -rf $(SUB_B)/vmstage && mkdir -p $(SUB_B)/vmstage/stages/all
 	@for s in $(STAGES); do mkdir -p $(SUB_B)/vmstage/stages/$$s; cp $(SUB_B)/stages/$$s/minidock $(SUB_B)/stages/$$s/minidock-init $(SUB_B)/vmstage/stages/$$s/; done
 	@cp $(SUB_B)/minidock $(SUB_B)/minidock-init $(SUB_B)/vmstage/stages/all/
@@ -219,6 +224,7 @@ $(INITRAMFS): $(KERNEL) $(IMAGES)/.done $(STAGE_BINS) $(SUB_B)/minidock $(SUB_B)
 	@mkdir -p $(SUB_B)/vmstage/bin && cp $(PTYRUN) $(SHARD) $(PROBE) $(VXDUMP) $(DOCKER_CLI) $(SUB_B)/vmstage/bin/
 	@cp -r $(IMAGES) $(SUB_B)/vmstage/images && rm -f $(SUB_B)/vmstage/images/.done
 	@cp $(DOCKER_PROFILE) $(SUB_B)/vmstage/images/docker-seccomp-default.json
+	@cp -r $(VM)/tls $(SUB_B)/vmstage/images/tls
 	@grader/vm/mkinitramfs.sh $@ $(VM)/kernel $(SUB_B)/vmstage
 	@echo "initramfs: $@ ($$(du -h $@ | cut -f1))"
 

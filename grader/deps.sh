@@ -27,6 +27,7 @@ libcurl4-openssl-dev  HTTP: the overlay's cluster store, etcd's JSON API (lab 9)
 libmicrohttpd-dev  the engine's HTTP server: the Docker Engine API on a unix socket (lab 13); loaded only by minidock daemon
 curl             the stage 13 tests' HTTP client on the engine's socket (requests the docker CLI never sends)
 docker-compose   docker-compose 1.29 and docker-py (python3-docker), the other clients of the engine in the VM (lab 13)
+openssl          makes the test certificates of the engine's TCP listener over TLS (lab 13)
 etcd-server      the overlay's cluster store, etcd 3.4, run in the grader VM (lab 9)
 docker-registry  the CNCF distribution registry 2.8, run in the grader VM: what pull and push talk to (lab 12)
 skopeo           another registry client, to check minidock's pushes and pulls against (lab 12)

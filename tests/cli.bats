@@ -643,7 +643,7 @@ fake_container() {
 	run $MD daemon extra
 	[ "$status" -eq 1 ] || fail "$output"
 	run $MD daemon -H tcp://0.0.0.0:2375
-	[ "$status" -eq 125 ] && [[ "$output" == *"TLS"* ]] || fail "$output"
+	[ "$status" -eq 125 ] && [[ "$output" == *"--tlsverify"* ]] || fail "$output"
 	run $MD daemon -H unix://
 	[ "$status" -eq 125 ] || fail "$output"
 	# the handout's daemon says which lab it needs; the reference's serves

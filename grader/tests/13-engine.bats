@@ -26,6 +26,7 @@ api() {
 
 setup_file() {
 	shared_state_setup_file
+	ip link set lo up
 	mkdir -p "$DOCKER_CONFIG"
 	minidock daemon -H "unix://$SOCK" >"$BATS_FILE_TMPDIR/daemon.log" 2>&1 3>&- &
 	echo $! >"$BATS_FILE_TMPDIR/daemon.pid"
@@ -393,3 +394,26 @@ teardown() {
 	EOF
 	[ "$status" -eq 0 ] && [[ "$output" == *"docker-py ok"* ]] || fail "docker-py: $output"
 }
+
+@test "a TCP listener only with TLS: refused without it; with it, only clients with a certificate of the daemon's CA" {
+	local tls=$IMAGES/tls
+	run minidock daemon -H tcp://127.0.0.1:2376
+	[ "$status" -eq 125 ] && [[ "$output" == *--tlsverify* ]] || fail "a TCP listener without TLS: $output"
+	minidock daemon -H tcp://127.0.0.1:2376 --tlsverify --tlscacert "$tls/ca.pem" --tlscert "$tls/server-cert.pem" \
+		--tlskey "$tls/server-key.pem" 2>"$BATS_TEST_TMPDIR/tcp.log" 3>&- &
+	wait_for sh -c "curl -s -o /dev/null http://127.0.0.1:2376/ --max-time 2; [ \$? -ne 7 ]"
+	local -a as_student=(--tlsverify --tlscacert "$tls/ca.pem" --tlscert "$tls/client-cert.pem" --tlskey "$tls/client-key.pem"
+		-H tcp://127.0.0.1:2376)
+	run "$DOCKER" "${as_student[@]}" run --rm busybox echo over tls
+	[ "$output" = "over tls" ] || fail "docker run over TLS, with a certificate of the CA: $output $(cat "$BATS_TEST_TMPDIR/tcp.log")"
+	run curl -s --cacert "$tls/ca.pem" -w ' %{http_code}' https://127.0.0.1:2376/v1.41/containers/json
+	[[ "$output" == *403 ]] || fail "no client certificate: $output"
+	run curl -s --cacert "$tls/ca.pem" --cert "$tls/rogue-cert.pem" --key "$tls/rogue-key.pem" -w ' %{http_code}' \
+		-X POST -H 'Content-Type: application/json' -d '{"Image": "busybox"}' https://127.0.0.1:2376/v1.41/containers/create
+	[[ "$output" == *403 ]] || fail "a certificate of another CA: $output"
+	[ -z "$(minidock ps -a -q)" ] || fail "a refused client made a container"
+	run curl -s --max-time 5 -w '%{http_code}' http://127.0.0.1:2376/v1.41/_ping
+	[ "$output" != "OK200" ] || fail "plain HTTP was answered on the TLS port"
+	kill %1
+}
+

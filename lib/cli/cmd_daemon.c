@@ -8,10 +8,12 @@
  * container, and must not hold the others up.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -49,6 +51,8 @@ const struct command cmd_daemon = {
 	.summary = "Serve the Docker Engine API on a unix socket (for docker, docker-compose)",
 	.help = "Options:\n"
 		"  -H, --host unix://PATH   where to listen (default " DEFAULT_HOST ")\n"
+		"  -H tcp://ADDRESS:PORT --tlsverify --tlscacert CA --tlscert CERT --tlskey KEY\n"
+		"                           over TLS instead, for clients with a certificate CA signed\n"
 		"The socket is mode 0660, group \"minidock\" when the group exists: whoever can open\n"
 		"it can run anything as root through it.\n",
 	.run = daemon_main,
@@ -679,7 +683,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		req->file = -1;
 		req->method = method;
 		*state = req;
-		if (route && route->archive) {
+		/* on TCP, nothing is taken from a client without a certificate of the daemon's CA */
+		req->forbidden = api->tls && !mhd_client_verified(conn);
+		if (route && route->archive && !req->forbidden) {
 			char dir[PATH_MAX + 8];
 			snprintf(dir, sizeof(dir), "%s/tmp", api->root);
 			snprintf(req->file_path, sizeof(req->file_path), "%s/api-body-XXXXXX", dir);
@@ -690,12 +696,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	if (*upload_size) {
-		if (route)
+		if (route && !req->forbidden)
 			take_body(api, req, upload, *upload_size);
 		*upload_size = 0;
 		return MHD_YES;
 	}
 	log_debug("%s %s", method, url);
+	if (req->forbidden)
+		return api_fail(conn, 403, "a client certificate signed by the daemon's CA (--tlscacert) is needed");
 	if (path_ok < 0)
 		return api_fail_err(conn, &err);
 	if (req->too_big)
@@ -757,6 +765,32 @@ static int listen_unix(const char *path, err_t *err)
 	return fd;
 }
 
+/* Listen on ADDRESS:PORT (IPv4). */
+static int listen_tcp(const char *where, err_t *err)
+{
+	char address[64];
+	const char *colon = strrchr(where, ':');
+	char *end = NULL;
+	long port = colon ? strtol(colon + 1, &end, 10) : 0;
+	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	if (!colon || colon == where || (size_t)(colon - where) >= sizeof(address) || !colon[1] || *end || port < 1 ||
+	    port > 65535)
+		return err_msg(err, EINVAL, "tcp://%s: tcp://ADDRESS:PORT (IPv4)", where);
+	snprintf(address, sizeof(address), "%.*s", (int)(colon - where), where);
+	if (inet_pton(AF_INET, address, &addr.sin_addr) != 1)
+		return err_msg(err, EINVAL, "tcp://%s: %s is not an IPv4 address", where, address);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+	if (fd < 0)
+		return err_sys(err, "socket");
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 128) < 0) {
+		err_sys(err, "listen on %s", where);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 static volatile sig_atomic_t stopping;
 static void on_signal(int sig)
 {
@@ -766,35 +800,45 @@ static void on_signal(int sig)
 static int daemon_main(int argc, char **argv, const struct cli_ctx *ctx)
 {
 	static const struct option options[] = {
-		{ "host", required_argument, NULL, 'H' },
-		{ "help", no_argument, NULL, 'h' },
+		{ "host", required_argument, NULL, 'H' },      { "help", no_argument, NULL, 'h' },
+		{ "tlsverify", no_argument, NULL, 'V' },       { "tlscacert", required_argument, NULL, 'C' },
+		{ "tlscert", required_argument, NULL, 'c' },   { "tlskey", required_argument, NULL, 'k' },
 		{ 0 },
 	};
-	const char *host = DEFAULT_HOST;
+	const char *host = DEFAULT_HOST, *ca = NULL, *cert = NULL, *key = NULL;
+	bool verify = false;
 	int opt;
 	err_t err;
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "+H:", options, NULL)) != -1) {
 		switch (opt) {
-		case 'H':
-			host = optarg;
-			break;
-		case 'h':
-			return cli_help(&cmd_daemon);
-		default:
-			return cli_usage_error(&cmd_daemon, "unknown flag");
+		case 'H': host = optarg; break;
+		case 'V': verify = true; break;
+		case 'C': ca = optarg; break;
+		case 'c': cert = optarg; break;
+		case 'k': key = optarg; break;
+		case 'h': return cli_help(&cmd_daemon);
+		default: return cli_usage_error(&cmd_daemon, "unknown flag");
 		}
 	}
 	if (optind != argc)
 		return cli_args_error(&cmd_daemon, "\"daemon\" accepts no arguments.");
-	if (strncmp(host, "tcp://", 6) == 0)
-		return cli_usage_error(
-		    &cmd_daemon,
-		    "--host %s: a TCP listener would give root to the network: not without "
-		    "TLS client certificates, which minidock does not do yet (Docker's own advice)",
-		    host);
-	if (strncmp(host, "unix://", 7) != 0 || !host[7])
-		return cli_usage_error(&cmd_daemon, "--host %s: unix://PATH only", host);
+	bool tcp = strncmp(host, "tcp://", 6) == 0;
+	if (tcp && !(verify && ca && cert && key))
+		return cli_usage_error(&cmd_daemon, "--host %s: a TCP listener would give root to whoever reaches it: "
+				       "only with --tlsverify --tlscacert CA --tlscert CERT --tlskey KEY (clients must show a "
+				       "certificate the CA signed), as Docker advises",
+				       host);
+	if (!tcp && (verify || ca || cert || key))
+		return cli_usage_error(&cmd_daemon, "--tlsverify and the certificates are for a tcp:// listener");
+	if (!tcp && (strncmp(host, "unix://", 7) != 0 || !host[7]))
+		return cli_usage_error(&cmd_daemon, "--host %s: unix://PATH or tcp://ADDRESS:PORT", host);
+	/* the certificates, read before anything listens */
+	_cleanup_free_ char *ca_pem = NULL, *cert_pem = NULL, *key_pem = NULL;
+	size_t len;
+	if (tcp && (fs_read_file(ca, 1 << 20, &ca_pem, &len, &err) < 0 || fs_read_file(cert, 1 << 20, &cert_pem, &len, &err) < 0 ||
+		    fs_read_file(key, 1 << 20, &key_pem, &len, &err) < 0))
+		return cli_fail(&err);
 	/* the API's version strings work before anything is served (lab 13) */
 	char probe[16];
 	if (api_path("/v1.41/_ping", probe, sizeof(probe), &err) < 0)
@@ -808,19 +852,26 @@ static int daemon_main(int argc, char **argv, const struct cli_ctx *ctx)
 		return cli_fail(&err);
 	}
 	api.self[n] = '\0';
-	int fd = listen_unix(host + 7, &err);
+	api.tls = tcp;
+	int fd = tcp ? listen_tcp(host + 6, &err) : listen_unix(host + 7, &err);
 	if (fd < 0)
 		return cli_fail(&err);
-	struct MHD_Daemon *d = MHD_start_daemon(
-	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG |
-		MHD_ALLOW_UPGRADE,
-	    0, NULL, NULL, on_request, &api, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED,
-	    on_completed, NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 << 10),
-	    MHD_OPTION_CONNECTION_LIMIT, 256u, MHD_OPTION_END);
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG |
+			 MHD_ALLOW_UPGRADE | (tcp ? MHD_USE_TLS : 0);
+	struct MHD_Daemon *d =
+		tcp ? MHD_start_daemon(flags, 0, NULL, NULL, on_request, &api, MHD_OPTION_LISTEN_SOCKET, fd,
+				       MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+				       (size_t)(64 << 10), MHD_OPTION_CONNECTION_LIMIT, 256u, MHD_OPTION_HTTPS_MEM_KEY, key_pem,
+				       MHD_OPTION_HTTPS_MEM_CERT, cert_pem, MHD_OPTION_HTTPS_MEM_TRUST, ca_pem, MHD_OPTION_END)
+		    : MHD_start_daemon(flags, 0, NULL, NULL, on_request, &api, MHD_OPTION_LISTEN_SOCKET, fd,
+				       MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+				       (size_t)(64 << 10), MHD_OPTION_CONNECTION_LIMIT, 256u, MHD_OPTION_END);
 	if (!d) {
 		close(fd);
-		unlink(host + 7);
-		err_msg(&err, ENOSYS, "the HTTP server could not start (libmicrohttpd12 is needed)");
+		if (!tcp)
+			unlink(host + 7);
+		err_msg(&err, ENOSYS, "the HTTP server could not start (libmicrohttpd12 is needed%s)",
+			tcp ? "; or the certificates are not PEM, or the key is not the certificate's" : "");
 		return cli_fail(&err);
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -831,6 +882,7 @@ static int daemon_main(int argc, char **argv, const struct cli_ctx *ctx)
 	while (!stopping)
 		pause();
 	MHD_stop_daemon(d);
-	unlink(host + 7);
+	if (!tcp)
+		unlink(host + 7);
 	return 0;
 }

@@ -21,10 +21,10 @@
 
 #include <jansson.h>
 #include <limits.h>
-#include <microhttpd.h>
 #include <stdbool.h>
 
 #include "err.h"
+#include "mhd.h"
 
 #define API_VERSION	"1.41"
 #define MIN_API_VERSION "1.12"
@@ -32,6 +32,7 @@
 struct api {
 	char root[PATH_MAX]; /* the state directory */
 	char self[PATH_MAX]; /* this program, run for each state change */
+	bool tls;            /* a TCP listener: every client shows a certificate of the daemon's CA */
 };
 
 /* A request's body: in memory up to BODY_MAX bytes (413 beyond), or, for the routes that take
@@ -45,7 +46,7 @@ struct request {
 	int file; /* the archive's body, or -1 */
 	char file_path[PATH_MAX];
 	long long file_len;
-	bool too_big, failed;
+	bool too_big, failed, forbidden;
 };
 
 /* A route's handler: arg is what the route's "*" stood for ("" when it has none). */

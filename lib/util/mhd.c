@@ -4,13 +4,15 @@
  * brings). The functions the daemon calls, of the same names, open the library on the first
  * call (dlopen) and pass each call on (dlsym). MHD_start_daemon() is variadic: its options go
  * on as a va_list to MHD_start_daemon_va(). When the library cannot be loaded, MHD_start_daemon()
- * returns NULL, which the daemon reports.
+ * returns NULL, which the daemon reports. mhd_client_verified() is minidock's own: the TCP
+ * listener's check of a client's certificate (daemon.h).
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
-#include <microhttpd.h>
 #include <stdarg.h>
 #include <stddef.h>
+
+#include "mhd.h"
 
 static void *real(const char *name)
 {
@@ -107,4 +109,32 @@ int MHD_get_connection_values(struct MHD_Connection *connection, enum MHD_ValueK
 	int (*f)(struct MHD_Connection *, enum MHD_ValueKind, MHD_KeyValueIterator, void *) =
 		(int (*)(struct MHD_Connection *, enum MHD_ValueKind, MHD_KeyValueIterator, void *))real("MHD_get_connection_values");
 	return f ? f(connection, kind, iterator, iterator_cls) : -1;
+}
+
+/* Only the kinds that take no more arguments are passed on (MHD_CONNECTION_INFO_GNUTLS_SESSION). */
+const union MHD_ConnectionInfo *MHD_get_connection_info(struct MHD_Connection *connection,
+							enum MHD_ConnectionInfoType info_type, ...)
+{
+	const union MHD_ConnectionInfo *(*f)(struct MHD_Connection *, enum MHD_ConnectionInfoType, ...) =
+		(const union MHD_ConnectionInfo *(*)(struct MHD_Connection *, enum MHD_ConnectionInfoType, ...))real(
+			"MHD_get_connection_info");
+	return f ? f(connection, info_type) : NULL;
+}
+
+/* Did the client of a TLS connection show a certificate the daemon's CA signed (checked by
+ * GnuTLS, which libmicrohttpd loaded already: its two functions are looked up there)? */
+bool mhd_client_verified(struct MHD_Connection *connection)
+{
+	static void *gnutls;
+	const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (!info || !info->tls_session)
+		return false;
+	if (!gnutls && !(gnutls = dlopen("libgnutls.so.30", RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD)) &&
+	    !(gnutls = dlopen("libgnutls.so.30", RTLD_NOW | RTLD_LOCAL)))
+		return false;
+	const void *(*peers)(void *, unsigned *) = (const void *(*)(void *, unsigned *))dlsym(gnutls, "gnutls_certificate_get_peers");
+	int (*verify)(void *, unsigned *) = (int (*)(void *, unsigned *))dlsym(gnutls, "gnutls_certificate_verify_peers2");
+	unsigned n = 0, status = ~0u;
+	return peers && verify && peers(info->tls_session, &n) && n > 0 && verify(info->tls_session, &status) == 0 &&
+	       status == 0;
 }
