@@ -596,8 +596,11 @@ fake_container() {
 	[ "$status" -eq 125 ] || fail "$output"
 	run $MD build --network overlay0 .
 	[ "$status" -eq 125 ] || fail "$output"
-	run $MD build -
-	[ "$status" -eq 125 ] && [[ "$output" == *"not supported"* ]] || fail "$output"
+	# a context on stdin must be a tar; nothing is left of one that is not
+	run $MD build - </dev/null
+	[ "$status" -ne 0 ] && [[ "$output" == *"the context (a tar on stdin)"* ]] || fail "$output"
+	run sh -c "echo not-a-tar | $MD build -"
+	[ "$status" -ne 0 ] && [[ "$output" == *"the context"* ]] || fail "$output"
 	run env SOURCE_DATE_EPOCH=yesterday $MD build .
 	[ "$status" -eq 125 ] && [[ "$output" == *"SOURCE_DATE_EPOCH"* ]] || fail "$output"
 	run $MD build "$BATS_TEST_TMPDIR/nowhere"

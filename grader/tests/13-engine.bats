@@ -82,6 +82,11 @@ teardown() {
 		fail "a missing container: $output"
 	run docker inspect no-such
 	[ "$status" -eq 1 ] && [[ "$output" == *"No such object: no-such"* ]] || fail "docker inspect no-such: $output"
+	# a name is never taken for a flag of the command the daemon runs
+	run api DELETE /v1.41/containers/--force
+	[ "${lines[0]}" = 404 ] || fail "DELETE /containers/--force: $output"
+	run api POST '/v1.41/images/create?fromImage=--help'
+	[ "${lines[0]}" = 400 ] || fail "fromImage=--help: $output"
 	# the socket gives root: 0660, never open to everyone
 	[ "$(stat -c %a "$SOCK")" = 660 ] || fail "the socket's mode: $(stat -c %a "$SOCK")"
 }
@@ -109,6 +114,12 @@ teardown() {
 	[ "$status" -eq 0 ] && [[ "$output" =~ ^[0-9a-f]{64}$ ]] || fail "docker run -d: $output"
 	run docker ps --format '{{.Names}} {{.Image}} {{.Status}}'
 	[[ "$output" == "lg busybox Up "* ]] || fail "docker ps: $output"
+	# the CLI and the daemon side by side: one store, one set of locks
+	minidock run -d --name side busybox sleep 300 >/dev/null
+	run docker ps --format '{{.Names}}'
+	[[ "$output" == *side* ]] || fail "docker ps does not show what minidock run made: $output"
+	run docker rm -f side
+	[ "$status" -eq 0 ] && [ -z "$(minidock ps -a -q --filter name=side)" ] || fail "docker rm -f of minidock's container: $output"
 	# logs -f follows: "three" comes a second later, through the same answer
 	run timeout 10 sh -c "$DOCKER logs -f lg 2>&1 | grep -m1 three"
 	[ "$output" = three ] || fail "docker logs -f: $output"
@@ -302,8 +313,43 @@ teardown() {
 	timeout 1 "$DOCKER" logs -f chatty >/dev/null 2>&1 || true
 	timeout 1 curl -s --unix-socket "$SOCK" 'http://localhost/v1.41/containers/chatty/attach?stream=1&stdout=1' -X POST >/dev/null 2>&1 || true
 	timeout 1 "$DOCKER" events >/dev/null 2>&1 || true
+	# raw bytes that are not HTTP, or stop half-way: each connection is dropped or answered 4xx
+	run timeout 60 python3 - "$SOCK" <<-'EOF'
+		import socket, sys
+		def send(data, read=True):
+		    s = socket.socket(socket.AF_UNIX)
+		    s.settimeout(10)
+		    s.connect(sys.argv[1])
+		    s.sendall(data)
+		    got = b""
+		    if read:
+		        try:
+		            while chunk := s.recv(65536):
+		                got += chunk
+		        except (socket.timeout, ConnectionResetError):
+		            pass
+		    s.close()
+		    return got.split(b"\r\n", 1)[0]
+		cases = {
+		    "garbage": b"\x00\xff\xfe garbage\r\n\r\n",
+		    "no version": b"GET /_ping\r\n\r\n",
+		    "header without a colon": b"GET /_ping HTTP/1.1\r\nHost: x\r\nnocolon\r\n\r\n",
+		    "100 kB path": b"GET /" + b"a" * 100000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+		    "bad length": b"POST /containers/create HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
+		    "bad chunk": b"POST /containers/create HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+		}
+		for name, data in cases.items():
+		    line = send(data)
+		    assert line == b"" or (line.startswith(b"HTTP/1.") and line.split()[1].startswith(b"4")), (name, line)
+		# a body that never comes, a client gone in the middle of an upload
+		send(b"POST /containers/create HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n{\"Ima", read=False)
+		send(b"POST /images/load HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n" + b"x" * 50000, read=False)
+		print("raw ok")
+	EOF
+	[[ "$output" == *"raw ok"* ]] || fail "raw requests: $output"
 	run docker version --format '{{.Server.APIVersion}}'
 	[ "$output" = 1.41 ] || fail "the daemon after bad requests: $output"
+	[ -z "$(ls -A "$MINIDOCK_ROOT/tmp" 2>/dev/null)" ] || fail "an upload cut off left its body: $(ls "$MINIDOCK_ROOT/tmp")"
 	kill -0 "$(cat "$BATS_FILE_TMPDIR/daemon.pid")" || fail "the daemon died"
 }
 

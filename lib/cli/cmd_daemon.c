@@ -122,6 +122,11 @@ enum MHD_Result api_no_content(struct MHD_Connection *conn)
 	return api_answer(conn, 204, "text/plain", strdup(""));
 }
 
+bool api_word_ok(const char *v)
+{
+	return v && *v && *v != '-';
+}
+
 const char *api_query(struct MHD_Connection *conn, const char *key)
 {
 	return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, key);
@@ -711,8 +716,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (req->failed)
 		return api_fail(conn, 500, "the request's body could not be kept");
 	if (!route)
-		return known ? api_fail(conn, 405, "method not allowed")
-			     : api_fail(conn, 404, "page not found");
+		return known ? api_fail(conn, 405, "method not allowed") : api_fail(conn, 404, "page not found");
+	/* no name or id starts with "-": one that does would be taken for a flag of the command run */
+	if (arg[0] == '-')
+		return api_fail(conn, 404, "No such object: %s", arg);
 	if (req->file >= 0)
 		lseek(req->file, 0, SEEK_SET);
 	return route->fn(api, conn, arg, req);

@@ -67,6 +67,10 @@ enum MHD_Result api_fail_err(struct MHD_Connection *conn, const err_t *err);
 /* 204, no body. */
 enum MHD_Result api_no_content(struct MHD_Connection *conn);
 
+/* A value a request gives that becomes a word of a command (a name, an image): not one that
+ * starts with "-", which the command would take for a flag. */
+bool api_word_ok(const char *v);
+
 /* A query parameter, or NULL; api_query_true(): "1" or "true". */
 const char *api_query(struct MHD_Connection *conn, const char *key);
 bool api_query_true(struct MHD_Connection *conn, const char *key);

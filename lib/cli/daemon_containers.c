@@ -267,6 +267,9 @@ API_HANDLER(api_container_create)
 	_cleanup_json_ json_t *body = req->body ? json_loadb(req->body, req->len, 0, &jerr) : NULL;
 	if (!body)
 		return api_fail(conn, 400, "a create request is JSON: %s", req->body ? jerr.text : "no body");
+	const char *image = json_str(body, "Image");
+	if (image && *image && !api_word_ok(image))
+		return api_fail(conn, 400, "invalid reference format: %s", image);
 	_cleanup_json_ json_t *args = json_pack("[s]", "create");
 	if (api_create_args(body, api_query(conn, "name"), args, &err) < 0)
 		return api_fail_err(conn, &err);
@@ -368,7 +371,7 @@ API_HANDLER(api_container_unpause)
 API_HANDLER(api_container_rename)
 {
 	const char *name = api_query(conn, "name");
-	if (!name || !*name)
+	if (!api_word_ok(name))
 		return api_fail(conn, 400, "rename: ?name=NEW is needed");
 	return api_run_answer(api, conn, (char *[]){ "rename", (char *)arg, (char *)name, NULL });
 }

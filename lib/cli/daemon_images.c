@@ -124,7 +124,7 @@ API_HANDLER(api_image_history)
 API_HANDLER(api_image_tag)
 {
 	const char *repo = api_query(conn, "repo"), *tag = api_query(conn, "tag");
-	if (!repo || !*repo)
+	if (!api_word_ok(repo))
 		return api_fail(conn, 400, "tag: ?repo=NAME is needed");
 	char target[600];
 	snprintf(target, sizeof(target), "%s:%s", repo, tag && *tag ? tag : "latest");
@@ -207,7 +207,7 @@ API_HANDLER(api_image_create)
 	const char *from = api_query(conn, "fromImage"), *tag = api_query(conn, "tag");
 	if (api_query(conn, "fromSrc"))
 		return api_fail(conn, 400, "import (fromSrc) is not supported: load an image (docker load)");
-	if (!from || !*from)
+	if (!api_word_ok(from))
 		return api_fail(conn, 400, "fromImage: an image to pull is needed");
 	/* tag may be a tag or a digest ("sha256:..."), or be in fromImage already */
 	char ref[700];
@@ -300,7 +300,7 @@ API_HANDLER(api_image_get)
 
 static enum MHD_Result add_name(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
-	if (strcmp(key, "names") == 0 && value && *value)
+	if (strcmp(key, "names") == 0 && api_word_ok(value))
 		json_array_append_new(cls, json_string(value));
 	return MHD_YES;
 }

@@ -125,7 +125,7 @@ API_HANDLER(api_network_create)
 {
 	_cleanup_json_ json_t *body = req->body ? json_loadb(req->body, req->len, 0, NULL) : NULL;
 	const char *name = json_str(body, "Name");
-	if (!json_is_object(body) || !name || !*name)
+	if (!json_is_object(body) || !api_word_ok(name))
 		return api_fail(conn, 400, "a network is a JSON object with a Name");
 	_cleanup_json_ json_t *args = json_pack("[s, s]", "network", "create");
 	const char *driver = json_str(body, "Driver");
@@ -187,7 +187,7 @@ static enum MHD_Result connect_or_not(const struct api *api, struct MHD_Connecti
 {
 	_cleanup_json_ json_t *body = req->body ? json_loadb(req->body, req->len, 0, NULL) : NULL;
 	const char *container = json_str(body, "Container");
-	if (!container || !*container)
+	if (!api_word_ok(container))
 		return api_fail(conn, 400, "a JSON object with the Container is needed");
 	/* connect's aliases (docker-compose gives each container its service's name) */
 	_cleanup_json_ json_t *args = json_pack("[s, s]", "network", verb);
@@ -302,6 +302,8 @@ API_HANDLER(api_volume_create)
 			json_array_append_new(args, json_sprintf("%s=%s", k, json_string_value(v)));
 		}
 	}
+	if (name && *name && !api_word_ok(name))
+		return api_fail(conn, 400, "invalid volume name \"%s\"", name);
 	if (name && *name)
 		json_array_append_new(args, json_string(name));
 	struct api_run r;
