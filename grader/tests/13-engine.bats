@@ -278,7 +278,7 @@ teardown() {
 	run docker volume rm apivol
 	[ "$status" -eq 0 ] || fail "docker volume rm: $output"
 	run docker events --since "$since" --until "$(($(date +%s) + 1))" --filter type=network --filter type=volume \
-		--format '{{.Type}} {{.Action}} {{.Actor.Attributes.name}}{{.Actor.ID}}'
+		--format '{{.Type}} {{.Action}} {{if .Actor.Attributes.name}}{{.Actor.Attributes.name}}{{else}}{{.Actor.ID}}{{end}}'
 	[[ "$output" == *"network create apinet"*"volume create apivol"*"network destroy apinet"*"volume destroy apivol"* ]] ||
 		fail "the events of networks and volumes: $output"
 	run docker volume inspect apivol
@@ -387,7 +387,7 @@ teardown() {
 	[ "$output" = "hello from web" ] || fail "the published port: $output"
 	run docker volume ls -q
 	[ "$output" = course_site ] || fail "the named volume: $output"
-	run timeout 60 docker-compose -p course down -v
+	run timeout 60 docker-compose -p course down -v -t 1
 	[ "$status" -eq 0 ] || fail "docker-compose down -v: $output"
 	[ -z "$(docker ps -a -q)" ] || fail "down left containers: $(docker ps -a)"
 	run docker network ls --format '{{.Name}}'

@@ -4,7 +4,8 @@
 # and a client's of another CA, which the daemon must refuse. Ten years: never renewed by hand.
 # They are test data, in the VM only: no key here protects anything.
 set -eu
-dir=$1
+mkdir -p "$1"
+dir=$(cd "$1" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -24,6 +25,5 @@ subj client student
 sign client ca "extendedKeyUsage=clientAuth"
 subj rogue intruder
 sign rogue rogue-ca "extendedKeyUsage=clientAuth"
-mkdir -p "$dir"
 cp ca.pem server-cert.pem server-key.pem client-cert.pem client-key.pem rogue-cert.pem rogue-key.pem "$dir/"
 echo "test certificates: $dir"

@@ -226,21 +226,37 @@ static void add_binding(json_t *map, const char *spec)
 }
 
 /* minidock's container.json in the shapes Docker's clients decode: PortBindings a map of
- * "80/tcp" to bindings (minidock keeps -p's words), no MonitorPid (minidock's own). */
-static json_t *docker_shape(const json_t *doc)
+ * "80/tcp" to bindings (minidock keeps -p's words); the objects clients read without checking
+ * there even when empty (NetworkSettings.Networks and Ports: docker-compose; HostConfig.LogConfig:
+ * docker-py); no MonitorPid (minidock's own). */
+static json_t *docker_shape(const struct container *c)
 {
-	json_t *out = json_deep_copy(doc);
+	json_t *out = json_deep_copy(c->doc);
 	json_object_del(out, "MonitorPid");
+	/* the status as ctr_status() tells it (a paused container's says "paused") */
+	json_t *state = json_object_get(out, "State");
+	if (json_is_object(state))
+		json_object_set_new(state, "Status", json_string(ctr_status(c)));
 	json_t *host = json_object_get(out, "HostConfig");
+	if (!json_is_object(host))
+		json_object_set_new(out, "HostConfig", host = json_object());
 	json_t *bindings = json_object_get(host, "PortBindings");
-	if (json_is_array(bindings)) {
-		json_t *map = json_object();
-		size_t i;
-		json_t *b;
-		json_array_foreach(bindings, i, b) if (json_is_string(b))
-		    add_binding(map, json_string_value(b));
-		json_object_set_new(host, "PortBindings", map);
-	}
+	json_t *map = json_object();
+	size_t i;
+	json_t *b;
+	json_array_foreach(bindings, i, b)
+		if (json_is_string(b))
+			add_binding(map, json_string_value(b));
+	json_object_set_new(host, "PortBindings", map);
+	if (!json_is_object(json_object_get(host, "LogConfig")))
+		json_object_set_new(host, "LogConfig", json_pack("{s:s, s:{}}", "Type", "json-file", "Config"));
+	json_t *settings = json_object_get(out, "NetworkSettings");
+	if (!json_is_object(settings))
+		json_object_set_new(out, "NetworkSettings", settings = json_object());
+	static const char *const objects[] = { "Networks", "Ports" };
+	for (size_t k = 0; k < 2; k++)
+		if (!json_is_object(json_object_get(settings, objects[k])))
+			json_object_set_new(settings, objects[k], json_object());
 	return out;
 }
 
@@ -250,7 +266,7 @@ API_HANDLER(api_container_inspect)
 	err_t err;
 	if (ctr_load(api->root, arg, &c, &err) < 0)
 		return api_fail_err(conn, &err);
-	json_t *doc = docker_shape(c.doc);
+	json_t *doc = docker_shape(&c);
 	ctr_release(&c);
 	return api_json(conn, 200, doc);
 }
@@ -1156,19 +1172,26 @@ static int attach_start(const struct api *api, const char *id)
 	e->start_asked = true;
 	pthread_cond_broadcast(&execs_changed);
 	pthread_mutex_unlock(&execs_lock);
-	/* until its monitor runs it, or the attached start ended (it could not) */
+	/* until its monitor runs it (or ran it: --rm may have removed it already), or the attached
+	 * start ended with the container never started */
 	for (int i = 0; i < 600; i++) {
+		pthread_mutex_lock(&execs_lock);
+		bool spawned = false, ended = true;
+		for (size_t k = 0; k < n_execs; k++) {
+			if (execs[k].attach && strcmp(execs[k].id, id) == 0 && execs[k].start_asked) {
+				spawned = spawned || execs[k].pid > 0;
+				ended = ended && execs[k].started && !execs[k].running;
+			}
+		}
+		pthread_mutex_unlock(&execs_lock);
 		struct container c;
 		err_t err;
-		bool running = false;
-		if (ctr_load(api->root, id, &c, &err) == 0) {
-			running = strcmp(ctr_status(&c), "created") != 0;
+		bool created = false, gone = ctr_load(api->root, id, &c, &err) < 0;
+		if (!gone) {
+			created = strcmp(ctr_status(&c), "created") == 0;
 			ctr_release(&c);
 		}
-		pthread_mutex_lock(&execs_lock);
-		bool ended = find_entry(id, true) == NULL;
-		pthread_mutex_unlock(&execs_lock);
-		if (running)
+		if (spawned && (gone || !created))
 			return 0;
 		if (ended)
 			return 1;
