@@ -158,6 +158,7 @@ teardown() {
 	run /grader/bin/ptyrun 20 70 "$DOCKER" exec -it ex sh <<-'EOF'
 		expect #
 		resize 30 100
+		sleep 1000
 		send stty size\r
 		expect 30 100
 		send exit 5\r
@@ -171,6 +172,7 @@ teardown() {
 		send stty size; tty\r
 		expect pts
 		resize 25 90
+		sleep 1000
 		send stty size\r
 		expect 25 90
 		send exit 6\r

@@ -531,9 +531,10 @@ static API_HANDLER(info)
 		return api_fail_err(conn, &err);
 	}
 	for (size_t i = 0; i < n; i++) {
-		const char *s = ctr_status(&list[i]);
-		running += strcmp(s, "running") == 0;
-		paused += strcmp(s, "paused") == 0;
+		bool up = strcmp(ctr_status(&list[i]), "running") == 0;
+		bool frozen = up && json_is_true(json_object_get(json_object_get(list[i].doc, "State"), "Paused"));
+		running += up && !frozen;
+		paused += frozen;
 	}
 	ctr_free_list(list, n);
 	struct utsname u;

@@ -36,6 +36,16 @@
 
 #define POLL_MS 50
 
+/* A container's status in Docker's words: minidock keeps a paused one "running" with
+ * State.Paused; Docker says "paused". */
+static const char *docker_status(const struct container *c)
+{
+	const char *status = ctr_status(c);
+	if (strcmp(status, "running") == 0 && json_is_true(json_object_get(json_object_get(c->doc, "State"), "Paused")))
+		return "paused";
+	return status;
+}
+
 /* --- reading ------------------------------------------------------------------------------------- */
 
 /* Does a filter list of the API's filters={"key": [values]} (or {"key": {"value": true}}) hold
@@ -109,7 +119,7 @@ static json_t *summary(const struct container *c)
 {
 	const json_t *doc = c->doc, *config = json_object_get(doc, "Config"),
 		     *state = json_object_get(doc, "State");
-	const char *status = ctr_status(c);
+	const char *status = docker_status(c);
 	struct timespec t = { 0 }, when = { 0 };
 	if (json_str(doc, "Created"))
 		time_parse_rfc3339(json_str(doc, "Created"), &t);
@@ -185,7 +195,7 @@ API_HANDLER(api_containers_list)
 		return api_fail_err(conn, &err);
 	json_t *out = json_array();
 	for (size_t i = 0; i < n; i++) {
-		const char *status = ctr_status(&list[i]);
+		const char *status = docker_status(&list[i]);
 		const char *name = json_str(list[i].doc, "Name") ? json_str(list[i].doc, "Name") : "";
 		bool shown_by_default = strcmp(status, "running") == 0 || strcmp(status, "paused") == 0 ||
 					strcmp(status, "restarting") == 0;
@@ -233,10 +243,10 @@ static json_t *docker_shape(const struct container *c)
 {
 	json_t *out = json_deep_copy(c->doc);
 	json_object_del(out, "MonitorPid");
-	/* the status as ctr_status() tells it (a paused container's says "paused") */
+	/* the status as Docker words it (a paused container's says "paused") */
 	json_t *state = json_object_get(out, "State");
 	if (json_is_object(state))
-		json_object_set_new(state, "Status", json_string(ctr_status(c)));
+		json_object_set_new(state, "Status", json_string(docker_status(c)));
 	json_t *host = json_object_get(out, "HostConfig");
 	if (!json_is_object(host))
 		json_object_set_new(out, "HostConfig", host = json_object());
