@@ -332,11 +332,7 @@ int api_run_lines(const struct api *api, char *const args[], int in_fd, int fd, 
 			continue; /* the client went: the command still runs to its end */
 		if (strcmp(key, "status") == 0 && line[len - 1] == '\n')
 			line[len - 1] = '\0';
-		json_t *msg = json_pack("{s:s}", key, line);
-		char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
-		json_decref(msg);
-		client = text && api_write_all(fd, text, strlen(text)) && api_write_all(fd, "\r\n", 2);
-		free(text);
+		client = api_write_line(fd, json_pack("{s:s}", key, line));
 	}
 	free(line);
 	if (lines)
@@ -353,13 +349,8 @@ int api_run_lines(const struct api *api, char *const args[], int in_fd, int fd, 
 	status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	message_only(r.msg);
 	if (status != 0 && client) {
-		json_t *msg = json_pack("{s:{s:s}, s:s}", "errorDetail", "message", *r.msg ? r.msg : "failed",
-					"error", *r.msg ? r.msg : "failed");
-		char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
-		json_decref(msg);
-		if (text)
-			api_write_all(fd, text, strlen(text)), api_write_all(fd, "\r\n", 2);
-		free(text);
+		api_write_line(fd, json_pack("{s:{s:s}, s:s}", "errorDetail", "message", *r.msg ? r.msg : "failed", "error",
+					     *r.msg ? r.msg : "failed"));
 	}
 	return status;
 }
@@ -426,6 +417,24 @@ bool api_write_all(int fd, const void *data, size_t len)
 		len -= (size_t)n;
 	}
 	return true;
+}
+
+bool api_write_line(int fd, json_t *value)
+{
+	char *text = value ? json_dumps(value, JSON_COMPACT) : NULL;
+	json_decref(value);
+	if (!text)
+		return false;
+	size_t len = strlen(text);
+	char *line = realloc(text, len + 2);
+	if (!line) {
+		free(text);
+		return false;
+	}
+	line[len] = '\n';
+	bool ok = api_write_all(fd, line, len + 1);
+	free(line);
+	return ok;
 }
 
 bool api_peer_gone(int fd)

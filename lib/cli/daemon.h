@@ -117,6 +117,10 @@ enum MHD_Result api_stream(struct MHD_Connection *conn, const char *type, void (
 			   void *arg);
 /* Write all of data to fd: false when the other side is gone. */
 bool api_write_all(int fd, const void *data, size_t len);
+/* Write value (taken) as one line of JSON, the object and its end in one write: a client reads
+ * each as a whole (docker-py's decoder chokes on a lone end of line). false when the other side
+ * is gone. */
+bool api_write_line(int fd, json_t *value);
 /* Has the client of a stream gone (its end of fd closed)? */
 bool api_peer_gone(int fd);
 

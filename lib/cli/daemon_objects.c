@@ -402,13 +402,12 @@ static void events_worker(int fd, void *arg)
 		long long t = (long long)json_integer_value(json_object_get(ev, "time"));
 		bool send =
 		    (!w->since || t >= w->since) && (!w->until || t <= w->until) && wanted(w->filters, ev);
-		char *text = send ? json_dumps(ev, JSON_COMPACT) : NULL;
-		json_decref(ev);
-		if (text && !(api_write_all(fd, text, strlen(text)) && api_write_all(fd, "\n", 1))) {
-			free(text);
-			break;
+		if (!send) {
+			json_decref(ev);
+			continue;
 		}
-		free(text);
+		if (!api_write_line(fd, ev))
+			break;
 	}
 	ev_close(&w->r);
 	json_decref(w->filters);
