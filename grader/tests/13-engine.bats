@@ -164,11 +164,14 @@ teardown() {
 		send exit 5\r
 	EOF
 	[[ "$output" == *"30 100"*"ptyrun: exit 5"* ]] || fail "docker exec -it, resized: $output"
-	# docker run -i and -it: the container's own stdin, through `minidock start -a -i`
+	# docker run -i and -it: the container's own stdin, through `minidock start -a -i`. The
+	# terminal's size comes after the start (API 1.41 has no size in the create request): the
+	# keys wait a second for it.
 	run sh -c "printf 'x\ny\nz\n' | $DOCKER run -i --rm busybox wc -l"
 	[ "$output" = 3 ] || fail "docker run -i: $output (the attach's stdin)"
 	run /grader/bin/ptyrun 20 70 "$DOCKER" run -it --rm busybox sh <<-'EOF'
 		expect #
+		sleep 1000
 		send stty size; tty\r
 		expect pts
 		resize 25 90
