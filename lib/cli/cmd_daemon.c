@@ -189,26 +189,27 @@ static void message_only(char *msg)
 		msg[--len] = '\0';
 }
 
-int api_run(const struct api *api, char *const args[], int in_fd, struct api_run *r, err_t *err)
+/* Start `minidock --root ROOT args...` with stdin from in_fd (-1: /dev/null): its pid, and the
+ * read ends of its stdout and stderr. */
+static int spawn(const struct api *api, char *const args[], int in_fd, pid_t *pid, int *out_fd, int *err_fd, err_t *err)
 {
 	size_t n = 0;
 	while (args[n])
 		n++;
 	_cleanup_free_ char **argv = calloc(n + 4, sizeof(char *));
+	int out[2] = { -1, -1 }, errs[2] = { -1, -1 };
 	if (!argv)
 		return err_msg(err, ENOMEM, "out of memory");
 	argv[0] = "minidock";
 	argv[1] = "--root";
 	argv[2] = (char *)api->root;
 	memcpy(argv + 3, args, n * sizeof(char *));
-	memset(r, 0, sizeof(*r));
-	int out[2], errs[2];
-	if (pipe2(out, O_CLOEXEC) < 0)
-		return err_sys(err, "pipe");
-	if (pipe2(errs, O_CLOEXEC) < 0) {
-		close(out[0]);
-		close(out[1]);
-		return err_sys(err, "pipe");
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errs, O_CLOEXEC) < 0) {
+		err_sys(err, "pipe");
+		for (int *fd = (int[]){ out[0], out[1], errs[0], errs[1], -2 }; *fd != -2; fd++)
+			if (*fd >= 0)
+				close(*fd);
+		return -1;
 	}
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
@@ -218,8 +219,7 @@ int api_run(const struct api *api, char *const args[], int in_fd, struct api_run
 		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, errs[1], 2);
-	pid_t pid;
-	int rc = posix_spawn(&pid, api->self, &fa, NULL, argv, environ);
+	int rc = posix_spawn(pid, api->self, &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	close(out[1]);
 	close(errs[1]);
@@ -229,13 +229,32 @@ int api_run(const struct api *api, char *const args[], int in_fd, struct api_run
 		errno = rc;
 		return err_sys(err, "run %s", api->self);
 	}
-	read_both(out[0], errs[0], r);
-	close(out[0]);
-	close(errs[0]);
+	*out_fd = out[0];
+	*err_fd = errs[0];
+	return 0;
+}
+
+/* Wait for pid: its exit status (128 + the signal that killed it). */
+static int reap(pid_t pid)
+{
 	int status;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return 125;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int api_run(const struct api *api, char *const args[], int in_fd, struct api_run *r, err_t *err)
+{
+	pid_t pid;
+	int out, errs;
+	memset(r, 0, sizeof(*r));
+	if (spawn(api, args, in_fd, &pid, &out, &errs, err) < 0)
+		return -1;
+	read_both(out, errs, r);
+	close(out);
+	close(errs);
+	r->status = reap(pid);
 	message_only(r->msg);
 	if (!r->out)
 		r->out = strdup("");
@@ -276,6 +295,22 @@ enum MHD_Result api_fail_run(struct MHD_Connection *conn, const struct api_run *
 	return api_fail(conn, status, "%s", *m ? m : "failed");
 }
 
+bool api_run_ok(const struct api *api, struct MHD_Connection *conn, char *const args[], struct api_run *r,
+		enum MHD_Result *answered)
+{
+	err_t err;
+	if (api_run(api, args, -1, r, &err) < 0) {
+		*answered = api_fail_err(conn, &err);
+		return false;
+	}
+	if (r->status != 0) {
+		*answered = api_fail_run(conn, r);
+		api_run_free(r);
+		return false;
+	}
+	return true;
+}
+
 enum MHD_Result api_run_answer(const struct api *api, struct MHD_Connection *conn, char *const args[])
 {
 	struct api_run r;
@@ -289,40 +324,13 @@ enum MHD_Result api_run_answer(const struct api *api, struct MHD_Connection *con
 
 int api_run_lines(const struct api *api, char *const args[], int in_fd, int fd, const char *key)
 {
-	size_t n = 0;
-	while (args[n])
-		n++;
-	_cleanup_free_ char **argv = calloc(n + 4, sizeof(char *));
-	int out[2], errs[2] = { -1, -1 };
-	if (!argv || pipe2(out, O_CLOEXEC) < 0)
-		return -1;
-	if (pipe2(errs, O_CLOEXEC) < 0) {
-		close(out[0]), close(out[1]);
-		return -1;
-	}
-	argv[0] = "minidock";
-	argv[1] = "--root";
-	argv[2] = (char *)api->root;
-	memcpy(argv + 3, args, n * sizeof(char *));
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	if (in_fd >= 0)
-		posix_spawn_file_actions_adddup2(&fa, in_fd, 0);
-	else
-		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, errs[1], 2);
 	pid_t pid;
-	int rc = posix_spawn(&pid, api->self, &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(out[1]);
-	close(errs[1]);
-	if (rc != 0) {
-		close(out[0]), close(errs[0]);
+	int out, errs;
+	err_t err;
+	if (spawn(api, args, in_fd, &pid, &out, &errs, &err) < 0)
 		return -1;
-	}
 	/* stdout line by line as it comes; stderr kept for the failure (read after: it is short) */
-	FILE *lines = fdopen(out[0], "r");
+	FILE *lines = fdopen(out, "r");
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
@@ -338,15 +346,12 @@ int api_run_lines(const struct api *api, char *const args[], int in_fd, int fd, 
 	if (lines)
 		fclose(lines);
 	else
-		close(out[0]);
+		close(out);
 	struct api_run r = { 0 };
-	read_both(-1, errs[0], &r);
-	close(errs[0]);
+	read_both(-1, errs, &r);
+	close(errs);
 	free(r.out);
-	int status;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	int status = reap(pid);
 	message_only(r.msg);
 	if (status != 0 && client) {
 		api_write_line(fd, json_pack("{s:{s:s}, s:s}", "errorDetail", "message", *r.msg ? r.msg : "failed", "error",

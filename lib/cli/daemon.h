@@ -94,6 +94,10 @@ int api_run_json(const struct api *api, const json_t *args, int in_fd, struct ap
  * exit status 1 with "No such": 404; "already"/"in use"/"is running"/"Conflict": 409; 125:
  * 400 for a usage error; else 500). */
 enum MHD_Result api_fail_run(struct MHD_Connection *conn, const struct api_run *r);
+/* Run args for a handler that reads what the command prints: true when it succeeded (r to free
+ * with api_run_free()); false when it did not, its failure answered (*answered). */
+bool api_run_ok(const struct api *api, struct MHD_Connection *conn, char *const args[], struct api_run *r,
+		enum MHD_Result *answered);
 /* Run args; 204 when they succeed, their failure otherwise. */
 enum MHD_Result api_run_answer(const struct api *api, struct MHD_Connection *conn, char *const args[]);
 

@@ -418,14 +418,9 @@ API_HANDLER(api_container_delete)
 API_HANDLER(api_containers_prune)
 {
 	struct api_run r;
-	err_t err;
-	if (api_run(api, (char *[]){ "container", "prune", "-f", NULL }, -1, &r, &err) < 0)
-		return api_fail_err(conn, &err);
-	if (r.status != 0) {
-		enum MHD_Result rc = api_fail_run(conn, &r);
-		api_run_free(&r);
-		return rc;
-	}
+	enum MHD_Result answered;
+	if (!api_run_ok(api, conn, (char *[]){ "container", "prune", "-f", NULL }, &r, &answered))
+		return answered;
 	/* "Deleted Containers:\nID\n...\n\nTotal reclaimed space: ..." */
 	json_t *deleted = json_array();
 	for (char *line = strtok(r.out, "\n"); line; line = strtok(NULL, "\n"))
@@ -439,16 +434,11 @@ API_HANDLER(api_containers_prune)
 API_HANDLER(api_container_top)
 {
 	const char *ps_args = api_query(conn, "ps_args");
-	struct api_run r;
-	err_t err;
 	char *args[] = { "top", (char *)arg, (char *)ps_args, NULL };
-	if (api_run(api, args, -1, &r, &err) < 0)
-		return api_fail_err(conn, &err);
-	if (r.status != 0) {
-		enum MHD_Result rc = api_fail_run(conn, &r);
-		api_run_free(&r);
-		return rc;
-	}
+	struct api_run r;
+	enum MHD_Result answered;
+	if (!api_run_ok(api, conn, args, &r, &answered))
+		return answered;
 	/* ps's columns: the titles' words, then each line in as many fields (the last takes the rest) */
 	json_t *titles = json_array(), *procs = json_array();
 	char *save = NULL;

@@ -141,17 +141,12 @@ API_HANDLER(api_image_tag)
 /* DELETE /images/NAME?force=1: rmi's "Untagged: X" and "Deleted: Y" lines as Docker's list. */
 API_HANDLER(api_image_delete)
 {
+	bool force = api_query_true(conn, "force");
+	char *args[] = { "rmi", force ? "-f" : (char *)arg, force ? (char *)arg : NULL, NULL };
 	struct api_run r;
-	err_t err;
-	char *args[] = { "rmi", api_query_true(conn, "force") ? "-f" : (char *)arg,
-			api_query_true(conn, "force") ? (char *)arg : NULL, NULL };
-	if (api_run(api, args, -1, &r, &err) < 0)
-		return api_fail_err(conn, &err);
-	if (r.status != 0) {
-		enum MHD_Result rc = api_fail_run(conn, &r);
-		api_run_free(&r);
-		return rc;
-	}
+	enum MHD_Result answered;
+	if (!api_run_ok(api, conn, args, &r, &answered))
+		return answered;
 	json_t *out = json_array();
 	for (char *line = strtok(r.out, "\n"); line; line = strtok(NULL, "\n")) {
 		if (strncmp(line, "Untagged: ", 10) == 0)

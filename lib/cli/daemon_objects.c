@@ -333,14 +333,9 @@ API_HANDLER(api_volume_delete)
 API_HANDLER(api_volumes_prune)
 {
 	struct api_run r;
-	err_t err;
-	if (api_run(api, (char *[]){ "volume", "prune", "-f", NULL }, -1, &r, &err) < 0)
-		return api_fail_err(conn, &err);
-	if (r.status != 0) {
-		enum MHD_Result rc = api_fail_run(conn, &r);
-		api_run_free(&r);
-		return rc;
-	}
+	enum MHD_Result answered;
+	if (!api_run_ok(api, conn, (char *[]){ "volume", "prune", "-f", NULL }, &r, &answered))
+		return answered;
 	/* "Deleted Volumes:\nNAME\n...\n\nTotal reclaimed space: ..." */
 	json_t *deleted = json_array();
 	bool in_list = false;
