@@ -450,7 +450,8 @@ teardown() {
 	local tls=$IMAGES/tls
 	run minidock daemon -H tcp://127.0.0.1:2376
 	[ "$status" -eq 125 ] && [[ "$output" == *--tlsverify* ]] || fail "a TCP listener without TLS: $output"
-	minidock daemon -H tcp://127.0.0.1:2376 --tlsverify --tlscacert "$tls/ca.pem" --tlscert "$tls/server-cert.pem" \
+	# minidockd: the daemon by its own name (a link to minidock)
+	minidockd --root "$MINIDOCK_ROOT" -H tcp://127.0.0.1:2376 --tlsverify --tlscacert "$tls/ca.pem" --tlscert "$tls/server-cert.pem" \
 		--tlskey "$tls/server-key.pem" 2>"$BATS_TEST_TMPDIR/tcp.log" 3>&- &
 	wait_for sh -c "curl -s -o /dev/null http://127.0.0.1:2376/ --max-time 2; [ \$? -ne 7 ]"
 	local -a as_student=(--tlsverify --tlscacert "$tls/ca.pem" --tlscert "$tls/client-cert.pem" --tlskey "$tls/client-key.pem"

@@ -47,10 +47,11 @@ static int daemon_main(int argc, char **argv, const struct cli_ctx *ctx);
 
 const struct command cmd_daemon = {
 	.name = "daemon",
-	.usage = "[OPTIONS]",
+	.usage = "[OPTIONS]   (or minidockd [OPTIONS]: a link named minidockd to minidock)",
 	.summary = "Serve the Docker Engine API on a unix socket (for docker, docker-compose)",
 	.help = "Options:\n"
 		"  -H, --host unix://PATH   where to listen (default " DEFAULT_HOST ")\n"
+		"      --root DIR           the state directory (as minidock --root)\n"
 		"  -H tcp://ADDRESS:PORT --tlsverify --tlscacert CA --tlscert CERT --tlskey KEY\n"
 		"                           over TLS instead, for clients with a certificate CA signed\n"
 		"The socket is mode 0660, group \"minidock\" when the group exists: whoever can open\n"
@@ -823,10 +824,12 @@ static int daemon_main(int argc, char **argv, const struct cli_ctx *ctx)
 {
 	static const struct option options[] = {
 		{ "host", required_argument, NULL, 'H' },      { "help", no_argument, NULL, 'h' },
+		{ "root", required_argument, NULL, 'r' },      { "debug", no_argument, NULL, 'D' },
 		{ "tlsverify", no_argument, NULL, 'V' },       { "tlscacert", required_argument, NULL, 'C' },
 		{ "tlscert", required_argument, NULL, 'c' },   { "tlskey", required_argument, NULL, 'k' },
 		{ 0 },
 	};
+	struct cli_ctx own = *ctx;
 	const char *host = DEFAULT_HOST, *ca = NULL, *cert = NULL, *key = NULL;
 	bool verify = false;
 	int opt;
@@ -835,6 +838,12 @@ static int daemon_main(int argc, char **argv, const struct cli_ctx *ctx)
 	while ((opt = getopt_long(argc, argv, "+H:", options, NULL)) != -1) {
 		switch (opt) {
 		case 'H': host = optarg; break;
+		case 'r': /* minidockd --root DIR (minidock's global --root works too) */
+			if (!*optarg)
+				return cli_usage_error(&cmd_daemon, "--root: the state directory cannot be empty");
+			own.root = optarg;
+			break;
+		case 'D': log_debug_enabled = true; break;
 		case 'V': verify = true; break;
 		case 'C': ca = optarg; break;
 		case 'c': cert = optarg; break;
@@ -866,7 +875,7 @@ static int daemon_main(int argc, char **argv, const struct cli_ctx *ctx)
 	if (api_path("/v1.41/_ping", probe, sizeof(probe), &err) < 0)
 		return cli_fail(&err);
 	struct api api = { 0 };
-	if (cli_state_dir(ctx, api.root, &err) < 0)
+	if (cli_state_dir(&own, api.root, &err) < 0)
 		return cli_fail(&err);
 	ssize_t n = readlink("/proc/self/exe", api.self, sizeof(api.self) - 1);
 	if (n <= 0) {

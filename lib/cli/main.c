@@ -66,6 +66,12 @@ int main(int argc, char **argv)
 	if (getenv("MINIDOCK_DEBUG") && strcmp(getenv("MINIDOCK_DEBUG"), "0") != 0)
 		log_debug_enabled = true;
 	opterr = 0;
+	/* minidockd (a link to minidock): the engine's daemon, its options all its own. */
+	const char *self = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+	if (strcmp(self, "minidockd") == 0) {
+		ctx.root = ctx.root && *ctx.root ? ctx.root : DEFAULT_ROOT;
+		return cmd_daemon.run(argc, argv, &ctx);
+	}
 	/* "+": stop at the command name; its own options are the command's to parse. */
 	while ((opt = getopt_long(argc, argv, "+Dhv", global_options, NULL)) != -1) {
 		switch (opt) {
