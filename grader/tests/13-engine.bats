@@ -181,7 +181,7 @@ teardown() {
 		send exit 6\r
 	EOF
 	[[ "$output" == *"20 70"*"/dev/pts/"*"25 90"*"ptyrun: exit 6"* ]] || fail "docker run -it: $output"
-	[ -z "$(docker ps -a -q)" ] || fail "run -it --rm left a container: $(docker ps -a)"
+	[ "$(docker ps -a --format '{{.Names}}')" = ex ] || fail "run -i, -it --rm left a container: $(docker ps -a)"
 	run docker exec no-such true
 	[ "$status" -ne 0 ] && [[ "$output" == *"No such container: no-such"* ]] || fail "exec in a missing container: $output"
 }
