@@ -88,7 +88,7 @@ teardown() {
 	run api POST '/v1.41/images/create?fromImage=--help'
 	[ "${lines[0]}" = 400 ] || fail "fromImage=--help: $output"
 	# the socket gives root: 0660, never open to everyone
-	[ "$(stat -c %a "$SOCK")" = 660 ] || fail "the socket's mode: $(stat -c %a "$SOCK")"
+	[ "$(stat -c '%a %U:%G' "$SOCK")" = "660 root:minidock" ] || fail "the socket: $(stat -c '%a %U:%G' "$SOCK")"
 }
 
 @test "docker run: the output and exit status come back, stdout and stderr apart, and --rm leaves nothing" {

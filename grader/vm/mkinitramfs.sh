@@ -107,7 +107,7 @@ done
 cp "$here/init" "$root/init"
 chmod 755 "$root/init"
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$root/etc/passwd"
-printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+printf 'root:x:0:\nminidock:x:990:\nnogroup:x:65534:\n' >"$root/etc/group"
 echo grader >"$root/etc/hostname"
 
 (cd "$root" && find . -print0 | LC_ALL=C sort -z |
