@@ -16,27 +16,9 @@
 
 #include "template.h"
 
-/* The daemon (cmd_daemon.c) runs commands' code for its requests: their errors go into the
- * request's thread's buffer, to be its answer's message, not to the daemon's stderr. */
-static __thread char *capture;
-static __thread size_t capture_size;
-
-void cli_capture(char *buf, size_t size)
-{
-	capture = buf;
-	capture_size = size;
-	if (buf && size)
-		buf[0] = '\0';
-}
-
-/* "minidock CMD: MESSAGE" and the hint to use --help, on stderr (or the message alone into the
- * capture buffer). */
+/* "minidock CMD: MESSAGE" and the hint to use --help, on stderr. */
 static void print_usage(const struct command *cmd, const char *fmt, va_list ap)
 {
-	if (capture) {
-		vsnprintf(capture, capture_size, fmt, ap);
-		return;
-	}
 	fprintf(stderr, "minidock %s: ", cmd->name);
 	vfprintf(stderr, fmt, ap);
 	fprintf(stderr, "\nSee 'minidock %s --help'.\n", cmd->name);
@@ -135,10 +117,7 @@ int cli_help(const struct command *cmd)
 
 int cli_fail(const err_t *err)
 {
-	if (capture)
-		snprintf(capture, capture_size, "%s", err->msg);
-	else
-		fprintf(stderr, "minidock: %s\n", err->msg);
+	fprintf(stderr, "minidock: %s\n", err->msg);
 	return err->status ? err->status : EXIT_MINIDOCK_ERROR;
 }
 

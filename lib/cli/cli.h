@@ -51,11 +51,6 @@ bool cli_confirm(const char *warning);
  * absolute path into root. */
 int cli_state_dir(const struct cli_ctx *ctx, char root[PATH_MAX], err_t *err);
 
-/* From now on in this thread, the messages of cli_fail(), cli_usage_error() and
- * cli_args_error() go into buf (size bytes, the last one kept) instead of stderr; NULL: stderr
- * again. The daemon's requests use it to answer with a command's own words. */
-void cli_capture(char *buf, size_t size);
-
 /* Print "minidock: " and err's message on stderr; return err's exit status (125 if none). */
 int cli_fail(const err_t *err);
 
@@ -109,13 +104,6 @@ int cli_build_run(const struct build_opts *o, const char *image_id, char *const 
 
 /* Freeze (paused) or thaw container ref, and write it down (cmd_pause.c). */
 int cli_set_paused(const char *root, const char *ref, bool paused, err_t *err);
-
-/* `create` from its flags (cmd_run.c), as the command line runs it (argv[0] is "create"): 0
- * and the new container's id, or the command's exit status (the reason told as cli_fail() tells it). */
-int cli_create(const struct cli_ctx *ctx, int argc, char **argv, char out_id[65]);
-
-/* Start container ref (cmd_run.c), detached, as `start` does: 0 or an exit status. */
-int cli_start(const struct cli_ctx *ctx, const char *ref);
 
 /* `image history` and `image save` (cmd_build.c), with argv[0] the subcommand. */
 int cli_image_history(int argc, char **argv, const struct cli_ctx *ctx);

@@ -833,31 +833,3 @@ int cli_build_run(const struct build_opts *bo, const char *image_id, char *const
 	ctr_release(&c);
 	return status;
 }
-
-int cli_create(const struct cli_ctx *ctx, int argc, char **argv, char out_id[65])
-{
-	struct create_opts o = { 0 };
-	_cleanup_free_ char **lists = opts_lists(&o, argc);
-	struct container c;
-	if (!lists)
-		return EXIT_MINIDOCK_ERROR;
-	optind = 0;
-	int created = create_container(&cmd_create, argc, argv, ctx, &o, &c);
-	if (created != 0)
-		return created < 0 ? EXIT_MINIDOCK_ERROR : created;
-	snprintf(out_id, 65, "%s", c.id);
-	ctr_release(&c);
-	return 0;
-}
-
-int cli_start(const struct cli_ctx *ctx, const char *ref)
-{
-	char root[PATH_MAX];
-	struct container c;
-	err_t err;
-	if (cli_state_dir(ctx, root, &err) < 0 || ctr_load(root, ref, &c, &err) < 0)
-		return cli_fail(&err);
-	int status = start_container(&c, false, false, &err);
-	ctr_release(&c);
-	return status < 0 ? cli_fail(&err) : 0;
-}
