@@ -59,8 +59,12 @@ static bool filter_ok(const json_t *filters, const char *key,
 	size_t i;
 	const char *k;
 	json_t *v;
-	json_array_foreach(f, i, v) if (json_is_string(v) && match(json_string_value(v), arg)) return true;
-	json_object_foreach((json_t *)f, k, v) if (json_is_true(v) && match(k, arg)) return true;
+	json_array_foreach(f, i, v)
+		if (json_is_string(v) && match(json_string_value(v), arg))
+			return true;
+	json_object_foreach((json_t *)f, k, v)
+		if (json_is_true(v) && match(k, arg))
+			return true;
 	return false;
 }
 
@@ -108,9 +112,12 @@ bool api_labels_match(const json_t *filters, const json_t *labels)
 	size_t i;
 	const char *k;
 	json_t *v;
-	json_array_foreach(f, i, v) if (!json_is_string(v) ||
-					!match_label(json_string_value(v), labels)) return false;
-	json_object_foreach((json_t *)f, k, v) if (!match_label(k, labels)) return false;
+	json_array_foreach(f, i, v)
+		if (!json_is_string(v) || !match_label(json_string_value(v), labels))
+			return false;
+	json_object_foreach((json_t *)f, k, v)
+		if (!match_label(k, labels))
+			return false;
 	return true;
 }
 

@@ -66,10 +66,13 @@ API_HANDLER(api_images_list)
 			bool any = false;
 			size_t i, j;
 			json_t *want, *tag;
-			json_array_foreach(refs, i, want) json_array_foreach(tags, j, tag) any =
-			    any ||
-			    (json_is_string(want) && strncmp(json_string_value(tag), json_string_value(want),
-							     strlen(json_string_value(want))) == 0);
+			json_array_foreach(refs, i, want) {
+				if (!json_is_string(want))
+					continue;
+				const char *prefix = json_string_value(want);
+				json_array_foreach(tags, j, tag)
+					any = any || strncmp(json_string_value(tag), prefix, strlen(prefix)) == 0;
+			}
 			if (!any)
 				continue;
 		}

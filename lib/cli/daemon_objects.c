@@ -260,10 +260,11 @@ API_HANDLER(api_volumes_list)
 	json_t *out = json_array();
 	size_t i;
 	json_t *vol;
-	json_array_foreach(list, i, vol) if (listed(filters, "name", json_str(vol, "Name"), false) &&
-					     listed(filters, "driver", json_str(vol, "Driver"), false) &&
-					     api_labels_match(filters, json_object_get(vol, "Labels")))
-	    json_array_append(out, vol);
+	json_array_foreach(list, i, vol)
+		if (listed(filters, "name", json_str(vol, "Name"), false) &&
+		    listed(filters, "driver", json_str(vol, "Driver"), false) &&
+		    api_labels_match(filters, json_object_get(vol, "Labels")))
+			json_array_append(out, vol);
 	return api_json(conn, 200, json_pack("{s:o, s:[]}", "Volumes", out, "Warnings"));
 }
 

@@ -140,7 +140,8 @@ static int list_field(const json_t *obj, const char *key, const char *flag, bool
 		if (!json_is_string(e))
 			return err_msg(err, EINVAL, "%s: a list of strings", key);
 	}
-	json_array_foreach(v, i, e) push(args, flag, json_string_value(e));
+	json_array_foreach(v, i, e)
+		push(args, flag, json_string_value(e));
 	return 0;
 }
 
