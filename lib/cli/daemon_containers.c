@@ -900,6 +900,18 @@ API_HANDLER(api_exec_inspect)
 	return api_json(conn, 200, out);
 }
 
+/* An exec's or attach's terminal to the size asked (under execs_lock). The kernel tells the
+ * terminal's foreground process group; what runs on it (`minidock exec -t`, `start -a`) is told
+ * too, whatever group has the terminal now: it passes the size on to the container's. */
+static void set_size(const struct exec *e)
+{
+	if (e->master < 0 || !e->rows)
+		return;
+	ioctl(e->master, TIOCSWINSZ, &(struct winsize){ .ws_row = e->rows, .ws_col = e->cols });
+	if (e->pid > 0 && e->running)
+		kill(e->pid, SIGWINCH);
+}
+
 API_HANDLER(api_exec_resize)
 {
 	long h = api_query(conn, "h") ? atol(api_query(conn, "h")) : 0, w = api_query(conn, "w") ? atol(api_query(conn, "w")) : 0;
@@ -911,8 +923,7 @@ API_HANDLER(api_exec_resize)
 		/* kept for a terminal not made yet (the client asks as soon as it starts the exec) */
 		e->rows = (unsigned short)h;
 		e->cols = (unsigned short)w;
-		if (e->master >= 0)
-			ioctl(e->master, TIOCSWINSZ, &(struct winsize){ .ws_row = e->rows, .ws_col = e->cols });
+		set_size(e);
 	}
 	pthread_mutex_unlock(&execs_lock);
 	if (!e)
@@ -1215,8 +1226,7 @@ static int attach_resize(const char *id, unsigned short rows, unsigned short col
 	if (e) {
 		e->rows = rows;
 		e->cols = cols;
-		if (e->master >= 0)
-			ioctl(e->master, TIOCSWINSZ, &(struct winsize){ .ws_row = rows, .ws_col = cols });
+		set_size(e);
 	}
 	pthread_mutex_unlock(&execs_lock);
 	return e ? 0 : -1;
