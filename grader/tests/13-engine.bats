@@ -274,6 +274,11 @@ teardown() {
 	[[ "$output" == 10.77.0.* ]] || fail "a container on the network: $output"
 	run docker run --rm -v apivol:/v busybox cat /v/f
 	[ "$output" = kept ] || fail "the volume's data: $output"
+	# a network alias given at create (NetworkingConfig): another container finds it by that name
+	docker run -d --name aliased --network apinet --network-alias db busybox sleep 300 >/dev/null
+	run docker run --rm --network apinet busybox ping -c 1 -W 3 db
+	[ "$status" -eq 0 ] && [[ "$output" == *"10.77.0."* ]] || fail "the alias db on apinet: $output (api_create_args: NetworkingConfig)"
+	docker rm -f aliased >/dev/null
 	run docker volume inspect -f '{{.Driver}} {{.Name}}' apivol
 	[ "$output" = "local apivol" ] || fail "docker volume inspect: $output"
 	run docker network rm apinet
