@@ -702,7 +702,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (!(req = calloc(1, sizeof(*req))))
 			return MHD_NO;
 		req->file = -1;
-		req->method = method;
 		*state = req;
 		/* on TCP, nothing is taken from a client without a certificate of the daemon's CA */
 		req->forbidden = api->tls && !mhd_client_verified(conn);

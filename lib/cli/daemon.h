@@ -40,7 +40,6 @@ struct api {
 #define BODY_MAX    (1 << 20)
 #define ARCHIVE_MAX (4LL << 30)
 struct request {
-	const char *method;
 	char *body;
 	size_t len;
 	int file; /* the archive's body, or -1 */
