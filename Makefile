@@ -80,7 +80,13 @@ $(B)/obj/lib/%.o: lib/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-ifeq ($(filter sub-%,$(SUB_NAME)),)
+ifeq ($(SUB_PREBUILT),1)
+# make grade-class: the submission's objects and minidock-init were compiled already, in a
+# jail that sees nothing but this submission and the kit's headers (grader/class.py); here
+# they are only linked.
+$(B)/$(SUB_NAME)/obj/%.o:
+	@test -f $@ || { echo "make: $@ should have been compiled by grader/class.py" >&2; exit 1; }
+else ifeq ($(filter sub-%,$(SUB_NAME)),)
 $(B)/$(SUB_NAME)/obj/%.o: $(SUB_LABS)/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -126,7 +132,7 @@ $(foreach s,$(STAGES),$(eval $(call stage_rule,$(s))))
 STAGE_BINS := $(foreach s,$(STAGES),$(SUB_B)/stages/$(s)/minidock $(SUB_B)/stages/$(s)/minidock-init)
 
 # Each minidock finds minidock-init beside itself: stage 04's is the submission's.
-SUB_INIT := $(if $(SUB_IS_REF),ref/minidock-init,$(SUB_LABS)/$(INIT_SRC))
+SUB_INIT := $(if $(SUB_IS_REF),ref/minidock-init,$(if $(filter 1,$(SUB_PREBUILT)),$(SUB_B)/prebuilt/minidock-init,$(SUB_LABS)/$(INIT_SRC)))
 REF_INIT := $(if $(HAVE_SOLUTIONS),solutions/$(INIT_SRC),$(if $(HAVE_REF),ref/minidock-init,$(SUB_INIT)))
 $(eval $(call init_rule,$(SUB_B)/minidock-init,$(SUB_INIT)))
 ifneq ($(SUB_NAME),$(REF_NAME))
@@ -137,6 +143,13 @@ $(foreach s,$(STAGES),$(eval $(call init_rule,$(SUB_B)/stages/$(s)/minidock-init
 MINIDOCK_REF := $(if $(HAVE_SOLUTIONS),$(B)/solutions/minidock,$(HAVE_REF))
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+# The compiler's flags, for grader/class.py's jailed compile of a submission.
+.PHONY: print-cflags print-init-cflags
+print-cflags:
+	@echo '$(ALL_CFLAGS)'
+print-init-cflags:
+	@echo '-std=gnu11 $(WARNINGS) -O2 -static'
 
 .PHONY: all
 all: $(SUB_B)/minidock $(SUB_B)/minidock-init $(if $(HAVE_SOLUTIONS),$(B)/solutions/minidock $(B)/solutions/minidock-init) ## build build/labs/minidock (and the reference)
@@ -215,25 +228,57 @@ $(TLS_CERTS): grader/vm/make-test-certs.sh
 
 GRADER_FILES := grader/vm/init grader/vm/runner grader/vm/peer grader/vm/banner grader/rubric $(wildcard grader/tests/*.bats grader/tests/*.bash)
 INITRAMFS := $(SUB_B)/initramfs.cpio
-$(INITRAMFS): $(KERNEL) $(IMAGES)/.done $(STAGE_BINS) $(SUB_B)/minidock $(SUB_B)/minidock-init $(MINIDOCK_REF) $(PTYRUN) $(SHARD) $(PROBE) $(VXDUMP) $(DOCKER_PROFILE) $(DOCKER_CLI) $(TLS_CERTS) $(GRADER_FILES) grader/vm/mkinitramfs.sh
-	@rm -rf $(SUB_B)/vmstage && mkdir -p $(SUB_B)/vmstage/stages/all
-	@for s in $(STAGES); do mkdir -p $(SUB_B)/vmstage/stages/$$s; cp $(SUB_B)/stages/$$s/minidock $(SUB_B)/stages/$$s/minidock-init $(SUB_B)/vmstage/stages/$$s/; \
-		ln -s minidock $(SUB_B)/vmstage/stages/$$s/minidockd; done
-	@cp $(SUB_B)/minidock $(SUB_B)/minidock-init $(SUB_B)/vmstage/stages/all/
-	@ln -s minidock $(SUB_B)/vmstage/stages/all/minidockd
-	@$(if $(MINIDOCK_REF),cp $(MINIDOCK_REF) $(SUB_B)/vmstage/stages/all/minidock-ref)
-	@cp -r grader/tests grader/rubric grader/vm/runner grader/vm/peer grader/vm/banner $(SUB_B)/vmstage/
-	@mkdir -p $(SUB_B)/vmstage/bin && cp $(PTYRUN) $(SHARD) $(PROBE) $(VXDUMP) $(DOCKER_CLI) $(SUB_B)/vmstage/bin/
-	@cp -r $(IMAGES) $(SUB_B)/vmstage/images && rm -f $(SUB_B)/vmstage/images/.done
-	@cp $(DOCKER_PROFILE) $(SUB_B)/vmstage/images/docker-seccomp-default.json
-	@cp -r $(VM)/tls $(SUB_B)/vmstage/images/tls
+$(INITRAMFS): $(KERNEL) $(IMAGES)/.done $(STAGE_BINS) $(SUB_B)/minidock $(SUB_B)/minidock-init $(MINIDOCK_REF) $(PTYRUN) $(SHARD) $(PROBE) $(VXDUMP) $(DOCKER_PROFILE) $(DOCKER_CLI) $(TLS_CERTS) $(GRADER_FILES) grader/vm/mkinitramfs.sh $(if $(HIDDEN),$(wildcard $(HIDDEN)/*) FORCE)
+	@rm -rf $(SUB_B)/vmstage
+	@$(call stage_dirs,$(SUB_B)/vmstage)
+	@$(call grader_dirs,$(SUB_B)/vmstage)
 	@grader/vm/mkinitramfs.sh $@ $(VM)/kernel $(SUB_B)/vmstage
 	@echo "initramfs: $@ ($$(du -h $@ | cut -f1))"
+
+# The VM's files in a directory (grader/ in the VM): stage_dirs, the submission's minidock of
+# each stage; grader_dirs, the rest (tests, rubric, runner, tools, test images), and the
+# instructor's hidden tests (HIDDEN=DIR: NN-*.bats and their rubric lines in DIR/rubric).
+define stage_dirs
+mkdir -p $(1)/stages/all; \
+	for s in $(STAGES); do mkdir -p $(1)/stages/$$s; cp $(SUB_B)/stages/$$s/minidock $(SUB_B)/stages/$$s/minidock-init $(1)/stages/$$s/; \
+		ln -s minidock $(1)/stages/$$s/minidockd; done; \
+	cp $(SUB_B)/minidock $(SUB_B)/minidock-init $(1)/stages/all/; \
+	ln -s minidock $(1)/stages/all/minidockd; \
+	$(if $(MINIDOCK_REF),cp $(MINIDOCK_REF) $(1)/stages/all/minidock-ref)
+endef
+define grader_dirs
+mkdir -p $(1)/bin; \
+	cp -r grader/tests grader/rubric grader/vm/runner grader/vm/peer grader/vm/banner $(1)/; \
+	$(if $(HIDDEN),grader/hidden.sh $(HIDDEN) $(1);) \
+	cp $(PTYRUN) $(SHARD) $(PROBE) $(VXDUMP) $(DOCKER_CLI) $(1)/bin/; \
+	cp -r $(IMAGES) $(1)/images && rm -f $(1)/images/.done; \
+	cp $(DOCKER_PROFILE) $(1)/images/docker-seccomp-default.json; \
+	cp -r $(VM)/tls $(1)/images/tls
+endef
+
+# make grade-class: one VM image for the whole class (base.cpio: all but the submissions'
+# programs) and each submission's programs in a small archive (stages.cpio); the kernel
+# unpacks the two one after the other, so a student's VM is the two files put end to end.
+CLASS_BASE := $(B)/class/base$(if $(HIDDEN),-hidden).cpio
+.PHONY: vm-class-base vm-class-stages
+vm-class-base: $(CLASS_BASE)
+$(CLASS_BASE): $(KERNEL) $(IMAGES)/.done $(B)/solutions/minidock $(PTYRUN) $(SHARD) $(PROBE) $(VXDUMP) $(DOCKER_PROFILE) $(DOCKER_CLI) $(TLS_CERTS) $(GRADER_FILES) grader/vm/mkinitramfs.sh $(if $(HIDDEN),$(wildcard $(HIDDEN)/*) FORCE)
+	@rm -rf $@.stage && mkdir -p $@.stage
+	@$(call grader_dirs,$@.stage)
+	@LIBS_OF=$(B)/solutions/minidock grader/vm/mkinitramfs.sh $@ $(VM)/kernel $@.stage
+	@rm -rf $@.stage
+vm-class-stages: $(STAGE_BINS) $(SUB_B)/minidock $(SUB_B)/minidock-init $(MINIDOCK_REF)
+	@rm -rf $(SUB_B)/vmstage && mkdir -p $(SUB_B)/vmstage/grader
+	@$(call stage_dirs,$(SUB_B)/vmstage/grader)
+	@(cd $(SUB_B)/vmstage && find grader -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --owner 0:0 --quiet) >$(SUB_B)/stages.cpio
+	@rm -rf $(SUB_B)/vmstage
+.PHONY: FORCE
+FORCE:
 
 .PHONY: vm
 vm: $(INITRAMFS) ## build the grader VM (kernel and initramfs) for SUBMISSION
 
-GRADE = python3 grader/grade.py --kernel $(KERNEL) --initramfs $(INITRAMFS) --out $(SUB_B)/results
+GRADE = python3 grader/grade.py --kernel $(KERNEL) --initramfs $(INITRAMFS) --out $(SUB_B)/results $(if $(HIDDEN),--hidden $(HIDDEN))
 
 .PHONY: grade check sandbox sandbox-b
 grade: deps ## grade every stage of SUBMISSION in the VM (SUBMISSION=solutions shows full marks; V=1: every line of each failure)
@@ -244,6 +289,14 @@ check: deps ## grade one lab: make check LAB=N (V=1: every line of each failure)
 	@test -n "$(LAB)" || { echo "usage: make check LAB=N" >&2; exit 2; }
 	@$(MAKE) --no-print-directory vm
 	@$(GRADE) --stages $$(printf %02d $$((10#$(LAB)))) $(if $(V),-v)
+
+.PHONY: grade-class
+grade-class: deps ## grade a class: SUBMISSIONS=DIR or FILE.csv [JOBS=N LABS=1-7 OUT=DIR STUDENT=NAME DEADLINE=ISO HIDDEN=DIR SHOW_HIDDEN=1] (full kit, root)
+	$(KIT_ONLY)
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade-class SUBMISSIONS=DIR|FILE.csv [JOBS=N] [LABS=1-7]" >&2; exit 2; }
+	@python3 grader/class.py --submissions "$(SUBMISSIONS)" $(if $(OUT),--out "$(OUT)") $(if $(JOBS),--jobs $(JOBS)) \
+		$(if $(LABS),--labs $(LABS)) $(if $(STUDENT),--student "$(STUDENT)") $(if $(DEADLINE),--deadline "$(DEADLINE)") \
+		$(if $(HIDDEN),--hidden "$(HIDDEN)") $(if $(SHOW_HIDDEN),--show-hidden)
 
 sandbox: deps ## boot the VM with a root shell, minidock (yours) and minidock-ref (the reference) on PATH; HOSTS=2: two VMs on a LAN
 	@$(MAKE) --no-print-directory vm

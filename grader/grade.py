@@ -35,6 +35,7 @@ import argparse
 import json
 import os
 import re
+import secrets
 import select
 import shutil
 import subprocess
@@ -56,8 +57,9 @@ MAX_OUTPUT = 16000     # characters of a failed test's output kept in the report
 # --- the rubric -------------------------------------------------------------------------------
 
 class Test:
-    def __init__(self, stage, points, name, index):
+    def __init__(self, stage, points, name, index, hidden=False):
         self.stage, self.points, self.name, self.index = stage, points, name, index
+        self.hidden = hidden   # an instructor's hidden test (HIDDEN=DIR): a rubric line "NNh"
         self.status = None     # "passed" | "failed" once known
         self.seconds = 0.0
         self.reason = ""       # why it failed: bats' diagnostics or the grader's own words
@@ -67,27 +69,53 @@ class Test:
         return self.points if self.status == "passed" else 0
 
 
-def load_rubric(path):
+def load_rubric(path, hidden=None):
     """Return ({stage: (timeout, title, hosts)}, [Test...]) from the rubric file.
 
-    A stage line is `stage NN TIMEOUT [hosts=2] TITLE`: hosts=2 for a stage graded on two VMs."""
+    A stage line is `stage NN TIMEOUT [hosts=2] TITLE`: hosts=2 for a stage graded on two VMs.
+    A test line is `NN POINTS NAME`, or `NNh POINTS NAME` for an instructor's hidden test. With
+    hidden (a folder: HIDDEN=DIR), the test lines of hidden/rubric join their stages, after the
+    stage's own tests, marked hidden."""
     stages, tests = {}, []
-    with open(path) as f:
-        for n, raw in enumerate(f, 1):
-            line = raw.strip()
-            if not line or line.startswith("#"):
-                continue
-            words = line.split()
-            if words[0] == "stage" and len(words) >= 4:
-                hosts = 2 if words[3] == "hosts=2" else 1
-                stages[words[1]] = (int(words[2]), " ".join(words[3 + (hosts == 2):]), hosts)
-            elif len(words) >= 3 and words[0] in stages and words[1].isdigit():
-                index = sum(1 for t in tests if t.stage == words[0]) + 1
-                name = line.split(None, 2)[2]
-                tests.append(Test(words[0], int(words[1]), name, index))
-            else:
-                sys.exit(f"grade: {path}:{n}: not a rubric line: {line}")
+
+    def read(file, hidden_file):
+        with open(file) as f:
+            for n, raw in enumerate(f, 1):
+                line = raw.strip()
+                if not line or line.startswith("#"):
+                    continue
+                words = line.split()
+                stage = words[0][:-1] if words[0].endswith("h") else words[0]
+                if words[0] == "stage" and len(words) >= 4 and not hidden_file:
+                    hosts = 2 if words[3] == "hosts=2" else 1
+                    stages[words[1]] = (int(words[2]), " ".join(words[3 + (hosts == 2):]), hosts)
+                elif len(words) >= 3 and stage in stages and words[1].isdigit():
+                    name = line.split(None, 2)[2]
+                    if any(t.stage == stage and t.name == name for t in tests):
+                        sys.exit(f"grade: {file}:{n}: a second test named {name!r} in stage {stage}")
+                    tests.append(Test(stage, int(words[1]), name, 0, hidden_file or words[0] != stage))
+                else:
+                    sys.exit(f"grade: {file}:{n}: not a rubric line: {line}")
+
+    read(path, False)
+    if hidden:
+        read(os.path.join(hidden, "rubric"), True)
+    # Each stage's own tests first, then its hidden ones; numbered in that order (the runner
+    # deals them out in the same order from the rubric it is given, see --print-rubric).
+    tests.sort(key=lambda t: (list(stages).index(t.stage), t.hidden))
+    for s in stages:
+        for i, t in enumerate((t for t in tests if t.stage == s), 1):
+            t.index = i
     return stages, tests
+
+
+def print_rubric(stages, tests):
+    """The rubric as load_rubric read it, hidden tests merged (the VM's copy: grader/hidden.sh)."""
+    for s, (timeout, title, hosts) in stages.items():
+        print(f"stage {s} {timeout} {'hosts=2 ' if hosts == 2 else ''}{title}")
+        for t in tests:
+            if t.stage == s:
+                print(f"{t.stage}{'h' if t.hidden else ''} {t.points} {t.name}")
 
 
 # --- QEMU -------------------------------------------------------------------------------------
@@ -177,9 +205,17 @@ class Boot:
         # QEMU's own messages go to a file: a pipe nobody reads could fill and stall QEMU.
         self.log = qemu_log
         with open(qemu_log, "wb") as log:
-            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                          stderr=log)
         self.buf = b""
+
+    def send(self, text):
+        """Write to the results channel, into the VM (the runner reads its token there)."""
+        try:
+            self.proc.stdin.write(text.encode())
+            self.proc.stdin.flush()
+        except OSError:
+            pass
 
     def lines(self, timeout_for):
         """Yield lines; timeout_for() gives the seconds allowed before the next one."""
@@ -222,7 +258,7 @@ TAP_RESULT = re.compile(r"^(ok|not ok) \d+ (.*?)(?: # (.*?))?(?: in (\d+)ms)?$")
 class Grader:
     def __init__(self, args):
         self.args = args
-        self.stages, all_tests = load_rubric(args.rubric)
+        self.stages, all_tests = load_rubric(args.rubric, args.hidden)
         wanted = args.stages.split(",") if args.stages else list(self.stages)
         for s in wanted:
             if s not in self.stages:
@@ -234,6 +270,7 @@ class Grader:
         self.serial_stage = None  # a stage to run again one test at a time (see boot())
         self.stage_seconds = {}   # stage: wall-clock seconds in the VM, from its start to its end
         self.boot_error = ""
+        self.forged = []          # lines on the results channel that did not come from the runner
         self.started = time.monotonic()
         self.tty = sys.stdout.isatty()
 
@@ -264,6 +301,10 @@ class Grader:
         accel = choose_accel(self.args.kernel, self.args.initramfs, self.args.accel)
         # Reports exist from the start: if the grader itself dies, the platform still gets a
         # results.json (with every test not yet run failed, saying so) rather than nothing.
+        for stage, reason in self.args.not_run:
+            for t in self.tests:
+                if t.stage == stage:
+                    self.record(t, False, 0, reason, quiet=True)
         self.write_reports()
         print(f"grade: {len(self.tests)} tests in stage(s) {', '.join(self.wanted)}; "
               f"VM on {'KVM' if accel == 'kvm' else 'TCG (no KVM: slower)'}", flush=True)
@@ -293,7 +334,8 @@ class Grader:
         self.serial_stage = None
         # One boot runs stages of one kind: on one VM, or on two (A here, B beside it).
         hosts = self.stages[first.stage][2]
-        rest = self.wanted[self.wanted.index(first.stage):]
+        rest = [s for s in self.wanted[self.wanted.index(first.stage):]
+                if any(t.stage == s and t.status is None for t in self.tests)]
         kind = next((i for i, s in enumerate(rest) if self.stages[s][2] != hosts), len(rest))
         stages = [first.stage] if serial else rest[:kind]
         jobs = 1 if serial else self.args.jobs
@@ -311,6 +353,10 @@ class Grader:
                                  f"file:{console}", "stdio", max(2, self.args.jobs), extra),
                     os.path.join(self.args.out, f"qemu-{self.boots}.log"))
         state = {"hello": False, "stage": first.stage, "stage_began": None}
+        # The results channel's password for this boot: sent to the runner once it says hello,
+        # before any test runs; every line after must begin with it. A process in the VM that
+        # reaches the serial port some other way (a device node of its own) cannot know it.
+        token = secrets.token_hex(16)
         under_way = set()  # the tests the shards have started and not yet reported
         results = {}       # shard: its last result, still taking the comment lines that follow
 
@@ -326,9 +372,30 @@ class Grader:
 
         try:
             for line in boot.lines(timeout_for):
-                if line == "hello":
-                    state["hello"] = True
-                elif line.startswith("stage "):
+                if not state["hello"]:
+                    if line == "hello":
+                        state["hello"] = True
+                        boot.send(token + "\n")
+                    continue
+                if not line.startswith(token + " "):
+                    self.forged.append(f"a line on the results channel without the runner's token: {line[:200]}")
+                    continue
+                line = line[len(token) + 1:]
+                if line.startswith("tamper "):
+                    # The runner found the VM's grading files changed before a stage: a test
+                    # before it wrote to them. Nothing after can be trusted.
+                    flush_all()
+                    self.forged.append(f"the grading files in the VM were changed before stage "
+                                       f"{line.split()[1]}: {' '.join(line.split()[2:])[:300]}")
+                    for t in self.pending():
+                        self.record(t, False, 0, "not run: the grader's files in the VM were changed by "
+                                    "an earlier test (see the report's integrity flag)")
+                    return True
+                if line.startswith("forged "):
+                    # A TAP line the runner did not expect (a test's name out of order, or twice).
+                    self.forged.append(f"stage {line.split()[1]}: {line.split(' ', 3)[-1][:300]}")
+                    continue
+                if line.startswith("stage "):
                     flush_all()
                     self.clock_stage(state)
                     state["stage"] = line.split()[1]
@@ -439,29 +506,40 @@ class Grader:
         os.makedirs(self.args.out, exist_ok=True)
         rows = self.totals()
         got = sum(r[2] for r in rows)
-        tests = []
+        tests, hidden = [], {}
         for n, t in enumerate(self.tests, 1):
+            why = "" if t.status == "passed" else t.reason if t.status else \
+                "not run: grading stopped before this test"
+            if t.hidden:
+                # A hidden test shows its name and pass/fail only, and only with --show-hidden
+                # (Gradescope: once the grades are published); its reason is the instructor's.
+                hidden[f"stage {t.stage}: {t.name}"] = why
             tests.append({
                 "name": f"stage {t.stage}: {t.name}",
                 "number": f"{int(t.stage)}.{t.index}",
                 "score": t.score,
                 "max_score": t.points,
                 "status": "passed" if t.status == "passed" else "failed",
-                "output": "" if t.status == "passed" else t.reason if t.status else
-                          "not run: grading stopped before this test",
-                "tags": [f"stage-{t.stage}"],
-                "visibility": "visible",
+                "output": "" if t.hidden else why,
+                "tags": [f"stage-{t.stage}"] + (["hidden"] if t.hidden else []),
+                "visibility": ("after_published" if self.args.show_hidden else "hidden") if t.hidden else "visible",
             })
         summary = "\n".join(f"stage {s} {title}: {g}/{o} points ({p}/{n} tests)"
                             for s, title, g, o, p, n in rows)
+        if self.forged:
+            summary += ("\n\nINTEGRITY: this submission reached for the grader's results "
+                        f"({len(self.forged)} sign(s)); an instructor will read its code.")
         results = {"score": got, "execution_time": round(time.monotonic() - self.started),
-                   "output": summary, "tests": tests}
+                   "output": summary, "tests": tests,
+                   "extra_data": {"forged": "\n".join(self.forged[:20])}}
         self.write_atomic("results.json", json.dumps(results, indent=2) + "\n")
+        if hidden:
+            self.write_atomic("hidden-reasons.json", json.dumps(hidden, indent=2) + "\n")
 
         tap = [f"1..{len(self.tests)}"]
         for n, t in enumerate(self.tests, 1):
             tap.append(f"{'ok' if t.status == 'passed' else 'not ok'} {n} stage {t.stage}: {t.name}")
-            if t.status != "passed" and t.reason:
+            if t.status != "passed" and t.reason and not t.hidden:
                 tap += [f"# {line}" for line in t.reason.splitlines()]
         self.write_atomic("results.tap", "\n".join(tap) + "\n")
 
@@ -473,8 +551,9 @@ class Grader:
             for t in ts:
                 x.append(f'    <testcase classname="stage{s}" name={sax.quoteattr(t.name)} time="{t.seconds:.3f}">')
                 if t.status != "passed":
-                    x.append(f'      <failure message={sax.quoteattr((t.reason or "failed").splitlines()[0][:200])}>'
-                             f'{sax.escape(t.reason)}</failure>')
+                    reason = "failed" if t.hidden else t.reason or "failed"
+                    x.append(f'      <failure message={sax.quoteattr(reason.splitlines()[0][:200])}>'
+                             f'{sax.escape(reason)}</failure>')
                 x.append("    </testcase>")
             x.append("  </testsuite>")
         x.append("</testsuites>")
@@ -570,9 +649,22 @@ def main():
     p.add_argument("--probe", action="store_true",
                    help="print the accelerator grading would use (kvm or tcg) and exit")
     p.add_argument("-v", "--verbose", action="store_true", help="print every line of each failure")
+    p.add_argument("--hidden", help="a folder of hidden tests (NN-*.bats and their rubric lines in rubric)")
+    p.add_argument("--show-hidden", action="store_true",
+                   help="hidden tests show their names and pass/fail to the student (after the deadline)")
+    p.add_argument("--print-rubric", action="store_true", help="print the rubric, hidden tests merged, and exit")
+    p.add_argument("--not-run", action="append", default=[], metavar="STAGE=REASON",
+                   help="fail every test of STAGE with REASON, without running it (a lab that does not compile)")
     p.add_argument("--first-failure", action="store_true",
                    help="stop at the first failed test, the rest scored 0 (mutation testing)")
     args = p.parse_args()
+    for x in args.not_run:
+        if not re.match(r"^\d\d=.", x):
+            p.error(f"--not-run {x}: want STAGE=REASON")
+    args.not_run = [tuple(x.split("=", 1)) for x in args.not_run]
+    if args.print_rubric:
+        print_rubric(*load_rubric(args.rubric, args.hidden))
+        return 0
     if not args.attach and not (args.kernel and args.initramfs):
         p.error("--kernel and --initramfs are needed")
     if not shutil.which("qemu-system-x86_64"):

@@ -7,24 +7,36 @@ bats_require_minimum_version 1.5.0 # run -N, run --separate-stderr
 
 export BUSYBOX=$IMAGES/busybox/rootfs
 
-# Every test runs minidock through this wrapper, first on PATH. Bats writes its TAP results on
-# fd 3, so the submission's minidock must not inherit fd 3: whatever it prints stays the
-# test's output. (A wrapper that execs keeps minidock's PID, which `cmd &` tests rely on.)
+# Every test runs minidock (and minidockd) through this wrapper, first on PATH. Bats writes its
+# TAP results on fd 3, so the submission's minidock must not inherit fd 3: whatever it prints
+# stays the test's output. (A wrapper that execs keeps minidock's PID, which `cmd &` tests rely
+# on.) It runs without four capabilities that no lab needs and that would let a submission
+# reach the grader (grader/vm/runner): SYS_PTRACE (bats' processes, which keep it, cannot be
+# opened or traced by one without it), SYS_RAWIO (the serial ports' registers), SYS_MODULE and
+# SYS_BOOT (another kernel). Tests that compare with the host's capabilities use capbnd.
+export MINIDOCK_DROP=-sys_ptrace,-sys_rawio,-sys_module,-sys_boot
 if [ -z "${MINIDOCK_REAL:-}" ]; then
 	export MINIDOCK_REAL
 	MINIDOCK_REAL=$(command -v minidock)
 	mkdir -p "$BATS_RUN_TMPDIR/wrap"
 	# It also notes each command, its state directory and when it began in /tmp/minidock-trace,
 	# where the runner finds what a test that ran out of time was doing.
-	cat >"$BATS_RUN_TMPDIR/wrap/minidock" <<-'WRAP'
-		#!/bin/sh
-		read -r up _ </proc/uptime
-		printf '%s\t%s\tminidock %s\n' "$up" "${MINIDOCK_ROOT:-/var/lib/minidock}" "$*" >>"${MINIDOCK_TRACE:-/tmp/minidock-trace}" 2>/dev/null
-		exec "$MINIDOCK_REAL" "$@" 3>&-
-	WRAP
-	chmod +x "$BATS_RUN_TMPDIR/wrap/minidock"
+	for name in minidock minidockd; do
+		cat >"$BATS_RUN_TMPDIR/wrap/$name" <<-WRAP
+			#!/bin/sh
+			read -r up _ </proc/uptime
+			printf '%s\t%s\t$name %s\n' "\$up" "\${MINIDOCK_ROOT:-/var/lib/minidock}" "\$*" >>"\${MINIDOCK_TRACE:-/tmp/minidock-trace}" 2>/dev/null
+			exec /usr/bin/setpriv --bounding-set "\$MINIDOCK_DROP" -- "$(dirname "$MINIDOCK_REAL")/$name" "\$@" 3>&-
+		WRAP
+		chmod +x "$BATS_RUN_TMPDIR/wrap/$name"
+	done
 	export PATH="$BATS_RUN_TMPDIR/wrap:$PATH"
 fi
+
+# capbnd: the capability bounding set (hex) minidock runs with: the most a container may have.
+capbnd() {
+	/usr/bin/setpriv --bounding-set "$MINIDOCK_DROP" -- grep CapBnd /proc/self/status | cut -f2
+}
 
 # A private, writable copy of the busybox root, for tests that change it.
 writable_rootfs() {

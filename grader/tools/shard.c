@@ -18,6 +18,13 @@
  * Killing it kills everything in the shard, and the kernel then frees its namespaces:
  * interfaces, rules and mounts go with them.
  *
+ * The shard's processes are counted in a cgroup of their own, /sys/fs/cgroup/grader-shard-PID,
+ * at most SHARD_PIDS of them: a submission that forks forever meets that limit and leaves the
+ * VM (its runner, the other shard) room to go on; the runner's time limit then stops the test.
+ * (A container's processes are counted in the container's own cgroup, once minidock moves them.)
+ * Its /proc is the new PID namespace's only: the VM's is unmounted there first, so that no test
+ * can find the runner's processes under it (grader/vm/runner: what the submission cannot reach).
+ *
  * --host-network keeps the VM's network namespace: the two-host stages (8, 9) need the VM's
  * own network cards, the LAN to host B (eth1) and the control link (ctl0). Their tests run one
  * at a time, so nothing sees another's interfaces.
@@ -35,8 +42,12 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <fcntl.h>
 #include <unistd.h>
+
+#define SHARD_PIDS "1024"
 
 static void die(const char *what)
 {
@@ -65,10 +76,41 @@ static void loopback_up(void)
 	close(fd);
 }
 
+static bool write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	bool ok = fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/* This process (and all it starts) into a cgroup of its own with a process limit. */
+static void join_cgroup(void)
+{
+	char dir[64], file[96], pid[16];
+
+	write_file("/sys/fs/cgroup/cgroup.subtree_control", "+pids");
+	snprintf(dir, sizeof(dir), "/sys/fs/cgroup/grader-shard-%d", (int)getpid());
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+		die(dir);
+	snprintf(file, sizeof(file), "%s/pids.max", dir);
+	if (!write_file(file, SHARD_PIDS))
+		die(file);
+	snprintf(file, sizeof(file), "%s/cgroup.procs", dir);
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	if (!write_file(file, pid))
+		die(file);
+}
+
 static void make_host(bool own_network)
 {
 	/* Out of the VM's peer groups first, then shared again: a peer group of the shard's own. */
 	mount_or_die(NULL, "/", NULL, MS_REC | MS_PRIVATE);
+	/* The VM's /proc goes (not merely covered: unmounting the new one would show it again). */
+	if (umount2("/proc", MNT_DETACH) != 0)
+		die("umount /proc");
 	mount_or_die("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC);
 	mount_or_die("tmpfs", "/tmp", "tmpfs", 0);
 	mount_or_die("tmpfs", "/run", "tmpfs", 0);
@@ -89,6 +131,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: shard [--host-network] COMMAND [ARG...]\n");
 		return 125;
 	}
+	join_cgroup();
 	if (unshare(CLONE_NEWNS | (own_network ? CLONE_NEWNET : 0) | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC) != 0)
 		die("unshare");
 

@@ -42,6 +42,7 @@ copy_bin /usr/sbin/nft /sbin/nft
 # util-linux's flock (the runner's shards take turns on the results channel) and chrt (the
 # grader's self-test hangs the VM with real-time busy loops); busybox has neither.
 copy_bin /usr/bin/flock /usr/bin/flock
+copy_bin /usr/bin/setpriv /usr/bin/setpriv
 copy_bin /usr/bin/chrt /usr/bin/chrt
 # curl: stage 13 sends the engine's API what the docker CLI never would (lab 13).
 copy_bin /usr/bin/curl /usr/bin/curl
@@ -101,7 +102,9 @@ cp -r /usr/libexec/bats-core "$root/usr/libexec/"
 
 cp -r "$kdir/lib/modules" "$root/lib/"
 cp -r "$stage" "$root/grader"
-for bin in "$root"/grader/stages/*/minidock; do
+# The libraries minidock links to (LIBS_OF: a minidock to ask, when the image holds none: the
+# class's base image, whose students' programs come in an archive of their own).
+for bin in "$root"/grader/stages/*/minidock ${LIBS_OF:-}; do
 	copy_libs "$bin"
 done
 cp "$here/init" "$root/init"

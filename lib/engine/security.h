@@ -29,7 +29,8 @@
  * SETUID, SETFCAP, SETPCAP, NET_BIND_SERVICE, SYS_CHROOT, KILL, AUDIT_WRITE (0xa80425fb). */
 extern const uint64_t caps_docker_default;
 
-/* Every capability this kernel knows (0 to /proc/sys/kernel/cap_last_cap). */
+/* Every capability a container may get: those this kernel knows (0 to
+ * /proc/sys/kernel/cap_last_cap) that are in minidock's own bounding set. */
 uint64_t caps_all(void);
 
 /*
