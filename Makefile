@@ -185,6 +185,31 @@ handout: $(if $(HAVE_SOLUTIONS),$(B)/solutions/minidock $(B)/solutions/minidock-
 	@test -n "$(OUT)" -a -n "$(LAB)" || { echo "usage: make handout LAB=N OUT=DIR" >&2; exit 2; }
 	@grader/handout-tree.sh "$(LAB)" "$(OUT)" $(B)/solutions
 
+# --- for instructors: the platforms --------------------------------------------------------------
+.PHONY: dist gradescope classroom
+DIST := $(B)/dist
+dist: ## the student handout, ready to publish: build/dist/minidock.tar.gz (reference compiled, no solutions; full kit only)
+	$(KIT_ONLY)
+	@rm -rf $(DIST)/minidock $(DIST)/minidock.tar.gz && mkdir -p $(DIST)
+	@$(MAKE) --no-print-directory -s handout LAB=1 OUT=$(DIST)/minidock
+	@mkdir -p $(DIST)/minidock/.github/workflows
+	@python3 grader/platforms/classroom.py grader/rubric $(DIST)/minidock/.github/workflows/classroom.yml
+	@tar -czf $(DIST)/minidock.tar.gz -C $(DIST) minidock
+	@echo "dist: $(DIST)/minidock.tar.gz ($$(du -h $(DIST)/minidock.tar.gz | cut -f1))"
+
+classroom: ## GitHub Classroom's autograding workflow: build/dist/classroom.yml (make dist puts it in the handout)
+	@mkdir -p $(DIST)
+	@python3 grader/platforms/classroom.py grader/rubric $(DIST)/classroom.yml
+	@echo "classroom: $(DIST)/classroom.yml (as .github/workflows/classroom.yml of the students' template repository)"
+
+gradescope: ## Gradescope's autograder: build/dist/gradescope.zip (setup.sh, run_autograder, the kit as a student's tree)
+	$(KIT_ONLY)
+	@rm -rf $(DIST)/gradescope $(DIST)/gradescope.zip && mkdir -p $(DIST)/gradescope
+	@$(MAKE) --no-print-directory -s handout LAB=1 OUT=$(DIST)/gradescope/minidock
+	@cp grader/platforms/setup.sh grader/platforms/run_autograder $(DIST)/gradescope/
+	@cd $(DIST)/gradescope && zip -qr ../gradescope.zip setup.sh run_autograder minidock
+	@echo "gradescope: $(DIST)/gradescope.zip"
+
 # --- test images ----------------------------------------------------------------------------------
 IMAGES := $(B)/images
 .PHONY: images

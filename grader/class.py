@@ -269,6 +269,7 @@ class Class:
         old = self.load_summary(sub.name)
         if old and old.get("fingerprint") == summary["fingerprint"] and self.args.student != sub.name:
             shutil.rmtree(work, ignore_errors=True)
+            old["unchanged"] = True
             return old
         began = time.monotonic()
         subbuild = os.path.join(KIT, "build", f"sub-class-{sub.name}")
@@ -447,7 +448,7 @@ class Class:
         todo = [s for s in subs if not self.args.student or s.name == self.args.student]
         for s in todo:
             fetch(s, self.out)
-        done = {}
+        done, unchanged = {}, 0
         with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
             futures = {pool.submit(self.grade_one, s): s for s in todo}
             for fut in concurrent.futures.as_completed(futures):
@@ -456,6 +457,9 @@ class Class:
                 done[s.name] = summary
                 what = summary["status"] if summary["status"] != "graded" else \
                     f"{summary['score']}/{summary['max_score']}"
+                if summary.pop("unchanged", False):
+                    what += " (graded before, unchanged)"
+                    unchanged += 1
                 log(f"  {s.name:<24} {what}{'  (late)' if summary.get('late') else ''}"
                     f"{'  (forged results flagged)' if summary.get('forged') else ''}")
         summaries = []
@@ -467,7 +471,8 @@ class Class:
             summaries.append(summary)
         report.write_all(self.out, self.stages, self.wanted, self.tests, summaries,
                          self.similarity_sources(subs), os.path.join(KIT, "labs"))
-        log(f"grade-class: {len(todo)} graded in {time.monotonic() - began:.0f} s; "
+        log(f"grade-class: {len(todo) - unchanged} graded, {unchanged} unchanged, "
+            f"in {time.monotonic() - began:.0f} s; "
             f"{self.out}/class.csv, {self.out}/report.html")
 
     def similarity_sources(self, subs):

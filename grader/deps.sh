@@ -32,6 +32,10 @@ etcd-server      the overlay's cluster store, etcd 3.4, run in the grader VM (la
 docker-registry  the CNCF distribution registry 2.8, run in the grader VM: what pull and push talk to (lab 12)
 skopeo           another registry client, to check minidock's pushes and pulls against (lab 12)
 iperf3           make bench: TCP throughput and latency, host network against bridge (lab 7), across two VMs (lab 8)
+zip              make gradescope: the autograder's archive, in the format Gradescope asks for
+unzip            the kit's test of that archive (tests/class.bats)
+git              make grade-class: submissions given as repositories and commits
+chromium-headless-shell  the kit's test of grade-class's HTML report, in a real browser (tests/class.bats)
 "
 names=$(printf '%s\n' "$PACKAGES" | awk 'NF {print $1}')
 missing=""

@@ -270,7 +270,7 @@ class Grader:
         self.serial_stage = None  # a stage to run again one test at a time (see boot())
         self.stage_seconds = {}   # stage: wall-clock seconds in the VM, from its start to its end
         self.boot_error = ""
-        self.forged = []          # lines on the results channel that did not come from the runner
+        self.forged = {}          # what a submission did to reach the results: {what: how many times}
         self.started = time.monotonic()
         self.tty = sys.stdout.isatty()
 
@@ -378,22 +378,32 @@ class Grader:
                         boot.send(token + "\n")
                     continue
                 if not line.startswith(token + " "):
-                    self.forged.append(f"a line on the results channel without the runner's token: {line[:200]}")
+                    self.flag(f"a line on the results channel without the runner's token: {line[:200]}")
                     continue
                 line = line[len(token) + 1:]
                 if line.startswith("tamper "):
                     # The runner found the VM's grading files changed before a stage: a test
                     # before it wrote to them. Nothing after can be trusted.
                     flush_all()
-                    self.forged.append(f"the grading files in the VM were changed before stage "
-                                       f"{line.split()[1]}: {' '.join(line.split()[2:])[:300]}")
+                    self.flag(f"the grading files in the VM were changed before stage "
+                              f"{line.split()[1]}: {' '.join(line.split()[2:])[:300]}")
                     for t in self.pending():
                         self.record(t, False, 0, "not run: the grader's files in the VM were changed by "
                                     "an earlier test (see the report's integrity flag)")
                     return True
+                if line.startswith("twice "):
+                    # Two results for one test: one was not bats'. The test fails, whatever it said.
+                    parts = line.split(" ", 3)
+                    test = self.by_name.get((parts[1], parts[3])) if len(parts) == 4 else None
+                    if test is not None:
+                        flush_all()
+                        test.status, test.reason = "failed", "two results came for this test: one was forged"
+                        self.flag(f"stage {parts[1]}: two results for the test {parts[3][:200]!r}")
+                        self.write_reports()
+                    continue
                 if line.startswith("forged "):
                     # A TAP line the runner did not expect (a test's name out of order, or twice).
-                    self.forged.append(f"stage {line.split()[1]}: {line.split(' ', 3)[-1][:300]}")
+                    self.flag(f"stage {line.split()[1]}: a result for a test not under way: {line.split(' ', 3)[-1][:300]}")
                     continue
                 if line.startswith("stage "):
                     flush_all()
@@ -459,6 +469,10 @@ class Grader:
                 host_b.stop()
                 shutil.rmtree(sockets, ignore_errors=True)
         return state["hello"]
+
+    def flag(self, what):
+        """Note a sign that the submission reached for the results (the report flags it)."""
+        self.forged[what] = self.forged.get(what, 0) + 1
 
     def flush(self, result):
         """Record a test once its diagnostics (the TAP lines after it) are all in."""
@@ -531,7 +545,8 @@ class Grader:
                         f"({len(self.forged)} sign(s)); an instructor will read its code.")
         results = {"score": got, "execution_time": round(time.monotonic() - self.started),
                    "output": summary, "tests": tests,
-                   "extra_data": {"forged": "\n".join(self.forged[:20])}}
+                   "extra_data": {"forged": "\n".join(f"{what}{f' ({n} times)' if n > 1 else ''}"
+                                                      for what, n in list(self.forged.items())[:20])}}
         self.write_atomic("results.json", json.dumps(results, indent=2) + "\n")
         if hidden:
             self.write_atomic("hidden-reasons.json", json.dumps(hidden, indent=2) + "\n")

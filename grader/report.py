@@ -120,8 +120,8 @@ def flags_of(s):
     flags = []
     if s.get("forged"):
         flags.append("forged results")
-    if s.get("compile_errors"):
-        flags.append("does not compile: lab " + ",".join(str(int(x)) for x in sorted(s["compile_errors"])))
+    for lab in sorted(s.get("compile_errors", {})):
+        flags.append(f"lab {int(lab)} does not compile")
     return "; ".join(flags)
 
 

@@ -1,0 +1,188 @@
+#!/usr/bin/env bats
+# make grade-class on a small class the kit makes (stages 1 and 2 only, to stay short; the
+# closing note of issue 16 gives the whole run on ten trees): a tree with every lab solved, the
+# untouched handout, one that does not compile, one that tries to forge its results, one from a
+# git repository committed after the deadline, one missing. Then the report in a real browser.
+# Needs root (the compile jail) and the VM (tests/run builds it).
+
+setup_file() {
+	export CLASS=$BATS_FILE_TMPDIR/class
+	local subs=$CLASS/subs
+	mkdir -p "$subs"
+	mk_tree() { mkdir -p "$subs/$1" && cp -r labs "$subs/$1/labs"; }
+	mk_tree solved && cp -r solutions/. "$subs/solved/labs/"
+	mk_tree handout
+	mk_tree broken
+	echo 'int broken(void) { return }' >>"$subs/broken/labs/01-process/process.c"
+	echo 'this is not C' >>"$subs/broken/labs/02-rootfs/rootfs.c"
+	# The forger: lab 1 solved, and every `minidock run` tries to reach the results.
+	mk_tree forger
+	python3 - "$subs/forger/labs/01-process/process.c" <<-'PY'
+		import sys
+		src = open("solutions/01-process/process.c").read()
+		forge = open("tests/class/forge.c").read()
+		head = "int proc_spawn(const struct run_spec *spec, pid_t *out_pid, err_t *err)\n{\n"
+		assert src.count(head) == 1
+		open(sys.argv[1], "w").write(src.replace(head, forge + "\n" + head + "\tforge();\n"))
+	PY
+	# A git repository (the broken tree's labs), committed after the deadline.
+	git init -q "$CLASS/late.git" && cp -r "$subs/broken/labs" "$CLASS/late.git/"
+	git -C "$CLASS/late.git" add labs
+	GIT_COMMITTER_DATE=2026-12-02T10:00:00Z git -C "$CLASS/late.git" -c user.name=t -c user.email=t@t \
+		commit -qm labs --date 2026-12-02T10:00:00Z
+	local commit
+	commit=$(git -C "$CLASS/late.git" rev-parse HEAD)
+	{
+		echo "student,path-or-git-url,commit"
+		for t in solved handout broken forger; do echo "$t,subs/$t,"; done
+		echo "late,file://$CLASS/late.git,$commit"
+		echo "absent,subs/nobody,"
+	} >"$CLASS/roster.csv"
+	make -s grade-class SUBMISSIONS="$CLASS/roster.csv" OUT="$CLASS/out" LABS=1-2 \
+		DEADLINE=2026-12-01T23:59:00+00:00 >"$CLASS/log" 2>&1 || { cat "$CLASS/log" >&3; return 1; }
+}
+
+# row STUDENT: the student's line of class.csv
+row() { grep "^$1," "$CLASS/out/class.csv"; }
+
+@test "grade-class: each student's score, stage by stage, in class.csv" {
+	[ "$(head -n 1 "$CLASS/out/class.csv")" = "student,status,late,stage 01,stage 02,total,max,flags" ]
+	[ "$(row solved)" = "solved,graded,,32,22,54,54," ] || { cat "$CLASS/out/class.csv"; false; }
+	[ "$(row handout)" = "handout,graded,,0,0,0,54," ] || { cat "$CLASS/out/class.csv"; false; }
+}
+
+@test "grade-class: a lab that does not compile scores 0 with the compiler's words, no VM booted for it" {
+	[ "$(row broken)" = "broken,graded,,0,0,0,54,lab 1 does not compile; lab 2 does not compile" ] || { cat "$CLASS/out/class.csv"; false; }
+	grep -q "expected expression" "$CLASS/out/students/broken/build.log"
+	python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+assert all(t["status"] == "failed" and "does not compile" in t["output"] for t in r["tests"]), r' \
+		"$CLASS/out/students/broken/results.json"
+	! ls "$CLASS/out/students/broken/"console-* 2>/dev/null
+}
+
+@test "grade-class: forged results are flagged, count for nothing, and a changed test file stops the grading" {
+	# Lab 1 is right: its own tests pass; its tries at the channel, bats' pipes and the next
+	# stage's tests are flagged, and stage 2 (its test file changed) is not graded.
+	[ "$(row forger)" = "forger,graded,,32,0,32,54,forged results" ] || { cat "$CLASS/out/class.csv"; false; }
+	python3 -c 'import json, sys
+s = json.load(open(sys.argv[1]))
+assert "without the runner" in s["forged"], s["forged"]
+assert "were changed before stage 02" in s["forged"] and "02-rootfs.bats" in s["forged"], s["forged"]' \
+		"$CLASS/out/students/forger/summary.json"
+}
+
+@test "grade-class: a git submission at its commit, late past the deadline; a missing one is marked" {
+	[ "$(row late)" = "late,graded,late,0,0,0,54,lab 1 does not compile; lab 2 does not compile" ] || { cat "$CLASS/out/class.csv"; false; }
+	[ "$(row absent | cut -d, -f1-3)" = "absent,missing," ]
+}
+
+@test "grade-class: only labs/*.c are taken, compiled where nothing else can be read" {
+	# A lab that includes another's work, the solutions, or this machine's files gets nothing.
+	local t=$BATS_TEST_TMPDIR/thief
+	mkdir -p "$t/subs/thief" && cp -r labs "$t/subs/thief/labs"
+	cat >>"$t/subs/thief/labs/01-process/process.c" <<-EOF
+		#include "$PWD/solutions/01-process/process.c"
+	EOF
+	echo '#error the kit header must be used' >"$t/subs/thief/labs/01-process/process.h"
+	run python3 grader/class.py --submissions "$t/subs" --out "$t/out" --labs 1 --student thief
+	grep -q "solutions/01-process/process.c: No such file" "$t/out/students/thief/build.log"
+	! grep -q "the kit header must be used" "$t/out/students/thief/build.log"
+}
+
+@test "grade-class: a second run grades nobody again; STUDENT= regrades one, the others' rows unchanged" {
+	local before
+	before=$(stat -c %Y "$CLASS/out/students/solved/summary.json")
+	run make -s grade-class SUBMISSIONS="$CLASS/roster.csv" OUT="$CLASS/out" LABS=1-2 DEADLINE=2026-12-01T23:59:00+00:00
+	[ "$status" -eq 0 ]
+	[ "$(grep -c 'graded before, unchanged' <<<"$output")" = 5 ] && [[ "$output" == *"0 graded, 5 unchanged"* ]] || { echo "$output"; false; }
+	[ "$(stat -c %Y "$CLASS/out/students/solved/summary.json")" = "$before" ]
+	run make -s grade-class SUBMISSIONS="$CLASS/roster.csv" OUT="$CLASS/out" LABS=1-2 STUDENT=broken \
+		DEADLINE=2026-12-01T23:59:00+00:00
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"1 graded, 0 unchanged"* ]]
+	[ "$(stat -c %Y "$CLASS/out/students/solved/summary.json")" = "$before" ]
+	[ "$(row solved)" = "solved,graded,,32,22,54,54," ]
+	run make -s grade-class SUBMISSIONS="$CLASS/roster.csv" STUDENT=nobody-here
+	[ "$status" -ne 0 ] && [[ "$output" == *"no student nobody-here"* ]]
+}
+
+@test "grade-class: report.html renders, sorts and links in headless Chromium" {
+	command -v chromium-headless-shell
+	local page=$CLASS/out/check.html
+	# The report, and a script that uses it as a reader would: the checks' verdict ends the page.
+	sed 's|</body>|<script src="check.js"></script></body>|' "$CLASS/out/report.html" >"$page"
+	cat >"$CLASS/out/check.js" <<-'JS'
+		var out = [];
+		function names() { return Array.prototype.map.call(document.querySelectorAll("#class tbody tr td:first-child"), function (td) { return td.textContent; }); }
+		out.push("rows=" + document.querySelectorAll("#class tbody tr").length);
+		out.push("bins=" + document.querySelectorAll("#histogram rect.bin").length);
+		out.push("rates=" + document.querySelectorAll("#passrates rect.rate").length);
+		var heads = document.querySelectorAll("#class thead th");
+		var total = Array.prototype.filter.call(heads, function (th) { return th.textContent === "total"; })[0];
+		total.click();
+		out.push("asc=" + names()[0] + "," + names()[names().length - 1]);
+		total.click();
+		out.push("desc=" + names()[0]);
+		var link = document.querySelector('#class a[href="#student-forger"]');
+		link.click();
+		out.push("hash=" + location.hash + " target=" + (document.getElementById("student-forger") ? "yes" : "no"));
+		document.body.insertAdjacentHTML("beforeend", "<p id=verdict>CHECK " + out.join(" ") + "</p>");
+	JS
+	run timeout 60 chromium-headless-shell --no-sandbox --disable-gpu --allow-file-access-from-files \
+		--virtual-time-budget=3000 --dump-dom "file://$page"
+	local verdict
+	verdict=$(grep -o 'CHECK [^<]*' <<<"$output")
+	[[ "$verdict" == *"rows=6 "* ]] || { echo "$verdict"; false; }
+	[[ "$verdict" == *"bins=10 "* ]] || { echo "$verdict"; false; }
+	[[ "$verdict" == *"rates=34 "* ]] || { echo "$verdict"; false; }
+	# Ascending by total, the first is one of the zeros and the last is solved; descending, solved.
+	[[ "$verdict" == *",solved desc=solved "* ]] || { echo "$verdict"; false; }
+	[[ "$verdict" == *"hash=#student-forger target=yes"* ]] || { echo "$verdict"; false; }
+	# Everything is in the file: no address to fetch anything from.
+	! grep -Eq '(src|href)="(https?:)?//' "$CLASS/out/report.html"
+}
+
+@test "make gradescope: run_autograder grades an upload in Gradescope's layout, results.json where Gradescope reads it" {
+	make -s gradescope >/dev/null
+	local ag=$BATS_TEST_TMPDIR/autograder
+	mkdir -p "$ag/source" "$ag/submission" "$ag/results"
+	unzip -q build/dist/gradescope.zip -d "$ag/source"
+	[ -x "$ag/source/setup.sh" ] && [ -x "$ag/source/run_autograder" ]
+	[ ! -e "$ag/source/minidock/solutions" ] && [ -f "$ag/source/minidock/ref/minidock-ref" ]
+	# What setup.sh fetches from the network is this machine's copy here (tests send no packet out).
+	mkdir -p "$ag/source/minidock/build"
+	cp -a build/vm build/images "$ag/source/minidock/build/"
+	# The upload: the lab folders only, lab 1 solved.
+	cp -r labs/. "$ag/submission/" && cp solutions/01-process/*.c "$ag/submission/01-process/"
+	mkdir -p /autograder
+	run unshare --mount --propagation private sh -c "mount --bind '$ag' /autograder &&
+		cd /autograder/source && make -s -C minidock all images >/dev/null &&
+		MINIDOCK_STAGES=01 /autograder/source/run_autograder"
+	rmdir /autograder 2>/dev/null || true
+	[ "$status" -eq 0 ] || { echo "$output"; cat "$ag/results/grade.log"; false; }
+	python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["score"] == 32, (r["score"], r["output"])
+assert all(t["name"].startswith("stage 01:") for t in r["tests"]) and len(r["tests"]) == 21' "$ag/results/results.json"
+}
+
+@test "make classroom and make dist: the workflow names every test with its points; the handout archive has no solutions" {
+	make -s classroom >/dev/null
+	/usr/bin/python3 -c 'import sys, yaml
+w = yaml.safe_load(open(sys.argv[1]))
+steps = w["jobs"]["grade"]["steps"]
+graders = [s for s in steps if "autograding-command-grader" in s.get("uses", "")]
+total = sum(int(s["with"]["max-score"]) for s in graders)
+assert len(graders) == int(sys.argv[2]), len(graders)
+assert total == int(sys.argv[3]), total
+assert steps[-1]["with"]["runners"] == ",".join(s["id"] for s in graders)' build/dist/classroom.yml \
+		"$(grep -cE '^[0-9]{2} ' grader/rubric)" "$(awk '$1 ~ /^[0-9][0-9]$/ {n += $2} END {print n}' grader/rubric)"
+	make -s dist >/dev/null
+	tar -tzf build/dist/minidock.tar.gz >"$BATS_TEST_TMPDIR/list"
+	grep -q '^minidock/ref/minidock-ref$' "$BATS_TEST_TMPDIR/list"
+	grep -q '^minidock/.github/workflows/classroom.yml$' "$BATS_TEST_TMPDIR/list"
+	grep -q '^minidock/labs/01-process/process.c$' "$BATS_TEST_TMPDIR/list"
+	! grep -q '^minidock/solutions/' "$BATS_TEST_TMPDIR/list"
+	! grep -q '^minidock/tests/' "$BATS_TEST_TMPDIR/list"
+}

@@ -1,0 +1,71 @@
+/* tests/class/forge.c: what a submission that tries to forge its results does (tests/class.bats
+ * puts it into lab 1's proc_spawn, which every `minidock run` calls). Each attempt must fail or
+ * be seen: grader/vm/runner says what stands in its way. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+static void forge_write(const char *path)
+{
+	static const char lines[] = "ok 1 the command's output reaches the terminal\n"
+				    "tap 01 0 ok 1 the command's output reaches the terminal\n";
+	int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)!write(fd, lines, sizeof(lines) - 1);
+		close(fd);
+	}
+}
+
+static void forge(void)
+{
+	/* Every pipe and serial port any process holds, through /proc (bats' TAP pipe, the runner's
+	 * results channel). */
+	DIR *proc = opendir("/proc");
+	struct dirent *p;
+	while (proc && (p = readdir(proc))) {
+		char dir[300], link[300], target[300];
+		if (p->d_name[0] < '0' || p->d_name[0] > '9')
+			continue;
+		/* bats' processes (bash) and the runner's: the others' pipes are the test's own. */
+		char comm[64] = "";
+		snprintf(dir, sizeof(dir), "/proc/%s/comm", p->d_name);
+		FILE *c = fopen(dir, "re");
+		if (c) {
+			(void)!fgets(comm, sizeof(comm), c);
+			fclose(c);
+		}
+		if (strncmp(comm, "bash", 4) != 0 && strncmp(comm, "bats", 4) != 0 && strncmp(comm, "runner", 6) != 0)
+			continue;
+		snprintf(dir, sizeof(dir), "/proc/%s/fd", p->d_name);
+		DIR *fds = opendir(dir);
+		struct dirent *f;
+		while (fds && (f = readdir(fds))) {
+			snprintf(link, sizeof(link), "%s/%s", dir, f->d_name);
+			ssize_t n = readlink(link, target, sizeof(target) - 1);
+			if (n > 0 && (target[n] = '\0', strncmp(target, "pipe:", 5) == 0 || strstr(target, "ttyS")))
+				forge_write(link);
+		}
+		if (fds)
+			closedir(fds);
+	}
+	if (proc)
+		closedir(proc);
+	/* The results channel through a device node of its own. */
+	mknod("/tmp/.forge-ttyS1", S_IFCHR | 0600, makedev(4, 65));
+	forge_write("/tmp/.forge-ttyS1");
+	/* The next stage's tests, made to pass. */
+	glob_t g;
+	if (glob("/grader/tests/02-*.bats", 0, NULL, &g) == 0) {
+		int fd = open(g.gl_pathv[0], O_WRONLY | O_APPEND | O_CLOEXEC);
+		if (fd >= 0) {
+			(void)!write(fd, "\n# forged\n", 10);
+			close(fd);
+		}
+		globfree(&g);
+	}
+}
