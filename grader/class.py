@@ -448,7 +448,7 @@ class Class:
         todo = [s for s in subs if not self.args.student or s.name == self.args.student]
         for s in todo:
             fetch(s, self.out)
-        done, unchanged = {}, 0
+        done, unchanged, missing = {}, 0, 0
         with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
             futures = {pool.submit(self.grade_one, s): s for s in todo}
             for fut in concurrent.futures.as_completed(futures):
@@ -460,6 +460,8 @@ class Class:
                 if summary.pop("unchanged", False):
                     what += " (graded before, unchanged)"
                     unchanged += 1
+                elif summary["status"] in ("missing", "error"):
+                    missing += 1
                 log(f"  {s.name:<24} {what}{'  (late)' if summary.get('late') else ''}"
                     f"{'  (forged results flagged)' if summary.get('forged') else ''}")
         summaries = []
@@ -471,8 +473,8 @@ class Class:
             summaries.append(summary)
         report.write_all(self.out, self.stages, self.wanted, self.tests, summaries,
                          self.similarity_sources(subs), os.path.join(KIT, "labs"))
-        log(f"grade-class: {len(todo) - unchanged} graded, {unchanged} unchanged, "
-            f"in {time.monotonic() - began:.0f} s; "
+        log(f"grade-class: {len(todo) - unchanged - missing} graded, {unchanged} unchanged, "
+            f"{missing} missing or not gradable, in {time.monotonic() - began:.0f} s; "
             f"{self.out}/class.csv, {self.out}/report.html")
 
     def similarity_sources(self, subs):

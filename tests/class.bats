@@ -100,7 +100,7 @@ assert "were changed before stage 02" in s["forged"] and "02-rootfs.bats" in s["
 	run make -s grade-class SUBMISSIONS="$CLASS/roster.csv" OUT="$CLASS/out" LABS=1-2 STUDENT=broken \
 		DEADLINE=2026-12-01T23:59:00+00:00
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"1 graded, 0 unchanged"* ]]
+	[[ "$output" == *"1 graded, 0 unchanged, 0 missing"* ]]
 	[ "$(stat -c %Y "$CLASS/out/students/solved/summary.json")" = "$before" ]
 	[ "$(row solved)" = "solved,graded,,32,22,54,54," ]
 	run make -s grade-class SUBMISSIONS="$CLASS/roster.csv" STUDENT=nobody-here
