@@ -251,13 +251,31 @@ TLS_CERTS := $(VM)/tls/ca.pem
 $(TLS_CERTS): grader/vm/make-test-certs.sh
 	@grader/vm/make-test-certs.sh $(VM)/tls
 
-GRADER_FILES := grader/vm/init grader/vm/runner grader/vm/peer grader/vm/banner grader/rubric $(wildcard grader/tests/*.bats grader/tests/*.bash)
-INITRAMFS := $(SUB_B)/initramfs.cpio
-$(INITRAMFS): $(KERNEL) $(IMAGES)/.done $(STAGE_BINS) $(SUB_B)/minidock $(SUB_B)/minidock-init $(MINIDOCK_REF) $(PTYRUN) $(SHARD) $(PROBE) $(VXDUMP) $(DOCKER_PROFILE) $(DOCKER_CLI) $(TLS_CERTS) $(GRADER_FILES) grader/vm/mkinitramfs.sh $(if $(HIDDEN),$(wildcard $(HIDDEN)/*) FORCE)
-	@rm -rf $(SUB_B)/vmstage
-	@$(call stage_dirs,$(SUB_B)/vmstage)
-	@$(call grader_dirs,$(SUB_B)/vmstage)
-	@grader/vm/mkinitramfs.sh $@ $(VM)/kernel $(SUB_B)/vmstage
+GRADER_FILES := grader/vm/init grader/vm/runner grader/vm/peer grader/vm/banner grader/rubric grader/hidden.sh $(wildcard grader/tests/*.bats grader/tests/*.bash)
+
+# The VM's root file system is two cpio archives end to end (the kernel unpacks one after the
+# other): VM_BASE, all that does not change with a submission (busybox, bash, bats, the tools,
+# the stage tests, the test images: 250 MB, made once), and the submission's programs
+# (stages.cpio: a few MB, made in a second). make grade after an edit, each mutant of
+# make mutants and each student of make grade-class only make the second.
+# With HIDDEN=DIR (an instructor's hidden tests) the base has them: a base of its own per DIR.
+HIDDEN_ID := $(if $(HIDDEN),-hidden-$(shell echo '$(abspath $(HIDDEN))' | md5sum | cut -c1-8))
+VM_BASE := $(VM)/base$(HIDDEN_ID).cpio
+# Any minidock: the base holds the libraries it loads, which are every build's.
+LIBS_OF := $(if $(MINIDOCK_REF),$(MINIDOCK_REF),$(SUB_B)/minidock)
+$(VM_BASE): $(KERNEL) $(IMAGES)/.done $(LIBS_OF) $(PTYRUN) $(SHARD) $(PROBE) $(VXDUMP) $(DOCKER_PROFILE) $(DOCKER_CLI) $(TLS_CERTS) $(GRADER_FILES) grader/vm/mkinitramfs.sh $(if $(HIDDEN),$(HIDDEN) $(wildcard $(HIDDEN)/*))
+	@rm -rf $@.stage && mkdir -p $@.stage
+	@$(call grader_dirs,$@.stage)
+	@LIBS_OF=$(LIBS_OF) grader/vm/mkinitramfs.sh $@ $(VM)/kernel $@.stage
+	@rm -rf $@.stage
+$(SUB_B)/stages.cpio: $(STAGE_BINS) $(SUB_B)/minidock $(SUB_B)/minidock-init $(MINIDOCK_REF)
+	@rm -rf $(SUB_B)/vmstage && mkdir -p $(SUB_B)/vmstage/grader
+	@$(call stage_dirs,$(SUB_B)/vmstage/grader)
+	@(cd $(SUB_B)/vmstage && find grader -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --owner 0:0 --quiet) >$@.tmp
+	@mv $@.tmp $@
+INITRAMFS := $(SUB_B)/initramfs$(HIDDEN_ID).cpio
+$(INITRAMFS): $(VM_BASE) $(SUB_B)/stages.cpio
+	@cat $^ >$@.tmp && mv $@.tmp $@
 	@echo "initramfs: $@ ($$(du -h $@ | cut -f1))"
 
 # The VM's files in a directory (grader/ in the VM): stage_dirs, the submission's minidock of
@@ -281,27 +299,9 @@ mkdir -p $(1)/bin; \
 	cp -r $(VM)/tls $(1)/images/tls
 endef
 
-# make grade-class: one VM image for the whole class (base.cpio: all but the submissions'
-# programs) and each submission's programs in a small archive (stages.cpio); the kernel
-# unpacks the two one after the other, so a student's VM is the two files put end to end.
-CLASS_BASE := $(B)/class/base$(if $(HIDDEN),-hidden).cpio
-.PHONY: vm-class-base vm-class-stages
-vm-class-base: $(CLASS_BASE)
-$(CLASS_BASE): $(KERNEL) $(IMAGES)/.done $(B)/solutions/minidock $(PTYRUN) $(SHARD) $(PROBE) $(VXDUMP) $(DOCKER_PROFILE) $(DOCKER_CLI) $(TLS_CERTS) $(GRADER_FILES) grader/vm/mkinitramfs.sh $(if $(HIDDEN),$(wildcard $(HIDDEN)/*) FORCE)
-	@rm -rf $@.stage && mkdir -p $@.stage
-	@$(call grader_dirs,$@.stage)
-	@LIBS_OF=$(B)/solutions/minidock grader/vm/mkinitramfs.sh $@ $(VM)/kernel $@.stage
-	@rm -rf $@.stage
-vm-class-stages: $(STAGE_BINS) $(SUB_B)/minidock $(SUB_B)/minidock-init $(MINIDOCK_REF)
-	@rm -rf $(SUB_B)/vmstage && mkdir -p $(SUB_B)/vmstage/grader
-	@$(call stage_dirs,$(SUB_B)/vmstage/grader)
-	@(cd $(SUB_B)/vmstage && find grader -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --owner 0:0 --quiet) >$(SUB_B)/stages.cpio
-	@rm -rf $(SUB_B)/vmstage
-.PHONY: FORCE
-FORCE:
-
-.PHONY: vm
+.PHONY: vm vm-base
 vm: $(INITRAMFS) ## build the grader VM (kernel and initramfs) for SUBMISSION
+vm-base: $(VM_BASE)
 
 GRADE = python3 grader/grade.py --kernel $(KERNEL) --initramfs $(INITRAMFS) --out $(SUB_B)/results $(if $(HIDDEN),--hidden $(HIDDEN))
 

@@ -15,8 +15,8 @@ is graded as `make grade` grades one tree, with four differences:
   as nobody, with CPU, memory and file-size limits. A lab that does not compile scores 0 with
   the compiler's words, and the kit's handout of that lab stands in for it, so that the other
   stages are graded.
-- The VM image is shared: one base for the class (the tests, tools, test images) and a small
-  archive of the student's programs, put end to end (the kernel unpacks both).
+- Its VM is made as make vm makes one (the kit's base archive, and the student's programs in
+  an archive of their own, end to end), from the objects compiled in the jail (SUB_PREBUILT=1).
 - Students are graded --jobs at a time, each in its own VM (default: what the machine's cores
   and memory allow).
 
@@ -60,6 +60,37 @@ CLONE_TIMEOUT = 300
 
 def log(*words):
     print(*words, flush=True)
+
+
+RUNNING = set()     # the child processes under way (compiles, links, grades), to stop on a signal
+STOPPING = []       # set once the run is told to stop: no student is started after that
+
+
+def run(cmd, **kw):
+    """subprocess.run, with the process known to stop() while it runs."""
+    timeout = kw.pop("timeout", None)
+    if kw.pop("capture_output", False):
+        kw["stdout"] = kw["stderr"] = subprocess.PIPE
+    with subprocess.Popen(cmd, **kw) as proc:
+        RUNNING.add(proc)
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            raise
+        finally:
+            RUNNING.discard(proc)
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
+def stop(signum, _frame):
+    """Interrupted (Ctrl-C, kill): stop every grade under way (grade.py stops its VMs); what
+    is finished stays, what is not is graded again by the next run."""
+    STOPPING.append(signum)
+    for proc in list(RUNNING):
+        proc.terminate()
+    sys.exit(128 + signum)
 
 
 class Submission:
@@ -219,9 +250,8 @@ class Class:
         os.makedirs(self.out, exist_ok=True)
         hidden = [f"HIDDEN={self.args.hidden}"] if self.args.hidden else []
         log("grade-class: building the reference and the class's VM image")
-        subprocess.run(["make", "-s", "-C", KIT, "all", "images", "vm-class-base", *hidden], check=True,
+        subprocess.run(["make", "-s", "-C", KIT, "all", "images", "vm-base", *hidden], check=True,
                        stdout=subprocess.DEVNULL)
-        self.base = os.path.join(KIT, "build", "class", "base-hidden.cpio" if hidden else "base.cpio")
         self.kernel = os.path.join(KIT, "build", "vm", "kernel", "vmlinuz")
         cmd = ["python3", os.path.join(HERE, "grade.py"), "--print-rubric"]
         if self.args.hidden:
@@ -247,17 +277,20 @@ class Class:
         return os.path.join(self.out, "students", name)
 
     def grade_one(self, sub):
-        """Grade one submission; write its summary.json. Returns the summary."""
+        """Grade one submission; write its summary.json. Returns the summary (None if stopped)."""
+        if STOPPING:
+            return None
         sdir = self.student_dir(sub.name)
-        os.makedirs(sdir, exist_ok=True)
         summary = {"student": sub.name, "source": sub.source, "commit": sub.commit,
                    "when": sub.when.isoformat() if sub.when else None, "status": "graded",
                    "notes": [], "compile_errors": {}, "stages": {}, "score": 0,
                    "max_score": sum(t.points for t in self.tests if t.stage in self.wanted)}
         if sub.error:
+            # Nothing is written for it: its name may be no name for a folder, or another's.
             summary["status"] = "missing" if sub.error.startswith("missing") else "error"
             summary["notes"].append(sub.error)
-            return self.finish(sdir, summary, None)
+            return self.finish(None, summary, None)
+        os.makedirs(sdir, exist_ok=True)
         work = os.path.join(self.out, "work", f"class-{sub.name}")
         staged = work  # its name makes the build's: build/sub-class-NAME
         notes, newest = stage_sources(sub, self.lab_dirs, staged)
@@ -275,10 +308,17 @@ class Class:
         subbuild = os.path.join(KIT, "build", f"sub-class-{sub.name}")
         try:
             failed = self.build(sub, staged, subbuild, sdir, summary)
-            self.run_vm(sub, subbuild, work, sdir, failed)
+            status = self.run_vm(sub, subbuild, work, sdir, failed)
         finally:
             shutil.rmtree(work, ignore_errors=True)
             shutil.rmtree(subbuild, ignore_errors=True)
+        if STOPPING:
+            return None  # half graded: no summary, the next run grades it again
+        if status != 0:
+            # Not a grade: noted, and without its fingerprint, so that the next run tries again.
+            del summary["fingerprint"]
+            summary["status"] = "error"
+            summary["notes"].append(f"the grader stopped with status {status} (see grade.log)")
         summary["seconds"] = round(time.monotonic() - began)
         return self.finish(sdir, summary, os.path.join(sdir, "results.json"))
 
@@ -303,7 +343,7 @@ class Class:
         with tempfile.NamedTemporaryFile("w", suffix=".sh", delete=False) as f:
             f.write("\n".join(script) + "\n")
         try:
-            res = subprocess.run(["unshare", "--mount", "--net", "--ipc", "--uts", "--pid", "--fork",
+            res = run(["unshare", "--mount", "--net", "--ipc", "--uts", "--pid", "--fork",
                                   "--kill-child", "--propagation", "private",
                                   os.path.join(HERE, "jail.sh"), KIT, subbuild, f.name],
                                  capture_output=True, text=True, timeout=COMPILE_TIMEOUT)
@@ -356,35 +396,34 @@ class Class:
             again = self.jail_compile(staged, subbuild, sorted(failed), sdir)
             if again:
                 sys.exit(f"grade-class: the handout of {', '.join(again)} does not compile")
+        hidden = [f"HIDDEN={self.args.hidden}"] if self.args.hidden else []
         with open(os.path.join(sdir, "build.log"), "a") as bl:
-            res = subprocess.run(["make", "-s", "-C", KIT, "vm-class-stages", "SUB_PREBUILT=1",
-                                  f"SUBMISSION={staged}"], stdout=bl, stderr=subprocess.STDOUT)
+            res = run(["make", "-s", "-C", KIT, "vm", "SUB_PREBUILT=1", f"SUBMISSION={staged}", *hidden],
+                      stdout=bl, stderr=subprocess.STDOUT)
         if res.returncode != 0:
             sys.exit(f"grade-class: {sub.name}: linking failed (see {sdir}/build.log)")
         return {lab[:2] for lab in failed}
 
     def run_vm(self, sub, subbuild, work, sdir, failed):
-        initramfs = os.path.join(work, "initramfs.cpio")
-        with open(initramfs, "wb") as out:
-            for part in (self.base, os.path.join(subbuild, "stages.cpio")):
-                with open(part, "rb") as f:
-                    shutil.copyfileobj(f, out, 1 << 20)
+        initramfs = next(os.path.join(subbuild, n) for n in os.listdir(subbuild)
+                         if n.startswith("initramfs") and n.endswith(".cpio"))
         results = os.path.join(work, "results")
         cmd = ["python3", os.path.join(HERE, "grade.py"), "--kernel", self.kernel, "--initramfs", initramfs,
                "--rubric", self.rubric, "--out", results, "--stages", ",".join(self.wanted)]
         for stage in sorted(failed & set(self.wanted)):
             cmd += ["--not-run", f"{stage}=lab {int(stage)} does not compile (the compiler's words "
                                   f"are in build.log): no test of stage {stage} ran"]
-        if self.args.hidden:
-            cmd += ["--hidden", self.args.hidden] + (["--show-hidden"] if self.args.show_hidden else [])
+        if self.args.show_hidden:
+            cmd.append("--show-hidden")  # (the rubric given has the hidden tests already)
         with open(os.path.join(sdir, "grade.log"), "w") as gl:
-            subprocess.run(cmd, stdout=gl, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            status = run(cmd, stdout=gl, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL).returncode
         for name in ("results.json", "junit.xml", "results.tap", "hidden-reasons.json"):
             if os.path.exists(os.path.join(results, name)):
                 shutil.move(os.path.join(results, name), os.path.join(sdir, name))
         for name in os.listdir(results) if os.path.isdir(results) else []:
             if name.startswith("console-"):
                 shutil.move(os.path.join(results, name), os.path.join(sdir, name))
+        return status
 
     def finish(self, sdir, summary, results_path):
         deadline = self.args.deadline
@@ -417,6 +456,8 @@ class Class:
         for s in self.wanted:
             summary["stages"].setdefault(s, (0, sum(t.points for t in self.tests if t.stage == s)))
         summary["tests"] = per_test
+        if sdir is None:
+            return summary
         tmp = os.path.join(sdir, ".summary.json.tmp")
         with open(tmp, "w") as f:
             json.dump(summary, f, indent=1)
@@ -427,7 +468,8 @@ class Class:
         try:
             with open(os.path.join(self.student_dir(name), "summary.json")) as f:
                 s = json.load(f)
-            return s if isinstance(s, dict) and isinstance(s.get("fingerprint"), str) else None
+            return s if isinstance(s, dict) and isinstance(s.get("student"), str) and \
+                isinstance(s.get("stages"), dict) and isinstance(s.get("tests"), list) else None
         except (OSError, ValueError):
             return None
 
@@ -454,7 +496,9 @@ class Class:
             for fut in concurrent.futures.as_completed(futures):
                 s = futures[fut]
                 summary = fut.result()
-                done[s.name] = summary
+                if summary is None:
+                    continue
+                done[id(s)] = summary
                 what = summary["status"] if summary["status"] != "graded" else \
                     f"{summary['score']}/{summary['max_score']}"
                 if summary.pop("unchanged", False):
@@ -466,7 +510,10 @@ class Class:
                     f"{'  (forged results flagged)' if summary.get('forged') else ''}")
         summaries = []
         for s in subs:
-            summary = done.get(s.name) or self.load_summary(s.name)
+            if s.error:
+                summary = self.grade_one(s)  # a row that says why, written nowhere
+            else:
+                summary = done.get(id(s)) or self.load_summary(s.name)
             if summary is None:
                 summary = {"student": s.name, "status": "not graded yet", "stages": {}, "score": 0,
                            "max_score": 0, "tests": [], "notes": [], "late": False}
@@ -486,7 +533,7 @@ class Class:
             if s.tree is None or s.error:
                 continue
             labs = {}
-            for lab in self.lab_dirs:
+            for lab in (self.stage_of[x] for x in self.wanted):
                 d = os.path.join(s.tree, "labs", lab)
                 if not os.path.isdir(d) or os.path.islink(d):
                     continue
@@ -551,7 +598,8 @@ def main():
             args.deadline = args.deadline.astimezone()
     if args.hidden and not os.path.isfile(os.path.join(args.hidden, "rubric")):
         sys.exit(f"grade-class: HIDDEN={args.hidden}: no rubric file in it")
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     Class(args).run()
 
 

@@ -1,30 +1,25 @@
 #!/usr/bin/env bats
 # make grade-class on a small class the kit makes (stages 1 and 2 only, to stay short; the
-# closing note of issue 16 gives the whole run on ten trees): a tree with every lab solved, the
-# untouched handout, one that does not compile, one that tries to forge its results, one from a
-# git repository committed after the deadline, one missing. Then the report in a real browser.
-# Needs root (the compile jail) and the VM (tests/run builds it).
+# closing note of issue 16 gives the whole run of tests/class/make-trees): a tree with every lab
+# solved, one that does not compile, one that tries to forge its results, one from a git
+# repository committed after the deadline, one missing; two VMs side by side, and an
+# instructor's hidden tests. (The untouched handout's failures are checked by tests/run.) Then
+# the report in a real browser, and the platforms' files. Needs root (the compile jail) and the
+# VM (tests/run builds it).
 
 setup_file() {
 	export CLASS=$BATS_FILE_TMPDIR/class
 	local subs=$CLASS/subs
+	# The kit's own class (tests/class/make-trees), of which two: every lab solved, and the
+	# forger (every lab solved too); and one whose labs 1 and 2 do not compile.
+	tests/class/make-trees "$CLASS/made" >/dev/null
 	mkdir -p "$subs"
-	mk_tree() { mkdir -p "$subs/$1" && cp -r labs "$subs/$1/labs"; }
-	mk_tree solved && cp -r solutions/. "$subs/solved/labs/"
-	mk_tree handout
-	mk_tree broken
+	mv "$CLASS/made/labs7" "$subs/solved"
+	mv "$CLASS/made/forger" "$subs/forger"
+	mkdir -p "$subs/broken" && cp -r labs "$subs/broken/labs"
 	echo 'int broken(void) { return }' >>"$subs/broken/labs/01-process/process.c"
 	echo 'this is not C' >>"$subs/broken/labs/02-rootfs/rootfs.c"
-	# The forger: lab 1 solved, and every `minidock run` tries to reach the results.
-	mk_tree forger
-	python3 - "$subs/forger/labs/01-process/process.c" <<-'PY'
-		import sys
-		src = open("solutions/01-process/process.c").read()
-		forge = open("tests/class/forge.c").read()
-		head = "int proc_spawn(const struct run_spec *spec, pid_t *out_pid, err_t *err)\n{\n"
-		assert src.count(head) == 1
-		open(sys.argv[1], "w").write(src.replace(head, forge + "\n" + head + "\tforge();\n"))
-	PY
+	rm -rf "$CLASS/made"
 	# A git repository (the broken tree's labs), committed after the deadline.
 	git init -q "$CLASS/late.git" && cp -r "$subs/broken/labs" "$CLASS/late.git/"
 	git -C "$CLASS/late.git" add labs
@@ -34,11 +29,32 @@ setup_file() {
 	commit=$(git -C "$CLASS/late.git" rev-parse HEAD)
 	{
 		echo "student,path-or-git-url,commit"
-		for t in solved handout broken forger; do echo "$t,subs/$t,"; done
+		for t in solved broken forger; do echo "$t,subs/$t,"; done
 		echo "late,file://$CLASS/late.git,$commit"
 		echo "absent,subs/nobody,"
 	} >"$CLASS/roster.csv"
-	make -s grade-class SUBMISSIONS="$CLASS/roster.csv" OUT="$CLASS/out" LABS=1-2 \
+	# The instructor's hidden tests of stage 1: one that the solved tree passes, one that fails
+	# with a reason for the instructor only.
+	export TEST_HIDDEN=$CLASS/hidden
+	mkdir -p "$TEST_HIDDEN"
+	# (Written through sed: a line that begins with @test here would be read as this file's.)
+	sed 's/^TEST /@test /' >"$TEST_HIDDEN/01-more.bats" <<-'EOF'
+		load helpers
+		export MINIDOCK_NO_MONITOR=1
+
+		TEST "hidden: uname -n in the container says its --hostname" {
+			run minidock run --rootfs "$BUSYBOX" --hostname secret-host uname -n
+			[ "$output" = secret-host ]
+		}
+
+		TEST "hidden: fails with a reason for the instructor" {
+			echo "the instructor's reason"
+			false
+		}
+	EOF
+	printf '%s\n' "01 3 hidden: uname -n in the container says its --hostname" \
+		"01 1 hidden: fails with a reason for the instructor" >"$TEST_HIDDEN/rubric"
+	make -s grade-class SUBMISSIONS="$CLASS/roster.csv" OUT="$CLASS/out" LABS=1-2 JOBS=2 HIDDEN="$TEST_HIDDEN" \
 		DEADLINE=2026-12-01T23:59:00+00:00 >"$CLASS/log" 2>&1 || { cat "$CLASS/log" >&3; return 1; }
 }
 
@@ -47,12 +63,34 @@ row() { grep "^$1," "$CLASS/out/class.csv"; }
 
 @test "grade-class: each student's score, stage by stage, in class.csv" {
 	[ "$(head -n 1 "$CLASS/out/class.csv")" = "student,status,late,stage 01,stage 02,total,max,flags" ]
-	[ "$(row solved)" = "solved,graded,,32,22,54,54," ] || { cat "$CLASS/out/class.csv"; false; }
-	[ "$(row handout)" = "handout,graded,,0,0,0,54," ] || { cat "$CLASS/out/class.csv"; false; }
+	[ "$(row solved)" = "solved,graded,,35,22,57,58," ] || { cat "$CLASS/out/class.csv"; false; }
+}
+
+@test "grade-class: hidden tests count, and students see only their names and pass/fail, with SHOW_HIDDEN" {
+	python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+hidden = [t for t in r["tests"] if "hidden" in t["tags"]]
+assert [(t["name"], t["status"], t["score"], t["visibility"], t["output"]) for t in hidden] == [
+    ("stage 01: hidden: uname -n in the container says its --hostname", "passed", 3, "hidden", ""),
+    ("stage 01: hidden: fails with a reason for the instructor", "failed", 0, "hidden", "")], hidden
+s = json.load(open(sys.argv[2]))
+t = [t for t in s["tests"] if t["name"].endswith("a reason for the instructor")][0]
+assert "the instructor\x27s reason" in t["output"], t' \
+		"$CLASS/out/students/solved/results.json" "$CLASS/out/students/solved/summary.json"
+	! grep -q "the instructor's reason" "$CLASS/out/students/solved/results.tap" "$CLASS/out/students/solved/junit.xml"
+	grep -q "the instructor&#x27;s reason" "$CLASS/out/report.html"
+	# The switch (after the deadline): Gradescope shows them once the grades are published.
+	run make -s grade-class SUBMISSIONS="$CLASS/roster.csv" OUT="$CLASS/out" LABS=1-2 HIDDEN="$TEST_HIDDEN" \
+		SHOW_HIDDEN=1 STUDENT=broken DEADLINE=2026-12-01T23:59:00+00:00
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+assert {t["visibility"] for t in r["tests"] if "hidden" in t["tags"]} == {"after_published"}' \
+		"$CLASS/out/students/broken/results.json"
 }
 
 @test "grade-class: a lab that does not compile scores 0 with the compiler's words, no VM booted for it" {
-	[ "$(row broken)" = "broken,graded,,0,0,0,54,lab 1 does not compile; lab 2 does not compile" ] || { cat "$CLASS/out/class.csv"; false; }
+	[ "$(row broken)" = "broken,graded,,0,0,0,58,lab 1 does not compile; lab 2 does not compile" ] || { cat "$CLASS/out/class.csv"; false; }
 	grep -q "expected expression" "$CLASS/out/students/broken/build.log"
 	python3 -c 'import json, sys
 r = json.load(open(sys.argv[1]))
@@ -62,9 +100,9 @@ assert all(t["status"] == "failed" and "does not compile" in t["output"] for t i
 }
 
 @test "grade-class: forged results are flagged, count for nothing, and a changed test file stops the grading" {
-	# Lab 1 is right: its own tests pass; its tries at the channel, bats' pipes and the next
-	# stage's tests are flagged, and stage 2 (its test file changed) is not graded.
-	[ "$(row forger)" = "forger,graded,,32,0,32,54,forged results" ] || { cat "$CLASS/out/class.csv"; false; }
+	# Labs 1 and 2 are right: stage 1's tests pass; its tries at the channel, bats' pipes and
+	# the next stage's tests are flagged, and stage 2 (its test file changed) is not graded.
+	[ "$(row forger)" = "forger,graded,,35,0,35,58,forged results" ] || { cat "$CLASS/out/class.csv"; false; }
 	python3 -c 'import json, sys
 s = json.load(open(sys.argv[1]))
 assert "without the runner" in s["forged"], s["forged"]
@@ -73,7 +111,7 @@ assert "were changed before stage 02" in s["forged"] and "02-rootfs.bats" in s["
 }
 
 @test "grade-class: a git submission at its commit, late past the deadline; a missing one is marked" {
-	[ "$(row late)" = "late,graded,late,0,0,0,54,lab 1 does not compile; lab 2 does not compile" ] || { cat "$CLASS/out/class.csv"; false; }
+	[ "$(row late)" = "late,graded,late,0,0,0,58,lab 1 does not compile; lab 2 does not compile" ] || { cat "$CLASS/out/class.csv"; false; }
 	[ "$(row absent | cut -d, -f1-3)" = "absent,missing," ]
 }
 
@@ -93,16 +131,17 @@ assert "were changed before stage 02" in s["forged"] and "02-rootfs.bats" in s["
 @test "grade-class: a second run grades nobody again; STUDENT= regrades one, the others' rows unchanged" {
 	local before
 	before=$(stat -c %Y "$CLASS/out/students/solved/summary.json")
-	run make -s grade-class SUBMISSIONS="$CLASS/roster.csv" OUT="$CLASS/out" LABS=1-2 DEADLINE=2026-12-01T23:59:00+00:00
+	run make -s grade-class SUBMISSIONS="$CLASS/roster.csv" OUT="$CLASS/out" LABS=1-2 HIDDEN="$TEST_HIDDEN" \
+		DEADLINE=2026-12-01T23:59:00+00:00
 	[ "$status" -eq 0 ]
-	[ "$(grep -c 'graded before, unchanged' <<<"$output")" = 5 ] && [[ "$output" == *"0 graded, 5 unchanged"* ]] || { echo "$output"; false; }
+	[ "$(grep -c 'graded before, unchanged' <<<"$output")" = 4 ] && [[ "$output" == *"0 graded, 4 unchanged, 1 missing"* ]] || { echo "$output"; false; }
 	[ "$(stat -c %Y "$CLASS/out/students/solved/summary.json")" = "$before" ]
 	run make -s grade-class SUBMISSIONS="$CLASS/roster.csv" OUT="$CLASS/out" LABS=1-2 STUDENT=broken \
-		DEADLINE=2026-12-01T23:59:00+00:00
+		HIDDEN="$TEST_HIDDEN" DEADLINE=2026-12-01T23:59:00+00:00
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"1 graded, 0 unchanged, 0 missing"* ]]
 	[ "$(stat -c %Y "$CLASS/out/students/solved/summary.json")" = "$before" ]
-	[ "$(row solved)" = "solved,graded,,32,22,54,54," ]
+	[ "$(row solved)" = "solved,graded,,35,22,57,58," ]
 	run make -s grade-class SUBMISSIONS="$CLASS/roster.csv" STUDENT=nobody-here
 	[ "$status" -ne 0 ] && [[ "$output" == *"no student nobody-here"* ]]
 }
@@ -133,9 +172,9 @@ assert "were changed before stage 02" in s["forged"] and "02-rootfs.bats" in s["
 		--virtual-time-budget=3000 --dump-dom "file://$page"
 	local verdict
 	verdict=$(grep -o 'CHECK [^<]*' <<<"$output")
-	[[ "$verdict" == *"rows=6 "* ]] || { echo "$verdict"; false; }
+	[[ "$verdict" == *"rows=5 "* ]] || { echo "$verdict"; false; }
 	[[ "$verdict" == *"bins=10 "* ]] || { echo "$verdict"; false; }
-	[[ "$verdict" == *"rates=34 "* ]] || { echo "$verdict"; false; }
+	[[ "$verdict" == *"rates=36 "* ]] || { echo "$verdict"; false; }
 	# Ascending by total, the first is one of the zeros and the last is solved; descending, solved.
 	[[ "$verdict" == *",solved desc=solved "* ]] || { echo "$verdict"; false; }
 	[[ "$verdict" == *"hash=#student-forger target=yes"* ]] || { echo "$verdict"; false; }
@@ -185,4 +224,64 @@ assert steps[-1]["with"]["runners"] == ",".join(s["id"] for s in graders)' build
 	grep -q '^minidock/labs/01-process/process.c$' "$BATS_TEST_TMPDIR/list"
 	! grep -q '^minidock/solutions/' "$BATS_TEST_TMPDIR/list"
 	! grep -q '^minidock/tests/' "$BATS_TEST_TMPDIR/list"
+}
+
+@test "grade-class: similarity flags the pair that shares a lab's code, renamed or not, and no other" {
+	# In the class above: solved and forger share the reference's lab 1 and lab 2.
+	python3 -c 'import json, sys
+pairs = json.load(open(sys.argv[1]))
+got = sorted((p["lab"], p["a"], p["b"]) for p in pairs)
+assert got == [("01-process", "forger", "solved"), ("02-rootfs", "forger", "solved")], got' "$CLASS/out/similarity.json"
+	grep -q 'id="pairs"' "$CLASS/out/report.html"
+	# Winnowing sees through new names, new spacing and new comments; the handout's code and
+	# one's own answer are nobody's copy.
+	python3 - <<-'PY'
+		import re, sys
+		sys.path.insert(0, "grader")
+		import report
+		ref = open("solutions/02-rootfs/rootfs.c").read()
+		names = sorted(set(re.findall(r"\b(?:static\s+\w+\s+\**)?([a-z_]{4,})\(", ref)))
+		renamed = ref
+		for i, n in enumerate(names):
+		    renamed = re.sub(r"\b%s\b" % n, "fn_%d" % i, renamed)
+		renamed = re.sub(r"/\*.*?\*/", "/* mine */", renamed, flags=re.S).replace("\t", "    ")
+		handout = open("labs/02-rootfs/rootfs.c").read()
+		other = open("solutions/03-images/images.c").read() if __import__("os").path.exists("solutions/03-images/images.c") else ""
+		texts = {"a": {"02-rootfs": ref}, "b": {"02-rootfs": renamed}, "c": {"02-rootfs": handout},
+		         "d": {"02-rootfs": handout + other}}
+		pairs = report.similar_pairs(texts, "labs")
+		assert [(p[2], p[3]) for p in pairs] == [("a", "b")], pairs
+	PY
+}
+
+@test "grade-class: bad input is refused with a clear message, nothing graded" {
+	run make -s grade-class
+	[ "$status" -ne 0 ] && [[ "$output" == *"usage: make grade-class SUBMISSIONS="* ]]
+	run python3 grader/class.py --submissions /nonexistent
+	[ "$status" -ne 0 ] && [[ "$output" == *"/nonexistent: no such folder or file"* ]]
+	run python3 grader/class.py --submissions "$CLASS/roster.csv" --labs 1-x
+	[ "$status" -ne 0 ] && [[ "$output" == *"LABS=1-x: want numbers and ranges"* ]]
+	run python3 grader/class.py --submissions "$CLASS/roster.csv" --labs 99
+	[ "$status" -ne 0 ] && [[ "$output" == *"no stage 99"* ]]
+	run python3 grader/class.py --submissions "$CLASS/roster.csv" --deadline tomorrow
+	[ "$status" -ne 0 ] && [[ "$output" == *"DEADLINE=tomorrow: not an ISO date"* ]]
+	printf 'student,path\nann,a,b,c\n' >"$BATS_TEST_TMPDIR/bad.csv"
+	run python3 grader/class.py --submissions "$BATS_TEST_TMPDIR/bad.csv" --out "$BATS_TEST_TMPDIR/out"
+	[ "$status" -ne 0 ] && [[ "$output" == *"bad.csv:2: want student,path-or-git-url[,commit]"* ]]
+	# Names that cannot name a folder, a second line for one student, a commit that is no commit,
+	# a source that is a link to elsewhere: marked, not graded, the others are.
+	mkdir -p "$BATS_TEST_TMPDIR/subs/ok/labs/01-process"
+	ln -s /etc/shadow "$BATS_TEST_TMPDIR/subs/ok/labs/01-process/process.c"
+	printf '../up,%s\nok,%s\nok,%s\nc,%s,HEAD~1\n' "$BATS_TEST_TMPDIR/subs/ok" "$BATS_TEST_TMPDIR/subs/ok" \
+		"$BATS_TEST_TMPDIR/subs/ok" "$BATS_TEST_TMPDIR/subs/ok" >"$BATS_TEST_TMPDIR/odd.csv"
+	run python3 grader/class.py --submissions "$BATS_TEST_TMPDIR/odd.csv" --out "$BATS_TEST_TMPDIR/odd" --labs 1
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	grep -q '^\.\./up,error,' "$BATS_TEST_TMPDIR/odd/class.csv"
+	grep -q '^c,error,' "$BATS_TEST_TMPDIR/odd/class.csv"
+	[ "$(grep -c '^ok,' "$BATS_TEST_TMPDIR/odd/class.csv")" = 2 ]
+	grep -q 'not a usable student name' "$BATS_TEST_TMPDIR/odd/report.html"
+	grep -q 'a second line for this student' "$BATS_TEST_TMPDIR/odd/report.html"
+	grep -q "not a commit id" "$BATS_TEST_TMPDIR/odd/report.html"
+	grep -q 'labs/01-process/process.c: .*not graded' "$BATS_TEST_TMPDIR/odd/report.html"
+	[ ! -e "$BATS_TEST_TMPDIR/odd/up" ] && [ ! -e "$BATS_TEST_TMPDIR/up" ]
 }

@@ -7,12 +7,13 @@ setup_file() {
 	export SELFTEST=$BATS_FILE_TMPDIR/selftest
 	local stage=$SELFTEST/stage
 	mkdir -p "$stage"
-	cp -r build/solutions/vmstage/stages build/solutions/vmstage/images build/solutions/vmstage/bin "$stage/"
+	cp -r build/solutions/vmstage/grader/stages "$stage/"
+	mkdir -p "$stage/bin" && cp build/tools/ptyrun build/tools/shard build/tools/probe build/tools/vxdump "$stage/bin/"
 	cp grader/vm/runner grader/vm/banner "$stage/"
 	mkdir -p "$stage/tests"
 	cp tests/grader/90-selftest.bats "$stage/tests/"
 	cp tests/grader/rubric "$stage/rubric"
-	grader/vm/mkinitramfs.sh "$SELFTEST/initramfs.cpio" build/vm/kernel "$stage"
+	LIBS_OF=build/solutions/minidock grader/vm/mkinitramfs.sh "$SELFTEST/initramfs.cpio" build/vm/kernel "$stage"
 	python3 grader/grade.py --kernel build/vm/kernel/vmlinuz --initramfs "$SELFTEST/initramfs.cpio" \
 		--rubric tests/grader/rubric --out "$SELFTEST/out" --margin 5 >"$SELFTEST/log" 2>&1
 }
@@ -50,6 +51,15 @@ print(t[sys.argv[3]])' "$SELFTEST/out/results.json" "$1" "$2"
 	[ "$(result "prints forged results" status)" = failed ]
 	[ "$(result "crashes the VM" status)" = failed ]
 	[ "$(result "hangs the VM" status)" = failed ]
+}
+
+@test "grader: result lines on bats' pipe out of order are dropped, a second result fails the test, both flagged" {
+	[ "$(result "prints forged results" output)" = "two results came for this test: one was forged" ]
+	python3 -c 'import json, sys
+f = json.load(open(sys.argv[1]))["extra_data"]["forged"]
+assert "two results for the test \x27prints forged results\x27" in f, f
+assert "a result for a test not under way: ok 9 passes after the restarts" in f, f' "$SELFTEST/out/results.json"
+	grep -q "INTEGRITY" "$SELFTEST/out/results.json"
 }
 
 @test "grader: a crashed VM fails the test that crashed it and grading goes on" {

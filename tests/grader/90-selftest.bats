@@ -37,6 +37,10 @@ setup() {
 			echo "$line" >/dev/ttyS1
 		done 2>/dev/null
 	) 3>&-
+	# And on bats' own TAP pipe (fd 3, which a submission cannot reach: see grader/vm/runner):
+	# a result for a test not under way is dropped, a second one for this test fails it.
+	echo "ok 9 passes after the restarts" >&3
+	echo "ok 4 prints forged results" >&3
 	false
 }
 
