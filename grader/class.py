@@ -286,10 +286,14 @@ class Class:
                    "notes": [], "compile_errors": {}, "stages": {}, "score": 0,
                    "max_score": sum(t.points for t in self.tests if t.stage in self.wanted)}
         if sub.error:
-            # Nothing is written for it: its name may be no name for a folder, or another's.
-            summary["status"] = "missing" if sub.error.startswith("missing") else "error"
+            # Missing: noted in its folder. Any other error: nothing is written, since its name
+            # may be no name for a folder, or another's.
+            missing = sub.error.startswith("missing")
+            summary["status"] = "missing" if missing else "error"
             summary["notes"].append(sub.error)
-            return self.finish(None, summary, None)
+            if missing:
+                os.makedirs(sdir, exist_ok=True)
+            return self.finish(sdir if missing else None, summary, None)
         os.makedirs(sdir, exist_ok=True)
         work = os.path.join(self.out, "work", f"class-{sub.name}")
         staged = work  # its name makes the build's: build/sub-class-NAME
@@ -309,6 +313,9 @@ class Class:
         try:
             failed = self.build(sub, staged, subbuild, sdir, summary)
             status = self.run_vm(sub, subbuild, work, sdir, failed)
+        except (RuntimeError, OSError, subprocess.SubprocessError) as e:
+            # This student only: the others are graded (noted, and tried again by the next run).
+            status = str(e)
         finally:
             shutil.rmtree(work, ignore_errors=True)
             shutil.rmtree(subbuild, ignore_errors=True)
@@ -318,7 +325,8 @@ class Class:
             # Not a grade: noted, and without its fingerprint, so that the next run tries again.
             del summary["fingerprint"]
             summary["status"] = "error"
-            summary["notes"].append(f"the grader stopped with status {status} (see grade.log)")
+            summary["notes"].append(f"not graded: {status}" if isinstance(status, str) else
+                                    f"the grader stopped with status {status} (see grade.log)")
         summary["seconds"] = round(time.monotonic() - began)
         return self.finish(sdir, summary, os.path.join(sdir, "results.json"))
 
@@ -362,7 +370,7 @@ class Class:
                     failed[lab] = "\n".join(words.splitlines()[:40]) or "the compiler failed"
         except FileNotFoundError:
             pass
-        with open(os.path.join(logdir, "build.log"), "a") as bl:
+        with open(os.path.join(logdir, "build.log") if logdir else os.devnull, "a") as bl:
             for lab in labs:
                 p = os.path.join(subbuild, "log", f"{lab}.err")
                 if os.path.exists(p):
@@ -374,35 +382,54 @@ class Class:
         return failed
 
     def build(self, sub, staged, subbuild, sdir, summary):
-        """Compile (jailed), stand the handout in for labs that fail, link. Returns failed stages."""
+        """Compile (jailed) and link; the handout stands in for each lab that fails either, so
+        that the stages of the others are graded. Returns the stages that failed."""
         shutil.rmtree(subbuild, ignore_errors=True)
         os.makedirs(subbuild)
         open(os.path.join(sdir, "build.log"), "w").close()
         failed = self.jail_compile(staged, subbuild, self.lab_dirs, sdir)
-        for lab, why in failed.items():
-            summary["compile_errors"][lab[:2]] = why
         for lab in self.lab_dirs:
             if not os.listdir(os.path.join(staged, "labs", lab)):
-                failed.setdefault(lab, "no .c file in the submission's " + f"labs/{lab}")
-                summary["compile_errors"].setdefault(lab[:2], failed[lab])
-        if failed:
-            # The handout stands in, so that the stages of the labs that compiled are graded.
-            for lab in failed:
-                dst = os.path.join(staged, "labs", lab)
-                shutil.rmtree(dst)
-                shutil.copytree(os.path.join(KIT, "labs", lab), dst,
-                                ignore=lambda d, names: [n for n in names if not n.endswith(".c")])
-                shutil.rmtree(os.path.join(subbuild, "obj", lab), ignore_errors=True)
-            again = self.jail_compile(staged, subbuild, sorted(failed), sdir)
-            if again:
-                sys.exit(f"grade-class: the handout of {', '.join(again)} does not compile")
+                failed.setdefault(lab, f"no .c file in the submission's labs/{lab}")
         hidden = [f"HIDDEN={self.args.hidden}"] if self.args.hidden else []
-        with open(os.path.join(sdir, "build.log"), "a") as bl:
-            res = run(["make", "-s", "-C", KIT, "vm", "SUB_PREBUILT=1", f"SUBMISSION={staged}", *hidden],
-                      stdout=bl, stderr=subprocess.STDOUT)
-        if res.returncode != 0:
-            sys.exit(f"grade-class: {sub.name}: linking failed (see {sdir}/build.log)")
-        return {lab[:2] for lab in failed}
+        replaced = set()
+        for _ in range(3):
+            for lab, why in failed.items():
+                summary["compile_errors"].setdefault(lab[:2], why)
+            self.stand_in(staged, subbuild, sorted(set(failed) - replaced))
+            replaced |= set(failed)
+            with open(os.path.join(sdir, "build.log"), "a") as bl:
+                start = bl.tell()
+                res = run(["make", "-s", "-k", "-C", KIT, "vm", "SUB_PREBUILT=1", f"SUBMISSION={staged}", *hidden],
+                          stdout=bl, stderr=subprocess.STDOUT)
+            if res.returncode == 0:
+                return {lab[:2] for lab in replaced}
+            with open(os.path.join(sdir, "build.log"), errors="replace") as bl:
+                bl.seek(start)
+                words = bl.read()
+            # A stage's minidock that does not link is its lab's doing (a name defined twice, a
+            # function that does not exist): that lab is out, as one that does not compile.
+            bad = {self.stage_of[x] for x in re.findall(r"stages/(\d\d)/minidock\] Error", words)} - replaced
+            if not bad:
+                break
+            failed = {lab: "does not link:\n" + "\n".join(
+                line for line in words.splitlines() if "undefined reference" in line or
+                "multiple definition" in line)[:3000] for lab in bad}
+        raise RuntimeError(f"the build failed, and not in one lab (see {sdir}/build.log)")
+
+    def stand_in(self, staged, subbuild, labs):
+        """The handout's .c files in place of these labs' (compiled in the jail too)."""
+        if not labs:
+            return
+        for lab in labs:
+            dst = os.path.join(staged, "labs", lab)
+            shutil.rmtree(dst)
+            shutil.copytree(os.path.join(KIT, "labs", lab), dst,
+                            ignore=lambda d, names: [n for n in names if not n.endswith(".c")])
+            shutil.rmtree(os.path.join(subbuild, "obj", lab), ignore_errors=True)
+        again = self.jail_compile(staged, subbuild, sorted(labs), None)
+        if again:
+            raise RuntimeError(f"the handout of {', '.join(again)} does not compile")
 
     def run_vm(self, sub, subbuild, work, sdir, failed):
         initramfs = next(os.path.join(subbuild, n) for n in os.listdir(subbuild)
@@ -411,8 +438,8 @@ class Class:
         cmd = ["python3", os.path.join(HERE, "grade.py"), "--kernel", self.kernel, "--initramfs", initramfs,
                "--rubric", self.rubric, "--out", results, "--stages", ",".join(self.wanted)]
         for stage in sorted(failed & set(self.wanted)):
-            cmd += ["--not-run", f"{stage}=lab {int(stage)} does not compile (the compiler's words "
-                                  f"are in build.log): no test of stage {stage} ran"]
+            cmd += ["--not-run", f"{stage}=lab {int(stage)} does not build (the compiler's or the "
+                                  f"linker's words are in build.log): no test of stage {stage} ran"]
         if self.args.show_hidden:
             cmd.append("--show-hidden")  # (the rubric given has the hidden tests already)
         with open(os.path.join(sdir, "grade.log"), "w") as gl:
@@ -510,7 +537,7 @@ class Class:
                     f"{'  (forged results flagged)' if summary.get('forged') else ''}")
         summaries = []
         for s in subs:
-            if s.error:
+            if s.error and not s.error.startswith("missing"):
                 summary = self.grade_one(s)  # a row that says why, written nowhere
             else:
                 summary = done.get(id(s)) or self.load_summary(s.name)

@@ -26,9 +26,13 @@ Reports, in --out: results.json (Gradescope's format), junit.xml, results.tap, c
 
 What the results channel guarantees: nothing a submission prints (on stdout, stderr, the
 console, or bats' fd 3, which the stage tests close for minidock) can pass for a result, and
-each test reports once. It does not stop a submission written to attack the
-grader: running as root in the VM, such code could find bats' own pipe in /proc. Read the code
-of a submission whose marks surprise you.
+each test reports once. Beyond that, a submission written to attack the grader (it runs as root
+in the VM) meets the defences grader/vm/runner lists: the channel's token (sent here after the
+runner's hello; a line without it is dropped and flagged), a runner out of the tests' sight,
+bats' processes out of the submission's reach, result lines checked against the order the tests
+were dealt, and the grading files' checksums before each stage. Each thing it tried is flagged
+in results.json (extra_data.forged, and a line of its output): a flag for a human to read the
+code, as the similarity flags of make grade-class are.
 """
 
 import argparse

@@ -121,7 +121,7 @@ def flags_of(s):
     if s.get("forged"):
         flags.append("forged results")
     for lab in sorted(s.get("compile_errors", {})):
-        flags.append(f"lab {int(lab)} does not compile")
+        flags.append(f"lab {int(lab)} does not build")
     return "; ".join(flags)
 
 
@@ -269,7 +269,7 @@ def write_html(path, stages, wanted, tests, summaries, pairs):
         for note in s.get("notes", []):
             out.append(f'<p class="muted">{esc(note)}</p>')
         for lab, why in sorted(s.get("compile_errors", {}).items()):
-            out.append(f'<p class="fail">Lab {int(lab)} does not compile:</p><pre>{esc(why)}</pre>')
+            out.append(f'<p class="fail">Lab {int(lab)} does not build:</p><pre>{esc(why)}</pre>')
         if s.get("stages"):
             out.append("<table><tr><th>stage</th><th>points</th></tr>" +
                        "".join(f"<tr><td>{x} {esc(stages[x][1]) if x in stages else ''}</td>"

@@ -11,14 +11,16 @@ setup_file() {
 	export CLASS=$BATS_FILE_TMPDIR/class
 	local subs=$CLASS/subs
 	# The kit's own class (tests/class/make-trees), of which two: every lab solved, and the
-	# forger (every lab solved too); and one whose labs 1 and 2 do not compile.
+	# forger (every lab solved too); and one whose lab 1 does not compile and lab 2 not link.
 	tests/class/make-trees "$CLASS/made" >/dev/null
 	mkdir -p "$subs"
 	mv "$CLASS/made/labs7" "$subs/solved"
 	mv "$CLASS/made/forger" "$subs/forger"
 	mkdir -p "$subs/broken" && cp -r labs "$subs/broken/labs"
 	echo 'int broken(void) { return }' >>"$subs/broken/labs/01-process/process.c"
-	echo 'this is not C' >>"$subs/broken/labs/02-rootfs/rootfs.c"
+	# Lab 2 compiles, but calls what exists nowhere: its stage's minidock does not link.
+	printf 'void minidock_nowhere(void);\nint call_nowhere(void);\nint call_nowhere(void) { minidock_nowhere(); return 0; }\n' \
+		>>"$subs/broken/labs/02-rootfs/rootfs.c"
 	rm -rf "$CLASS/made"
 	# A git repository (the broken tree's labs), committed after the deadline.
 	git init -q "$CLASS/late.git" && cp -r "$subs/broken/labs" "$CLASS/late.git/"
@@ -89,12 +91,17 @@ assert {t["visibility"] for t in r["tests"] if "hidden" in t["tags"]} == {"after
 		"$CLASS/out/students/broken/results.json"
 }
 
-@test "grade-class: a lab that does not compile scores 0 with the compiler's words, no VM booted for it" {
-	[ "$(row broken)" = "broken,graded,,0,0,0,58,lab 1 does not compile; lab 2 does not compile" ] || { cat "$CLASS/out/class.csv"; false; }
+@test "grade-class: a lab that does not compile or link scores 0 with the compiler's or linker's words, no VM booted for it" {
+	[ "$(row broken)" = "broken,graded,,0,0,0,58,lab 1 does not build; lab 2 does not build" ] || { cat "$CLASS/out/class.csv"; false; }
 	grep -q "expected expression" "$CLASS/out/students/broken/build.log"
+	grep -q "undefined reference to .minidock_nowhere" "$CLASS/out/students/broken/build.log"
+	python3 -c 'import json, sys
+s = json.load(open(sys.argv[1]))
+assert "expected expression" in s["compile_errors"]["01"], s["compile_errors"]
+assert "undefined reference" in s["compile_errors"]["02"], s["compile_errors"]' "$CLASS/out/students/broken/summary.json"
 	python3 -c 'import json, sys
 r = json.load(open(sys.argv[1]))
-assert all(t["status"] == "failed" and "does not compile" in t["output"] for t in r["tests"]), r' \
+assert all(t["status"] == "failed" and "does not build" in t["output"] for t in r["tests"]), r' \
 		"$CLASS/out/students/broken/results.json"
 	! ls "$CLASS/out/students/broken/"console-* 2>/dev/null
 }
@@ -111,7 +118,7 @@ assert "were changed before stage 02" in s["forged"] and "02-rootfs.bats" in s["
 }
 
 @test "grade-class: a git submission at its commit, late past the deadline; a missing one is marked" {
-	[ "$(row late)" = "late,graded,late,0,0,0,58,lab 1 does not compile; lab 2 does not compile" ] || { cat "$CLASS/out/class.csv"; false; }
+	[ "$(row late)" = "late,graded,late,0,0,0,58,lab 1 does not build; lab 2 does not build" ] || { cat "$CLASS/out/class.csv"; false; }
 	[ "$(row absent | cut -d, -f1-3)" = "absent,missing," ]
 }
 
