@@ -145,11 +145,13 @@ MINIDOCK_REF := $(if $(HAVE_SOLUTIONS),$(B)/solutions/minidock,$(HAVE_REF))
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
 # The compiler's flags, for grader/class.py's jailed compile of a submission.
-.PHONY: print-cflags print-init-cflags
+.PHONY: print-cflags print-init-cflags print-vm-base
 print-cflags:
 	@echo '$(ALL_CFLAGS)'
 print-init-cflags:
 	@echo '-std=gnu11 $(WARNINGS) -O2 -static'
+print-vm-base:
+	@echo '$(VM_BASE)'
 
 .PHONY: all
 all: $(SUB_B)/minidock $(SUB_B)/minidock-init $(if $(HAVE_SOLUTIONS),$(B)/solutions/minidock $(B)/solutions/minidock-init) ## build build/labs/minidock (and the reference)
@@ -202,10 +204,11 @@ classroom: ## GitHub Classroom's autograding workflow: build/dist/classroom.yml 
 	@python3 grader/platforms/classroom.py grader/rubric $(DIST)/classroom.yml
 	@echo "classroom: $(DIST)/classroom.yml (as .github/workflows/classroom.yml of the students' template repository)"
 
-gradescope: ## Gradescope's autograder: build/dist/gradescope.zip (setup.sh, run_autograder, the kit as a student's tree)
+gradescope: $(if $(HAVE_SOLUTIONS),$(KERNEL) $(DOCKER_CLI) $(DOCKER_PROFILE)) ## Gradescope's autograder: build/dist/gradescope.zip (setup.sh, run_autograder, the kit as a student's tree)
 	$(KIT_ONLY)
 	@rm -rf $(DIST)/gradescope $(DIST)/gradescope.zip && mkdir -p $(DIST)/gradescope
 	@$(MAKE) --no-print-directory -s handout LAB=1 OUT=$(DIST)/gradescope/minidock
+	@mkdir -p $(DIST)/gradescope/minidock/build/vm && cp -a $(VM)/kernel $(VM)/docker $(DIST)/gradescope/minidock/build/vm/
 	@cp grader/platforms/setup.sh grader/platforms/run_autograder $(DIST)/gradescope/
 	@cd $(DIST)/gradescope && zip -qr ../gradescope.zip setup.sh run_autograder minidock
 	@echo "gradescope: $(DIST)/gradescope.zip"
@@ -258,12 +261,17 @@ GRADER_FILES := grader/vm/init grader/vm/runner grader/vm/peer grader/vm/banner 
 # the stage tests, the test images: 250 MB, made once), and the submission's programs
 # (stages.cpio: a few MB, made in a second). make grade after an edit, each mutant of
 # make mutants and each student of make grade-class only make the second.
-# With HIDDEN=DIR (an instructor's hidden tests) the base has them: a base of its own per DIR.
-HIDDEN_ID := $(if $(HIDDEN),-hidden-$(shell echo '$(abspath $(HIDDEN))' | md5sum | cut -c1-8))
+# With HIDDEN=DIR (an instructor's hidden tests) the base has them: a base of its own, made
+# again when DIR is another (its path is kept in hidden.path) or one of its files changed.
+HIDDEN_ID := $(if $(HIDDEN),-hidden)
 VM_BASE := $(VM)/base$(HIDDEN_ID).cpio
+HIDDEN_PATH := $(VM)/hidden.path
+ifneq ($(HIDDEN),)
+$(shell mkdir -p $(VM) && { [ "$$(cat $(HIDDEN_PATH) 2>/dev/null)" = '$(abspath $(HIDDEN))' ] || echo '$(abspath $(HIDDEN))' >$(HIDDEN_PATH); })
+endif
 # Any minidock: the base holds the libraries it loads, which are every build's.
 LIBS_OF := $(if $(MINIDOCK_REF),$(MINIDOCK_REF),$(SUB_B)/minidock)
-$(VM_BASE): $(KERNEL) $(IMAGES)/.done $(LIBS_OF) $(PTYRUN) $(SHARD) $(PROBE) $(VXDUMP) $(DOCKER_PROFILE) $(DOCKER_CLI) $(TLS_CERTS) $(GRADER_FILES) grader/vm/mkinitramfs.sh $(if $(HIDDEN),$(HIDDEN) $(wildcard $(HIDDEN)/*))
+$(VM_BASE): $(KERNEL) $(IMAGES)/.done $(LIBS_OF) $(PTYRUN) $(SHARD) $(PROBE) $(VXDUMP) $(DOCKER_PROFILE) $(DOCKER_CLI) $(TLS_CERTS) $(GRADER_FILES) grader/vm/mkinitramfs.sh $(if $(HIDDEN),$(HIDDEN_PATH) $(HIDDEN) $(wildcard $(HIDDEN)/*))
 	@rm -rf $@.stage && mkdir -p $@.stage
 	@$(call grader_dirs,$@.stage)
 	@LIBS_OF=$(LIBS_OF) grader/vm/mkinitramfs.sh $@ $(VM)/kernel $@.stage
