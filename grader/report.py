@@ -139,7 +139,7 @@ body { font: 15px/1.45 system-ui, sans-serif; margin: 0 auto; max-width: 1100px;
 h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 2em; border-bottom: 1px solid #ccc; }
 table { border-collapse: collapse; margin: .5em 0; }
 th, td { padding: .25em .6em; border-bottom: 1px solid #e4e4e4; text-align: right; }
-th:first-child, td:first-child, td.text { text-align: left; }
+th:first-child, td:first-child, .text { text-align: left; }
 thead th { cursor: pointer; background: #f3f3f3; position: sticky; top: 0; }
 thead th[aria-sort=ascending]::after { content: " \\25B2"; } thead th[aria-sort=descending]::after { content: " \\25BC"; }
 .flag { color: #a40000; font-weight: 600; } .late { color: #9a5b00; } .muted { color: #777; }
@@ -194,7 +194,10 @@ def histogram(totals, max_score):
                      f'height="{h:.0f}" fill="#4a7bb7"><title>{lo}-{round((i + 1) * max_score / 10)}: '
                      f'{n} student(s)</title></rect>')
         if n:
-            parts.append(f'<text x="{i * bar + bar / 2:.0f}" y="{height - h - 3:.0f}" text-anchor="middle">{n}</text>')
+            # The count above its bar, or inside it at the top when the bar is the tallest.
+            y, colour = (height - h - 3, "#333") if h < height - 14 else (height - h + 13, "#fff")
+            parts.append(f'<text x="{i * bar + bar / 2:.0f}" y="{y:.0f}" text-anchor="middle" '
+                         f'style="fill: {colour}">{n}</text>')
         parts.append(f'<text x="{i * bar + bar / 2:.0f}" y="{height + 15}" text-anchor="middle">{lo}</text>')
     parts.append(f'<text x="{width / 2:.0f}" y="{height + 34}" text-anchor="middle">total points (of {max_score})</text>')
     parts.append("</svg>")
@@ -232,9 +235,9 @@ def write_html(path, stages, wanted, tests, summaries, pairs):
            '<h1 id="top">minidock: class report</h1>',
            f'<p>{len(summaries)} submission(s), {len(graded)} graded; stages {", ".join(wanted)}. '
            'Click a column\'s head to sort by it, a name for the student\'s page.</p>']
-    out.append('<table id="class" class="sortable"><thead><tr><th>student</th><th>status</th>' +
+    out.append('<table id="class" class="sortable"><thead><tr><th>student</th><th class="text">status</th>' +
                "".join(f'<th title="{esc(stages[s][1])}">{s}</th>' for s in wanted) +
-               "<th>total</th><th>flags</th></tr></thead><tbody>")
+               '<th>total</th><th class="text">flags</th></tr></thead><tbody>')
     for s in summaries:
         st = s.get("stages", {})
         late = ' <span class="late">late</span>' if s.get("late") else ""
