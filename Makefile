@@ -164,9 +164,12 @@ $(B)/solutions/minidock: $(LIB_OBJS) $(REF_OBJS)
 endif
 
 # --- set-up ---------------------------------------------------------------------------------------
-.PHONY: deps
+.PHONY: deps deps-grading
 deps: ## install the Debian packages the kit needs (idempotent)
 	@grader/deps.sh
+# What grading needs (make grade, check, sandbox): not the kit's own tests' and benchmarks'.
+deps-grading:
+	@grader/deps.sh --grading
 
 # --- the handout ----------------------------------------------------------------------------------
 HANDOUT := $(B)/tools/handout
@@ -314,24 +317,24 @@ vm-base: $(VM_BASE)
 GRADE = python3 grader/grade.py --kernel $(KERNEL) --initramfs $(INITRAMFS) --out $(SUB_B)/results $(if $(HIDDEN),--hidden $(HIDDEN))
 
 .PHONY: grade check sandbox sandbox-b
-grade: deps ## grade every stage of SUBMISSION in the VM (SUBMISSION=solutions shows full marks; V=1: every line of each failure)
+grade: deps-grading ## grade every stage of SUBMISSION in the VM (SUBMISSION=solutions shows full marks; V=1: every line of each failure)
 	@$(MAKE) --no-print-directory vm
 	@$(GRADE) $(if $(STAGE),--stages $(STAGE)) $(if $(V),-v)
 
-check: deps ## grade one lab: make check LAB=N (V=1: every line of each failure)
+check: deps-grading ## grade one lab: make check LAB=N (V=1: every line of each failure)
 	@test -n "$(LAB)" || { echo "usage: make check LAB=N" >&2; exit 2; }
 	@$(MAKE) --no-print-directory vm
 	@$(GRADE) --stages $$(printf %02d $$((10#$(LAB)))) $(if $(V),-v)
 
 .PHONY: grade-class
-grade-class: deps ## grade a class: SUBMISSIONS=DIR or FILE.csv [JOBS=N LABS=1-7 OUT=DIR STUDENT=NAME DEADLINE=ISO HIDDEN=DIR SHOW_HIDDEN=1] (full kit, root)
+grade-class: deps-grading ## grade a class: SUBMISSIONS=DIR or FILE.csv [JOBS=N LABS=1-7 OUT=DIR STUDENT=NAME DEADLINE=ISO HIDDEN=DIR SHOW_HIDDEN=1] (full kit, root)
 	$(KIT_ONLY)
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade-class SUBMISSIONS=DIR|FILE.csv [JOBS=N] [LABS=1-7]" >&2; exit 2; }
 	@python3 grader/class.py --submissions "$(SUBMISSIONS)" $(if $(OUT),--out "$(OUT)") $(if $(JOBS),--jobs $(JOBS)) \
 		$(if $(LABS),--labs $(LABS)) $(if $(STUDENT),--student "$(STUDENT)") $(if $(DEADLINE),--deadline "$(DEADLINE)") \
 		$(if $(HIDDEN),--hidden "$(HIDDEN)") $(if $(SHOW_HIDDEN),--show-hidden)
 
-sandbox: deps ## boot the VM with a root shell, minidock (yours) and minidock-ref (the reference) on PATH; HOSTS=2: two VMs on a LAN
+sandbox: deps-grading ## boot the VM with a root shell, minidock (yours) and minidock-ref (the reference) on PATH; HOSTS=2: two VMs on a LAN
 	@$(MAKE) --no-print-directory vm
 	@python3 grader/grade.py --kernel $(KERNEL) --initramfs $(INITRAMFS) --out $(SUB_B)/results --sandbox $(if $(HOSTS),--hosts $(HOSTS))
 
