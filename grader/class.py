@@ -355,17 +355,19 @@ class Class:
             dst = os.path.join(subbuild, "src", lab)
             shutil.rmtree(dst, ignore_errors=True)
             shutil.copytree(os.path.join(staged, "labs", lab), dst)
-        with tempfile.NamedTemporaryFile("w", suffix=".sh", delete=False) as f:
+        jail = tempfile.mkdtemp(prefix=".jail-", dir=os.path.join(KIT, "build"))
+        with open(os.path.join(jail, "..", os.path.basename(jail) + ".sh"), "w") as f:
             f.write("\n".join(script) + "\n")
         try:
             res = run(["unshare", "--mount", "--net", "--ipc", "--uts", "--pid", "--fork",
-                                  "--kill-child", "--propagation", "private",
-                                  os.path.join(HERE, "jail.sh"), KIT, subbuild, f.name],
-                                 capture_output=True, text=True, timeout=COMPILE_TIMEOUT)
+                       "--kill-child", "--propagation", "private",
+                       os.path.join(HERE, "jail.sh"), KIT, subbuild, f.name, jail],
+                      capture_output=True, text=True, timeout=COMPILE_TIMEOUT)
         except subprocess.TimeoutExpired:
             return {lab: f"the compiler ran past {COMPILE_TIMEOUT} s" for lab in labs}
         finally:
             os.unlink(f.name)
+            os.rmdir(jail)  # its tmpfs went with the namespaces
         if res.returncode != 0 and not os.path.exists(os.path.join(subbuild, "log")):
             sys.exit(f"grade-class: the compile jail failed: {res.stderr.strip()}")
         failed = {}

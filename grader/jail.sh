@@ -1,5 +1,5 @@
 #!/bin/bash
-# jail.sh KIT WORK SCRIPT: run SCRIPT (a list of gcc commands, grader/class.py writes it) in a
+# jail.sh KIT WORK SCRIPT ROOT: run SCRIPT (a list of gcc commands, grader/class.py writes it) in a
 # jail that sees only this machine's programs and libraries, read-only, the kit's lib/ and lab
 # contracts, read-only, at /kit, and WORK (one submission's copied sources and its objects) at
 # /work. Called by class.py inside new mount, network, IPC, UTS and PID namespaces (unshare):
@@ -7,8 +7,9 @@
 # student, of solutions/, of the reports or of this machine's home directories is there to
 # read, and nothing but WORK can be written. The compiler runs as nobody, with limits.
 set -eu
-kit=$1 work=$2 script=$3
-root=$(mktemp -d /tmp/minidock-jail.XXXXXX)
+kit=$1 work=$2 script=$3 root=$4
+# ROOT, an empty folder (class.py removes it after), becomes the jail's root: a tmpfs seen only
+# in these namespaces.
 mount -t tmpfs -o size=64m,mode=755 jail "$root"
 mkdir -p "$root/kit" "$root/work" "$root/etc" "$root/tmp" "$root/dev" "$root/proc"
 chmod 1777 "$root/tmp"
