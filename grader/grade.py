@@ -406,6 +406,17 @@ class Grader:
                         self.flag(f"stage {parts[1]}: two results for the test {parts[3][:200]!r}")
                         self.write_reports()
                     continue
+                if line.startswith("void "):
+                    # A result of a bats run that did not end by itself: not to be trusted.
+                    parts = line.split(" ", 3)
+                    test = self.by_name.get((parts[1], parts[3])) if len(parts) == 4 else None
+                    if test is not None:
+                        flush_all()
+                        test.status, test.reason = "failed", "void: the test runner (bats) was killed " \
+                            "before it ended, so the results it gave cannot be trusted"
+                        self.flag(f"stage {parts[1]}: bats was killed; its results are void")
+                        self.write_reports()
+                    continue
                 if line.startswith("forged "):
                     # A TAP line the runner did not expect (a test's name out of order, or twice).
                     self.flag(f"stage {line.split()[1]}: a result for a test not under way: {line.split(' ', 3)[-1][:300]}")

@@ -62,6 +62,14 @@ assert "a result for a test not under way: ok 9 passes after the restarts" in f,
 	grep -q "INTEGRITY" "$SELFTEST/out/results.json"
 }
 
+@test "grader: a bats killed before it ends voids the results it gave, flagged" {
+	[ "$(result "forges its result and kills bats" status)" = failed ]
+	[[ "$(result "forges its result and kills bats" output)" == "void: the test runner (bats) was killed"* ]]
+	python3 -c 'import json, sys
+f = json.load(open(sys.argv[1]))["extra_data"]["forged"]
+assert "bats was killed; its results are void" in f, f' "$SELFTEST/out/results.json"
+}
+
 @test "grader: a crashed VM fails the test that crashed it and grading goes on" {
 	[[ "$(result "crashes the VM" output)" == *"VM crashed"* ]]
 }
@@ -82,7 +90,7 @@ assert "a result for a test not under way: ok 9 passes after the restarts" in f,
 	[ "$(grep -c '^ok ' "$SELFTEST/out/results.tap")" = 2 ]
 	python3 -c 'import sys, xml.etree.ElementTree as E
 s = E.parse(sys.argv[1]).getroot().find("testsuite")
-assert (s.get("tests"), s.get("failures")) == ("7", "5"), s.attrib' "$SELFTEST/out/junit.xml"
+assert (s.get("tests"), s.get("failures")) == ("8", "6"), s.attrib' "$SELFTEST/out/junit.xml"
 }
 
 @test "grader: the rubric lists every stage test, once, in the files' order" {
@@ -104,7 +112,7 @@ assert (s.get("tests"), s.get("failures")) == ("7", "5"), s.attrib' "$SELFTEST/o
 	python3 -c 'import json, sys
 r = json.load(open(sys.argv[1]))
 assert r["score"] == 0, r["score"]
-assert len(r["tests"]) == 7
+assert len(r["tests"]) == 8
 for t in r["tests"]:
     assert t["status"] == "failed" and "did not boot" in t["output"], t' "$BATS_TEST_TMPDIR/out/results.json"
 }

