@@ -222,9 +222,10 @@ def fingerprint(staged, kit_id, stages):
 
 
 def kit_id(hidden):
-    """What the grade depends on besides the sources: the tests, rubric, runner and given code."""
+    """What the grade depends on besides the sources: the tests, rubric, runner, given code and
+    the reference (the other labs of each stage)."""
     h = hashlib.sha256()
-    roots = ["grader/tests", "grader/rubric", "grader/vm", "grader/tools", "lib"]
+    roots = ["grader/tests", "grader/rubric", "grader/vm", "grader/tools", "lib", "solutions"]
     if hidden:
         roots.append(hidden)
     for root in roots:
