@@ -564,7 +564,8 @@ class Class:
                            "max_score": 0, "tests": [], "notes": [], "late": False}
             summaries.append(summary)
         report.write_all(self.out, self.stages, self.wanted, self.tests, summaries,
-                         self.similarity_sources(subs), os.path.join(KIT, "labs"))
+                         self.similarity_sources(subs),
+                         [os.path.join(KIT, "labs"), os.path.join(KIT, "solutions")])
         log(f"grade-class: {len(todo) - unchanged - missing} graded, {unchanged} unchanged, "
             f"{missing} missing or not gradable, in {time.monotonic() - began:.0f} s; "
             f"{self.out}/class.csv, {self.out}/report.html")

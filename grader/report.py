@@ -9,8 +9,9 @@ The similarity check is winnowing (Schleimer, Wilkerson and Aiken, SIGMOD 2003, 
 behind MOSS): each lab's code becomes a stream of tokens with names and constants made alike,
 hashed K tokens at a time; of each window of W hashes the smallest is kept. Two submissions
 whose kept hashes of one lab overlap much share code, however renamed or reindented. The
-handout's own code (every student starts from it) and what most of the class writes alike are
-left out. It is a flag for a human to read both, not a verdict.
+handout's own code (every student starts from it), the reference's (catch-up trees hand it out
+for the labs before theirs) and what most of the class writes alike are left out. It is a flag
+for a human to read both, not a verdict.
 """
 
 import csv
@@ -70,17 +71,18 @@ def fingerprints(text):
     return kept
 
 
-def similar_pairs(texts, handout_dir):
+def similar_pairs(texts, given_dirs):
     """[(share, shared, a, b, lab)] of pairs of students flagged, most similar first.
 
-    texts: {student: {lab: code}}; handout_dir: the kit's labs/, whose code everyone starts from."""
+    texts: {student: {lab: code}}; given_dirs: folders of lab folders whose code is nobody's
+    own (the kit's labs/, the handout, and solutions/, the reference)."""
     flagged = []
     labs = sorted({lab for t in texts.values() for lab in t})
     for lab in labs:
         given = set()
-        d = os.path.join(handout_dir, lab)
-        if os.path.isdir(d):
-            for name in sorted(os.listdir(d)):
+        for top in given_dirs:
+            d = os.path.join(top, lab)
+            for name in sorted(os.listdir(d)) if os.path.isdir(d) else []:
                 if name.endswith(".c"):
                     with open(os.path.join(d, name), errors="replace") as f:
                         given |= fingerprints(f.read())
@@ -290,8 +292,8 @@ def write_html(path, stages, wanted, tests, summaries, pairs):
     atomic_write(path, "\n".join(out) + "\n")
 
 
-def write_all(out, stages, wanted, tests, summaries, texts, handout_dir):
-    pairs = similar_pairs(texts, handout_dir)
+def write_all(out, stages, wanted, tests, summaries, texts, given_dirs):
+    pairs = similar_pairs(texts, given_dirs)
     write_csv(os.path.join(out, "class.csv"), wanted, summaries)
     write_html(os.path.join(out, "report.html"), stages, wanted, tests, summaries, pairs)
     atomic_write(os.path.join(out, "similarity.json"),
