@@ -151,7 +151,7 @@ print-cflags:
 print-init-cflags:
 	@echo '-std=gnu11 $(WARNINGS) -O2 -static'
 print-vm-base:
-	@echo '$(VM_BASE)'
+	@echo '$(VM_BASE) $(if $(HIDDEN),$(HIDDEN_CPIO))'
 
 .PHONY: all
 all: $(SUB_B)/minidock $(SUB_B)/minidock-init $(if $(HAVE_SOLUTIONS),$(B)/solutions/minidock $(B)/solutions/minidock-init) ## build build/labs/minidock (and the reference)
@@ -257,24 +257,26 @@ TLS_CERTS := $(VM)/tls/ca.pem
 $(TLS_CERTS): grader/vm/make-test-certs.sh
 	@grader/vm/make-test-certs.sh $(VM)/tls
 
-GRADER_FILES := grader/vm/init grader/vm/runner grader/vm/peer grader/vm/banner grader/rubric grader/hidden.sh $(wildcard grader/tests/*.bats grader/tests/*.bash)
+GRADER_FILES := grader/vm/init grader/vm/runner grader/vm/peer grader/vm/banner grader/rubric $(wildcard grader/tests/*.bats grader/tests/*.bash)
 
 # The VM's root file system is two cpio archives end to end (the kernel unpacks one after the
 # other): VM_BASE, all that does not change with a submission (busybox, bash, bats, the tools,
 # the stage tests, the test images: 250 MB, made once), and the submission's programs
 # (stages.cpio: a few MB, made in a second). make grade after an edit, each mutant of
 # make mutants and each student of make grade-class only make the second.
-# With HIDDEN=DIR (an instructor's hidden tests) the base has them: a base of its own, made
-# again when DIR is another (its path is kept in hidden.path) or one of its files changed.
+# With HIDDEN=DIR (an instructor's hidden tests), a third archive between the two holds them and
+# the rubric with their lines (a file of a later archive replaces the earlier one's): made again
+# when DIR is another (its path is kept in hidden.path) or one of its files changed.
 HIDDEN_ID := $(if $(HIDDEN),-hidden)
-VM_BASE := $(VM)/base$(HIDDEN_ID).cpio
+VM_BASE := $(VM)/base.cpio
+HIDDEN_CPIO := $(VM)/hidden.cpio
 HIDDEN_PATH := $(VM)/hidden.path
 ifneq ($(HIDDEN),)
 $(shell mkdir -p $(VM) && { [ "$$(cat $(HIDDEN_PATH) 2>/dev/null)" = '$(abspath $(HIDDEN))' ] || echo '$(abspath $(HIDDEN))' >$(HIDDEN_PATH); })
 endif
 # Any minidock: the base holds the libraries it loads, which are every build's.
 LIBS_OF := $(if $(MINIDOCK_REF),$(MINIDOCK_REF),$(SUB_B)/minidock)
-$(VM_BASE): $(KERNEL) $(IMAGES)/.done $(LIBS_OF) $(PTYRUN) $(SHARD) $(PROBE) $(VXDUMP) $(DOCKER_PROFILE) $(DOCKER_CLI) $(TLS_CERTS) $(GRADER_FILES) grader/vm/mkinitramfs.sh $(if $(HIDDEN),$(HIDDEN_PATH) $(HIDDEN) $(wildcard $(HIDDEN)/*))
+$(VM_BASE): $(KERNEL) $(IMAGES)/.done $(LIBS_OF) $(PTYRUN) $(SHARD) $(PROBE) $(VXDUMP) $(DOCKER_PROFILE) $(DOCKER_CLI) $(TLS_CERTS) $(GRADER_FILES) grader/vm/mkinitramfs.sh
 	@rm -rf $@.stage && mkdir -p $@.stage
 	@$(call grader_dirs,$@.stage)
 	@LIBS_OF=$(LIBS_OF) grader/vm/mkinitramfs.sh $@ $(VM)/kernel $@.stage
@@ -284,14 +286,18 @@ $(SUB_B)/stages.cpio: $(STAGE_BINS) $(SUB_B)/minidock $(SUB_B)/minidock-init $(M
 	@$(call stage_dirs,$(SUB_B)/vmstage/grader)
 	@(cd $(SUB_B)/vmstage && find grader -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --owner 0:0 --quiet) >$@.tmp
 	@mv $@.tmp $@
+$(HIDDEN_CPIO): $(HIDDEN_PATH) $(HIDDEN) $(wildcard $(HIDDEN)/*) grader/hidden.sh grader/rubric grader/grade.py
+	@rm -rf $@.stage && mkdir -p $@.stage/grader
+	@grader/hidden.sh $(HIDDEN) $@.stage/grader
+	@(cd $@.stage && find grader -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --owner 0:0 --quiet) >$@.tmp
+	@rm -rf $@.stage && mv $@.tmp $@
 INITRAMFS := $(SUB_B)/initramfs$(HIDDEN_ID).cpio
-$(INITRAMFS): $(VM_BASE) $(SUB_B)/stages.cpio
+$(INITRAMFS): $(VM_BASE) $(if $(HIDDEN),$(HIDDEN_CPIO)) $(SUB_B)/stages.cpio
 	@cat $^ >$@.tmp && mv $@.tmp $@
 	@echo "initramfs: $@ ($$(du -h $@ | cut -f1))"
 
 # The VM's files in a directory (grader/ in the VM): stage_dirs, the submission's minidock of
-# each stage; grader_dirs, the rest (tests, rubric, runner, tools, test images), and the
-# instructor's hidden tests (HIDDEN=DIR: NN-*.bats and their rubric lines in DIR/rubric).
+# each stage; grader_dirs, the rest (tests, rubric, runner, tools, test images).
 define stage_dirs
 mkdir -p $(1)/stages/all; \
 	for s in $(STAGES); do mkdir -p $(1)/stages/$$s; cp $(SUB_B)/stages/$$s/minidock $(SUB_B)/stages/$$s/minidock-init $(1)/stages/$$s/; \
@@ -303,7 +309,6 @@ endef
 define grader_dirs
 mkdir -p $(1)/bin; \
 	cp -r grader/tests grader/rubric grader/vm/runner grader/vm/peer grader/vm/banner $(1)/; \
-	$(if $(HIDDEN),grader/hidden.sh $(HIDDEN) $(1);) \
 	cp $(PTYRUN) $(SHARD) $(PROBE) $(VXDUMP) $(DOCKER_CLI) $(1)/bin/; \
 	cp -r $(IMAGES) $(1)/images && rm -f $(1)/images/.done; \
 	cp $(DOCKER_PROFILE) $(1)/images/docker-seccomp-default.json; \
@@ -312,7 +317,7 @@ endef
 
 .PHONY: vm vm-base
 vm: $(INITRAMFS) ## build the grader VM (kernel and initramfs) for SUBMISSION
-vm-base: $(VM_BASE)
+vm-base: $(VM_BASE) $(if $(HIDDEN),$(HIDDEN_CPIO))
 
 GRADE = python3 grader/grade.py --kernel $(KERNEL) --initramfs $(INITRAMFS) --out $(SUB_B)/results $(if $(HIDDEN),--hidden $(HIDDEN))
 

@@ -255,9 +255,9 @@ class Class:
         subprocess.run(["make", "-s", "-C", KIT, "all", "images", "vm-base", *hidden], check=True,
                        stdout=subprocess.DEVNULL)
         self.kernel = os.path.join(KIT, "build", "vm", "kernel", "vmlinuz")
-        # Made above, once: a student's make must not make it again (two at once would clash).
+        # Made above, once: a student's make must not make them again (two at once would clash).
         self.vm_base = subprocess.run(["make", "-s", "-C", KIT, "print-vm-base", *hidden], check=True,
-                                      capture_output=True, text=True).stdout.strip()
+                                      capture_output=True, text=True).stdout.split()
         cmd = ["python3", os.path.join(HERE, "grade.py"), "--print-rubric"]
         if self.args.hidden:
             cmd += ["--hidden", self.args.hidden]
@@ -410,8 +410,8 @@ class Class:
             replaced |= set(failed)
             with open(os.path.join(sdir, "build.log"), "a") as bl:
                 start = bl.tell()
-                res = run(["make", "-s", "-k", "-C", KIT, "-o", self.vm_base, "vm", "SUB_PREBUILT=1",
-                           f"SUBMISSION={staged}", *hidden],
+                res = run(["make", "-s", "-k", "-C", KIT, *(f"--old-file={f}" for f in self.vm_base), "vm",
+                           "SUB_PREBUILT=1", f"SUBMISSION={staged}", *hidden],
                           stdout=bl, stderr=subprocess.STDOUT)
             if res.returncode == 0:
                 return {lab[:2] for lab in replaced}

@@ -1,19 +1,18 @@
 #!/usr/bin/env bats
 # The grader's own behaviour: results on their own channel, timeouts, a crashed or hung VM,
-# forged output, and a rubric that agrees with the stage tests. Needs the VM's kernel
-# (build/vm/kernel) and a built stage (build/solutions/vmstage); tests/run makes both.
+# forged output, and a rubric that agrees with the stage tests. Needs the VM of
+# make vm SUBMISSION=solutions (build/vm/base.cpio, build/solutions/stages.cpio): tests/run makes it.
 
 setup_file() {
 	export SELFTEST=$BATS_FILE_TMPDIR/selftest
-	local stage=$SELFTEST/stage
-	mkdir -p "$stage"
-	cp -r build/solutions/vmstage/grader/stages "$stage/"
-	mkdir -p "$stage/bin" && cp build/tools/ptyrun build/tools/shard build/tools/probe build/tools/vxdump "$stage/bin/"
-	cp grader/vm/runner grader/vm/banner "$stage/"
+	# The VM of make vm SUBMISSION=solutions (its base and its programs), and a third archive
+	# whose rubric and test file replace the base's: stage 90, the self-test.
+	local stage=$SELFTEST/stage/grader
 	mkdir -p "$stage/tests"
 	cp tests/grader/90-selftest.bats "$stage/tests/"
 	cp tests/grader/rubric "$stage/rubric"
-	LIBS_OF=build/solutions/minidock grader/vm/mkinitramfs.sh "$SELFTEST/initramfs.cpio" build/vm/kernel "$stage"
+	(cd "$SELFTEST/stage" && find grader | cpio -o -H newc --owner 0:0 --quiet) >"$SELFTEST/selftest.cpio"
+	cat build/vm/base.cpio build/solutions/stages.cpio "$SELFTEST/selftest.cpio" >"$SELFTEST/initramfs.cpio"
 	python3 grader/grade.py --kernel build/vm/kernel/vmlinuz --initramfs "$SELFTEST/initramfs.cpio" \
 		--rubric tests/grader/rubric --out "$SELFTEST/out" --margin 5 >"$SELFTEST/log" 2>&1
 }
