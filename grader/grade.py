@@ -403,7 +403,7 @@ class Grader:
                     if test is not None:
                         flush_all()
                         test.status, test.reason = "failed", "two results came for this test: one was forged"
-                        self.flag(f"stage {parts[1]}: two results for the test {parts[3][:200]!r}")
+                        self.flag(f"stage {parts[1]}: two results for the test: {parts[3][:200]}")
                         self.write_reports()
                     continue
                 if line.startswith("void "):

@@ -116,7 +116,7 @@ assert all("does not build" in t["output"] for t in r["tests"] if "hidden" not i
 	python3 -c 'import json, sys
 s = json.load(open(sys.argv[1]))
 assert "without the runner" in s["forged"], s["forged"]
-assert "two results for the test \x27the command\x27s output reaches the terminal\x27" in s["forged"], s["forged"]
+assert "two results for the test: the command\x27s output reaches the terminal" in s["forged"], s["forged"]
 assert "were changed before stage 02" in s["forged"] and "02-rootfs.bats" in s["forged"], s["forged"]' \
 		"$CLASS/out/students/forger/summary.json"
 }

@@ -56,7 +56,7 @@ print(t[sys.argv[3]])' "$SELFTEST/out/results.json" "$1" "$2"
 	[ "$(result "prints forged results" output)" = "two results came for this test: one was forged" ]
 	python3 -c 'import json, sys
 f = json.load(open(sys.argv[1]))["extra_data"]["forged"]
-assert "two results for the test \x27prints forged results\x27" in f, f
+assert "two results for the test: prints forged results" in f, f
 assert "a result for a test not under way: ok 9 passes after the restarts" in f, f' "$SELFTEST/out/results.json"
 	grep -q "INTEGRITY" "$SELFTEST/out/results.json"
 }
