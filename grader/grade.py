@@ -29,8 +29,9 @@ console, or bats' fd 3, which the stage tests close for minidock) can pass for a
 each test reports once. Beyond that, a submission written to attack the grader (it runs as root
 in the VM) meets the defences grader/vm/runner lists: the channel's token (sent here after the
 runner's hello; a line without it is dropped and flagged), a runner out of the tests' sight,
-bats' processes out of the submission's reach, result lines checked against the order the tests
-were dealt, and the grading files' checksums before each stage. Each thing it tried is flagged
+result lines on bats' pipe checked against the order the tests were dealt (a second result fails
+a test; a killed bats voids its results), and the grading files' checksums before each stage.
+What it can still do is said there too. Each thing it tried and the grader saw is flagged
 in results.json (extra_data.forged, and a line of its output): a flag for a human to read the
 code, as the similarity flags of make grade-class are.
 """
